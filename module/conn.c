@@ -1,0 +1,838 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The connection table: one entry per TCP connection that a fault selects
+ * (or every connection, with track_all), with per-direction counters, an
+ * on-wire classifier and a bounded timeline of events.
+ *
+ * How it is organised:
+ *   - a fixed array of hash buckets, sized from conns_max at load time, of
+ *     RCU hlists; the key is (netns cookie, both endpoints, family), with the
+ *     endpoints in canonical order so that both directions find one entry;
+ *   - lookups are lockless under RCU. Writers (insert on a connection's first
+ *     segment, GC, namespace exit) take one of 256 striped bucket spinlocks;
+ *   - per-direction counters are atomic64_t. A direction's sequence state
+ *     (nxt) is advanced with cmpxchg, so two CPUs handling the same
+ *     direction at once cannot move it backwards;
+ *   - timeline slots carry a generation number, written last, so readers can
+ *     skip a slot that is being rewritten, without a lock;
+ *   - the table never exceeds conns_max entries. A deferrable GC work evicts
+ *     closed and idle entries, and evicts more eagerly under pressure. A
+ *     connection that finds the table full is simply not tracked (counted in
+ *     insert_failed); its segments are never delayed or dropped for that.
+ */
+#include <linux/jhash.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/vmalloc.h>
+#include <net/netns/generic.h>
+#include <net/tcp.h>
+
+#include "tcpfault.h"
+#include "trace.h"
+
+static unsigned int conns_max = 32768;
+module_param(conns_max, uint, 0444);
+MODULE_PARM_DESC(conns_max, "Most connections tracked at once (default 32768)");
+
+unsigned int tcpfault_conn_tl_len = 32;
+module_param_named(timeline_len, tcpfault_conn_tl_len, uint, 0444);
+MODULE_PARM_DESC(timeline_len, "Events kept per connection, a power of two, 4-1024 (default 32)");
+
+static unsigned int idle_timeout = 600;
+module_param(idle_timeout, uint, 0644);
+MODULE_PARM_DESC(idle_timeout, "Seconds after which an idle connection is forgotten (default 600)");
+
+static unsigned int closed_timeout = 60;
+module_param(closed_timeout, uint, 0644);
+MODULE_PARM_DESC(closed_timeout, "Seconds a closed connection stays visible (default 60)");
+
+static bool track_all;
+module_param(track_all, bool, 0444);
+MODULE_PARM_DESC(track_all, "Track every TCP connection, not only those a fault selects (also in sysfs)");
+
+#define CONN_LOCKS	256
+
+static struct kmem_cache *conn_cache;
+static struct hlist_head *buckets;
+static unsigned int bucket_mask;
+static spinlock_t conn_locks[CONN_LOCKS];
+static u32 hash_seed __read_mostly;
+static atomic_t nconns = ATOMIC_INIT(0);
+static atomic64_t next_id = ATOMIC64_INIT(0);
+static atomic64_t n_inserted = ATOMIC64_INIT(0);
+static atomic64_t n_evicted = ATOMIC64_INIT(0);
+static atomic64_t n_insert_failed = ATOMIC64_INIT(0);
+static bool track_all_on;
+static DEFINE_MUTEX(track_all_mutex);
+static struct delayed_work gc_work;
+
+static const char * const state_names[TCPFAULT_WS_MAX] = {
+	[TCPFAULT_WS_NONE] = "NONE",
+	[TCPFAULT_WS_SYN_SENT] = "SYN_SENT",
+	[TCPFAULT_WS_SYN_RECV] = "SYN_RECV",
+	[TCPFAULT_WS_ESTABLISHED] = "ESTABLISHED",
+	[TCPFAULT_WS_FIN_WAIT] = "FIN_WAIT",
+	[TCPFAULT_WS_CLOSING] = "CLOSING",
+	[TCPFAULT_WS_TIME_WAIT] = "TIME_WAIT",
+	[TCPFAULT_WS_CLOSED] = "CLOSED",
+};
+
+static const char * const event_names[TCPFAULT_EV_MAX] = {
+	[TCPFAULT_EV_SYN] = "syn",
+	[TCPFAULT_EV_SYN_RETRY] = "syn-retry",
+	[TCPFAULT_EV_DATA] = "data",
+	[TCPFAULT_EV_RETRANS] = "retrans",
+	[TCPFAULT_EV_KEEPALIVE] = "keepalive",
+	[TCPFAULT_EV_KEEPALIVE_ACK] = "keepalive-ack",
+	[TCPFAULT_EV_ZWP] = "zero-window-probe",
+	[TCPFAULT_EV_FIN] = "fin",
+	[TCPFAULT_EV_RST] = "rst",
+	[TCPFAULT_EV_STATE] = "state",
+	[TCPFAULT_EV_FAULT_START] = "fault-start",
+	[TCPFAULT_EV_FAULT_STOP] = "fault-stop",
+	[TCPFAULT_EV_RST_SENT] = "rst-injected",
+	[TCPFAULT_EV_ABORT] = "abort",
+};
+
+static const char * const counter_names[TCPFAULT_C_MAX] = {
+	[TCPFAULT_C_SEGS] = "segs",
+	[TCPFAULT_C_BYTES] = "bytes",
+	[TCPFAULT_C_NEW_BYTES] = "new_bytes",
+	[TCPFAULT_C_RETRANS] = "retrans",
+	[TCPFAULT_C_KEEPALIVE] = "keepalive",
+	[TCPFAULT_C_KEEPALIVE_ACK] = "keepalive_ack",
+	[TCPFAULT_C_ZWP] = "zwp",
+	[TCPFAULT_C_SYN_RETRY] = "syn_retry",
+	[TCPFAULT_C_FIN] = "fin",
+	[TCPFAULT_C_RST] = "rst",
+	[TCPFAULT_C_DROPPED] = "dropped",
+};
+
+/* Which counter an event bumps, if any. */
+static const s8 event_counter[TCPFAULT_EV_MAX] = {
+	[TCPFAULT_EV_SYN] = -1,
+	[TCPFAULT_EV_SYN_RETRY] = TCPFAULT_C_SYN_RETRY,
+	[TCPFAULT_EV_DATA] = -1,
+	[TCPFAULT_EV_RETRANS] = TCPFAULT_C_RETRANS,
+	[TCPFAULT_EV_KEEPALIVE] = TCPFAULT_C_KEEPALIVE,
+	[TCPFAULT_EV_KEEPALIVE_ACK] = TCPFAULT_C_KEEPALIVE_ACK,
+	[TCPFAULT_EV_ZWP] = TCPFAULT_C_ZWP,
+	[TCPFAULT_EV_FIN] = TCPFAULT_C_FIN,
+	[TCPFAULT_EV_RST] = TCPFAULT_C_RST,
+	[TCPFAULT_EV_STATE] = -1,
+	[TCPFAULT_EV_FAULT_START] = -1,
+	[TCPFAULT_EV_FAULT_STOP] = -1,
+	[TCPFAULT_EV_RST_SENT] = -1,
+	[TCPFAULT_EV_ABORT] = -1,
+};
+
+/**
+ * tcpfault_conn_state_name() - name of a wire state
+ * @state: enum tcpfault_wstate
+ *
+ * Return: a static string.
+ */
+const char *tcpfault_conn_state_name(unsigned int state)
+{
+	return state < TCPFAULT_WS_MAX ? state_names[state] : "?";
+}
+
+/**
+ * tcpfault_conn_event_name() - name of a timeline event
+ * @type: enum tcpfault_event_type
+ *
+ * Return: a static string.
+ */
+const char *tcpfault_conn_event_name(unsigned int type)
+{
+	return type < TCPFAULT_EV_MAX ? event_names[type] : "?";
+}
+
+/**
+ * tcpfault_conn_counter_name() - name of a per-direction counter
+ * @counter: enum tcpfault_counter
+ *
+ * Return: a static string.
+ */
+const char *tcpfault_conn_counter_name(unsigned int counter)
+{
+	return counter < TCPFAULT_C_MAX ? counter_names[counter] : "?";
+}
+
+static size_t conn_size(void)
+{
+	return sizeof(struct tcpfault_conn) +
+	       tcpfault_conn_tl_len * sizeof(struct tcpfault_event);
+}
+
+static int endpoint_cmp(u8 family, const u8 *a, u16 ap, const u8 *b, u16 bp)
+{
+	int r = memcmp(a, b, family == TCPFAULT_FAM_INET ? 4 : 16);
+
+	if (r)
+		return r;
+	return ap < bp ? -1 : ap > bp;
+}
+
+/* Build the canonical key; returns the sender's endpoint index (0 or 1). */
+static u8 conn_key(const struct net *net, const struct tcpfault_tuple *t,
+		   struct tcpfault_conn_key *key)
+{
+	u8 dir = endpoint_cmp(t->family, t->saddr, t->sport, t->daddr, t->dport) > 0;
+
+	memset(key, 0, sizeof(*key));
+	key->cookie = net->net_cookie;
+	key->family = t->family;
+	memcpy(key->addr[dir], t->saddr, 16);
+	memcpy(key->addr[!dir], t->daddr, 16);
+	key->port[dir] = t->sport;
+	key->port[!dir] = t->dport;
+	return dir;
+}
+
+static u32 conn_hash(const struct tcpfault_conn_key *key)
+{
+	BUILD_BUG_ON(sizeof(*key) % sizeof(u32));
+	return jhash2((const u32 *)key, sizeof(*key) / sizeof(u32), hash_seed);
+}
+
+static spinlock_t *bucket_lock(u32 bucket)
+{
+	return &conn_locks[bucket % CONN_LOCKS];
+}
+
+/**
+ * tcpfault_conn_endpoint() - one endpoint of a connection
+ * @c: the connection
+ * @ep: 0 or 1
+ * @addr: 16 bytes for the address
+ * @port: for the port, host order
+ */
+void tcpfault_conn_endpoint(const struct tcpfault_conn *c, int ep, u8 *addr, u16 *port)
+{
+	memcpy(addr, c->key.addr[ep], 16);
+	*port = c->key.port[ep];
+}
+
+/**
+ * tcpfault_conn_event() - append an event to a connection's timeline
+ * @c: the connection
+ * @type: enum tcpfault_event_type
+ * @dir: the endpoint that sent it (0 or 1)
+ * @seq: sequence number or argument
+ * @len: payload length
+ * @flags: TCPFAULT_EVF_*
+ *
+ * Lockless: the slot's generation is cleared first and written last.
+ */
+void tcpfault_conn_event(struct tcpfault_conn *c, u8 type, u8 dir, u32 seq, u32 len,
+			 u8 flags)
+{
+	u32 idx = (u32)atomic_inc_return(&c->tl_head) - 1;
+	struct tcpfault_event *e = &c->tl[idx & (tcpfault_conn_tl_len - 1)];
+
+	WRITE_ONCE(e->gen, 0);
+	smp_wmb();	/* gen cleared before the payload; pairs with timeline_show() */
+	e->ts = ktime_get_ns();
+	e->seq = seq;
+	e->len = len > 0xffff ? 0xffff : len;
+	e->type = type;
+	e->dir = dir;
+	e->flags = flags;
+	smp_wmb();	/* payload before gen; pairs with timeline_show() */
+	WRITE_ONCE(e->gen, idx + 1);
+	trace_tcpfault_event(c, type, dir, seq, len, flags);
+}
+
+/* Advance d->nxt to @end if @end is later in sequence space. */
+static void advance_nxt(struct tcpfault_dir *d, u32 end)
+{
+	u32 old = READ_ONCE(d->nxt);
+
+	while (after(end, old)) {
+		u32 prev = cmpxchg(&d->nxt, old, end);
+
+		if (prev == old)
+			break;
+		old = prev;
+	}
+}
+
+/**
+ * tcpfault_conn_classify() - classify a segment from its sender's history
+ * @d: the sending direction's state
+ * @peer: the other direction's state
+ * @pkt: the segment; @pkt->prev_nxt and @pkt->prev_valid are filled in
+ *
+ * Updates @d's sequence state. The rules, in order:
+ *   RST                              -> rst
+ *   SYN, same ISN as before          -> syn-retry
+ *   SYN                              -> syn (a new incarnation)
+ *   first segment seen this way      -> data or fin
+ *   len <= 1, seq == nxt - 1, no FIN, and the peer has acknowledged nxt
+ *                                    -> keepalive, or zero-window-probe if
+ *                                       the peer's last window was zero
+ *   payload or FIN starting before nxt -> retrans (full or partial overlap)
+ *   FIN                              -> fin
+ *   pure ACK of a pending keepalive  -> keepalive-ack
+ *   otherwise                        -> data
+ *
+ * Return: the enum tcpfault_event_type.
+ */
+int tcpfault_conn_classify(struct tcpfault_dir *d, struct tcpfault_dir *peer,
+			   struct tcpfault_pkt *pkt)
+{
+	u8 fl = pkt->flags;
+	u32 seq = pkt->seq;
+	u32 end = seq + pkt->len + !!(fl & TCPFAULT_TH_SYN) + !!(fl & TCPFAULT_TH_FIN);
+	u32 nxt = READ_ONCE(d->nxt);
+	bool seen = READ_ONCE(d->seen);
+	int ev = TCPFAULT_EV_DATA;
+
+	pkt->prev_nxt = nxt;
+	pkt->prev_valid = seen;
+
+	if (fl & TCPFAULT_TH_RST)
+		return TCPFAULT_EV_RST;
+
+	if (fl & TCPFAULT_TH_SYN) {
+		if (READ_ONCE(d->syn) && seq == READ_ONCE(d->isn)) {
+			ev = TCPFAULT_EV_SYN_RETRY;
+		} else {
+			ev = TCPFAULT_EV_SYN;
+			WRITE_ONCE(d->isn, seq);
+			WRITE_ONCE(d->syn, 1);
+			WRITE_ONCE(d->fin, 0);
+			WRITE_ONCE(d->ka_pending, 0);
+			WRITE_ONCE(d->nxt, end);
+			WRITE_ONCE(d->seen, 1);
+			pkt->prev_valid = false;
+		}
+	} else if (!seen) {
+		WRITE_ONCE(d->nxt, end);
+		WRITE_ONCE(d->seen, 1);
+		if (fl & TCPFAULT_TH_FIN) {
+			WRITE_ONCE(d->fin, 1);
+			ev = TCPFAULT_EV_FIN;
+		}
+	} else if (pkt->len <= 1 && seq + 1 == nxt && !(fl & TCPFAULT_TH_FIN) &&
+		   READ_ONCE(peer->seen) && READ_ONCE(peer->ack) == nxt) {
+		if (!READ_ONCE(peer->win)) {
+			ev = TCPFAULT_EV_ZWP;
+		} else {
+			ev = TCPFAULT_EV_KEEPALIVE;
+			WRITE_ONCE(d->ka_pending, 1);
+		}
+	} else if ((pkt->len || (fl & TCPFAULT_TH_FIN)) && before(seq, nxt)) {
+		ev = TCPFAULT_EV_RETRANS;
+		advance_nxt(d, end);
+		if ((fl & TCPFAULT_TH_FIN) && !READ_ONCE(d->fin) && after(end, nxt)) {
+			/* Partial overlap that also carries the first FIN. */
+			WRITE_ONCE(d->fin, 1);
+		}
+	} else {
+		if (fl & TCPFAULT_TH_FIN) {
+			ev = READ_ONCE(d->fin) ? TCPFAULT_EV_RETRANS : TCPFAULT_EV_FIN;
+			WRITE_ONCE(d->fin, 1);
+		} else if (!pkt->len && (fl & TCPFAULT_TH_ACK) &&
+			   READ_ONCE(peer->ka_pending) &&
+			   pkt->ack_seq == READ_ONCE(peer->nxt)) {
+			ev = TCPFAULT_EV_KEEPALIVE_ACK;
+			WRITE_ONCE(peer->ka_pending, 0);
+		}
+		advance_nxt(d, end);
+	}
+
+	if (fl & TCPFAULT_TH_ACK) {
+		WRITE_ONCE(d->ack, pkt->ack_seq);
+		WRITE_ONCE(d->win, pkt->win);
+		/* Data acknowledged after a probe: the probe was answered. */
+		if (ev == TCPFAULT_EV_DATA && pkt->len && READ_ONCE(peer->ka_pending))
+			WRITE_ONCE(peer->ka_pending, 0);
+	}
+	return ev;
+}
+
+/**
+ * tcpfault_conn_next_state() - the wire state after a classified segment
+ * @state: enum tcpfault_wstate before the segment
+ * @pkt: the segment, already classified
+ * @d: the sender's direction state, after classification
+ * @peer: the other direction's state
+ *
+ * Return: the new enum tcpfault_wstate.
+ */
+u8 tcpfault_conn_next_state(u8 state, const struct tcpfault_pkt *pkt,
+			    const struct tcpfault_dir *d, const struct tcpfault_dir *peer)
+{
+	u8 fl = pkt->flags;
+
+	if (fl & TCPFAULT_TH_RST)
+		return TCPFAULT_WS_CLOSED;
+	if (fl & TCPFAULT_TH_SYN) {
+		if (!(fl & TCPFAULT_TH_ACK))
+			return TCPFAULT_WS_SYN_SENT;
+		if (state == TCPFAULT_WS_SYN_SENT || state == TCPFAULT_WS_NONE)
+			return TCPFAULT_WS_SYN_RECV;
+		return state;
+	}
+	if (state == TCPFAULT_WS_NONE || state == TCPFAULT_WS_SYN_RECV)
+		state = TCPFAULT_WS_ESTABLISHED;
+	if ((fl & TCPFAULT_TH_FIN) && pkt->event == TCPFAULT_EV_FIN)
+		return READ_ONCE(peer->fin) ? TCPFAULT_WS_CLOSING : TCPFAULT_WS_FIN_WAIT;
+	if (state == TCPFAULT_WS_CLOSING && (fl & TCPFAULT_TH_ACK) &&
+	    READ_ONCE(d->fin) && READ_ONCE(peer->fin) &&
+	    pkt->ack_seq == READ_ONCE(peer->nxt))
+		return TCPFAULT_WS_TIME_WAIT;
+	return state;
+}
+
+static struct tcpfault_conn *conn_find(const struct tcpfault_conn_key *key, u32 hash)
+{
+	struct tcpfault_conn *c;
+
+	hlist_for_each_entry_rcu(c, &buckets[hash & bucket_mask], node)
+		if (!memcmp(&c->key, key, sizeof(*key)))
+			return c;
+	return NULL;
+}
+
+static void conn_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(conn_cache, container_of(head, struct tcpfault_conn, rcu));
+}
+
+static struct tcpfault_conn *conn_create(struct net *net,
+					 const struct tcpfault_conn_key *key,
+					 u32 hash, const struct tcpfault_pkt *pkt, u8 dir)
+{
+	u32 b = hash & bucket_mask;
+	struct tcpfault_conn *c, *old;
+
+	if (atomic_inc_return(&nconns) > (int)conns_max) {
+		atomic_dec(&nconns);
+		atomic64_inc(&n_insert_failed);
+		mod_delayed_work(system_power_efficient_wq, &gc_work, 0);
+		return NULL;
+	}
+	c = kmem_cache_zalloc(conn_cache, GFP_ATOMIC | __GFP_NOWARN);
+	if (!c) {
+		atomic_dec(&nconns);
+		atomic64_inc(&n_insert_failed);
+		return NULL;
+	}
+	c->key = *key;
+	c->net = net;
+	c->id = atomic64_inc_return(&next_id);
+	/* A SYN-ACK seen first means the other side opened the connection. */
+	c->orig = ((pkt->flags & (TCPFAULT_TH_SYN | TCPFAULT_TH_ACK)) ==
+		   (TCPFAULT_TH_SYN | TCPFAULT_TH_ACK)) ? !dir : dir;
+
+	spin_lock_bh(bucket_lock(b));
+	old = conn_find(key, hash);
+	if (old) {
+		spin_unlock_bh(bucket_lock(b));
+		kmem_cache_free(conn_cache, c);
+		atomic_dec(&nconns);
+		return old;
+	}
+	hlist_add_head_rcu(&c->node, &buckets[b]);
+	spin_unlock_bh(bucket_lock(b));
+	atomic64_inc(&n_inserted);
+	return c;
+}
+
+/**
+ * tcpfault_conn_lookup() - find a tracked connection without creating it
+ * @net: its namespace
+ * @t: a tuple of one of its segments
+ * @dir: set to the endpoint index of @t's sender
+ *
+ * Caller holds rcu_read_lock().
+ *
+ * Return: the connection, or NULL.
+ */
+struct tcpfault_conn *tcpfault_conn_lookup(struct net *net, const struct tcpfault_tuple *t,
+					   u8 *dir)
+{
+	struct tcpfault_conn_key key;
+
+	*dir = conn_key(net, t, &key);
+	return conn_find(&key, conn_hash(&key));
+}
+
+/**
+ * tcpfault_conn_count() - entries in the table, all namespaces
+ *
+ * Return: the count.
+ */
+unsigned int tcpfault_conn_count(void)
+{
+	return (unsigned int)atomic_read(&nconns);
+}
+
+/**
+ * tcpfault_conn_track() - find or create a segment's connection, classify it
+ * @net: the namespace the segment is in
+ * @pkt: the segment; @pkt->dir and @pkt->event are filled in
+ *
+ * Called from the hooks under RCU. Allocates only for a connection's first
+ * segment. Counters are not bumped here: the verdict is not known yet, see
+ * tcpfault_conn_account().
+ *
+ * Return: the connection, or NULL if the table is full.
+ */
+struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *pkt)
+{
+	struct tcpfault_conn_key key;
+	struct tcpfault_conn *c;
+	struct tcpfault_dir *d;
+	u8 dir, st, ost;
+	u32 hash;
+
+	dir = conn_key(net, &pkt->t, &key);
+	hash = conn_hash(&key);
+	c = conn_find(&key, hash);
+	if (!c) {
+		c = conn_create(net, &key, hash, pkt, dir);
+		if (!c) {
+			pkt->event = -1;
+			return NULL;
+		}
+	}
+	pkt->dir = dir;
+	d = &c->d[dir];
+	pkt->event = (s8)tcpfault_conn_classify(d, &c->d[!dir], pkt);
+	if (pkt->event == TCPFAULT_EV_SYN && !(pkt->flags & TCPFAULT_TH_ACK))
+		WRITE_ONCE(c->syn_ns, ktime_get_ns());
+
+	ost = READ_ONCE(c->state);
+	st = tcpfault_conn_next_state(ost, pkt, d, &c->d[!dir]);
+	if (st != ost && cmpxchg(&c->state, ost, st) == ost) {
+		if (st == TCPFAULT_WS_SYN_SENT)
+			WRITE_ONCE(c->reset_done, 0);
+		tcpfault_conn_event(c, TCPFAULT_EV_STATE, dir, st, 0, 0);
+	}
+	return c;
+}
+
+/**
+ * tcpfault_conn_account() - count a classified segment, once its fate is known
+ * @c: the connection, or NULL (then nothing happens)
+ * @pkt: the segment, classified by tcpfault_conn_track()
+ * @dropped: a fault dropped it
+ */
+void tcpfault_conn_account(struct tcpfault_conn *c, const struct tcpfault_pkt *pkt,
+			   bool dropped)
+{
+	struct tcpfault_dir *d;
+	u64 now = ktime_get_ns();
+	u32 newb = 0;
+	int ev = pkt->event;
+
+	if (!c || ev < 0)
+		return;
+	d = &c->d[pkt->dir];
+	if (!READ_ONCE(d->first_ns))
+		WRITE_ONCE(d->first_ns, now);
+	WRITE_ONCE(d->last_ns, now);
+	atomic64_add(pkt->segs, &d->c[TCPFAULT_C_SEGS]);
+	atomic64_add(pkt->len, &d->c[TCPFAULT_C_BYTES]);
+	if (pkt->len) {
+		u32 start = pkt->seq + !!(pkt->flags & TCPFAULT_TH_SYN);
+		u32 end = start + pkt->len;
+
+		if (!pkt->prev_valid)
+			newb = pkt->len;
+		else if (after(end, pkt->prev_nxt))
+			newb = end - (after(start, pkt->prev_nxt) ? start : pkt->prev_nxt);
+		if (newb)
+			atomic64_add(newb, &d->c[TCPFAULT_C_NEW_BYTES]);
+	}
+	if (event_counter[ev] >= 0)
+		atomic64_add(ev == TCPFAULT_EV_RETRANS ? pkt->segs : 1,
+			     &d->c[event_counter[ev]]);
+	if (dropped)
+		atomic64_add(pkt->segs, &d->c[TCPFAULT_C_DROPPED]);
+	if (ev != TCPFAULT_EV_DATA)
+		tcpfault_conn_event(c, (u8)ev, pkt->dir, pkt->seq, pkt->len,
+				    dropped ? TCPFAULT_EVF_DROPPED : 0);
+}
+
+/**
+ * tcpfault_conn_new_bytes() - payload bytes a connection carried, retransmits
+ *                             not counted twice, both directions
+ * @c: the connection
+ *
+ * Return: the byte count.
+ */
+u64 tcpfault_conn_new_bytes(const struct tcpfault_conn *c)
+{
+	return atomic64_read(&c->d[0].c[TCPFAULT_C_NEW_BYTES]) +
+	       atomic64_read(&c->d[1].c[TCPFAULT_C_NEW_BYTES]);
+}
+
+/**
+ * tcpfault_conn_for_each() - call @fn for each tracked connection of @net
+ * @net: the namespace
+ * @fn: called under rcu_read_lock(), must not sleep
+ * @arg: passed to @fn
+ */
+void tcpfault_conn_for_each(struct net *net, void (*fn)(struct tcpfault_conn *c, void *arg),
+			    void *arg)
+{
+	struct tcpfault_conn *c;
+	u32 b;
+
+	rcu_read_lock();
+	for (b = 0; b <= bucket_mask; b++)
+		hlist_for_each_entry_rcu(c, &buckets[b], node)
+			if (c->net == net)
+				fn(c, arg);
+	rcu_read_unlock();
+}
+
+static u64 conn_last_ns(const struct tcpfault_conn *c)
+{
+	u64 a = READ_ONCE(c->d[0].last_ns), b = READ_ONCE(c->d[1].last_ns);
+
+	return max(a, b);
+}
+
+static void conn_unlink(struct tcpfault_conn *c)
+{
+	hlist_del_rcu(&c->node);
+	atomic_dec(&nconns);
+	call_rcu(&c->rcu, conn_free_rcu);
+}
+
+/*
+ * One GC pass: drop @net's entries (namespace exit, module unload), or else
+ * entries idle for longer than @idle_ns, or closed for longer than
+ * @closed_ns. Returns how many went.
+ */
+static unsigned int gc_pass(struct net *net, bool all, u64 now, u64 idle_ns, u64 closed_ns)
+{
+	struct tcpfault_conn *c;
+	struct hlist_node *tmp;
+	unsigned int n = 0;
+	u32 b;
+
+	for (b = 0; b <= bucket_mask; b++) {
+		if (hlist_empty(&buckets[b]))
+			continue;
+		spin_lock_bh(bucket_lock(b));
+		hlist_for_each_entry_safe(c, tmp, &buckets[b], node) {
+			u64 age = now - min(now, conn_last_ns(c));
+			u8 st = READ_ONCE(c->state);
+			bool closed = st == TCPFAULT_WS_CLOSED || st == TCPFAULT_WS_TIME_WAIT;
+
+			if (net ? c->net != net :
+			    !(all || age > idle_ns || (closed && age > closed_ns)))
+				continue;
+			conn_unlink(c);
+			n++;
+		}
+		spin_unlock_bh(bucket_lock(b));
+		cond_resched();
+	}
+	return n;
+}
+
+/**
+ * tcpfault_conn_gc() - run the connection GC now
+ * @force_all: forget every entry (counted as evictions)
+ * @net: if set, forget exactly @net's entries, uncounted (namespace exit)
+ *
+ * Under pressure (above 7/8 of conns_max) it evicts ever younger entries,
+ * closed ones first, until the table is below 3/4 of conns_max.
+ *
+ * Return: the number of entries removed.
+ */
+int tcpfault_conn_gc(bool force_all, struct net *net)
+{
+	static const u64 pressure_ns[] = {
+		60 * NSEC_PER_SEC, 10 * NSEC_PER_SEC, NSEC_PER_SEC, 0,
+	};
+	u64 now = ktime_get_ns(), idle = (u64)READ_ONCE(idle_timeout) * NSEC_PER_SEC;
+	u64 closed = (u64)READ_ONCE(closed_timeout) * NSEC_PER_SEC;
+	unsigned int n, i;
+
+	if (net)
+		return gc_pass(net, false, now, 0, 0);
+	n = gc_pass(NULL, force_all, now, idle, closed);
+	if (atomic_read(&nconns) > (int)(conns_max - conns_max / 8)) {
+		for (i = 0; i < ARRAY_SIZE(pressure_ns) &&
+		     atomic_read(&nconns) > (int)(conns_max - conns_max / 4); i++)
+			n += gc_pass(NULL, false, now, pressure_ns[i], 0);
+	}
+	atomic64_add(n, &n_evicted);
+	return n;
+}
+
+static void gc_worker(struct work_struct *work)
+{
+	tcpfault_conn_gc(false, NULL);
+	queue_delayed_work(system_power_efficient_wq, &gc_work, HZ);
+}
+
+/**
+ * tcpfault_conn_iter_seek() - the @pos-th connection of a namespace
+ * @net: the namespace
+ * @it: the procfs iterator; resumes cheaply when @pos follows the last call
+ * @pos: 0-based index
+ *
+ * Caller holds rcu_read_lock().
+ *
+ * Return: the connection, or NULL past the end.
+ */
+struct tcpfault_conn *tcpfault_conn_iter_seek(struct net *net, struct tcpfault_conn_iter *it,
+					      loff_t pos)
+{
+	struct tcpfault_conn *c;
+	loff_t skip = 0;
+
+	if (!pos || pos != it->last_pos + 1) {
+		it->bucket = 0;
+		it->offset = 0;
+		skip = pos;
+	}
+	it->last_pos = pos;
+	for (; it->bucket <= bucket_mask; it->bucket++, it->offset = 0) {
+		u32 i = 0;
+
+		hlist_for_each_entry_rcu(c, &buckets[it->bucket], node) {
+			if (c->net != net || i++ < it->offset)
+				continue;
+			it->offset++;
+			if (skip) {
+				skip--;
+				continue;
+			}
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/**
+ * tcpfault_conn_stats() - global figures for sysfs
+ * @st: filled in
+ */
+void tcpfault_conn_stats(struct tcpfault_conn_stats *st)
+{
+	st->conns = (u64)atomic_read(&nconns);
+	st->conns_max = conns_max;
+	st->entry_bytes = kmem_cache_size(conn_cache);
+	st->buckets = (u64)bucket_mask + 1;
+	st->inserted = (u64)atomic64_read(&n_inserted);
+	st->evictions = (u64)atomic64_read(&n_evicted);
+	st->insert_failed = (u64)atomic64_read(&n_insert_failed);
+}
+
+/**
+ * tcpfault_conn_get_track_all() - is every TCP connection tracked
+ *
+ * Return: the switch.
+ */
+bool tcpfault_conn_get_track_all(void)
+{
+	return READ_ONCE(track_all_on);
+}
+
+/**
+ * tcpfault_conn_set_track_all() - switch tracking of every connection
+ * @on: the new value
+ *
+ * Return: 0.
+ */
+int tcpfault_conn_set_track_all(bool on)
+{
+	mutex_lock(&track_all_mutex);
+	if (on != track_all_on) {
+		if (on)
+			static_branch_inc(&tcpfault_armed);
+		WRITE_ONCE(track_all_on, on);
+		if (!on)
+			static_branch_dec(&tcpfault_armed);
+	}
+	mutex_unlock(&track_all_mutex);
+	return 0;
+}
+
+static void __net_exit conn_net_exit(struct net *net)
+{
+	tcpfault_conn_gc(false, net);
+}
+
+static struct pernet_operations conn_net_ops = {
+	.exit = conn_net_exit,
+};
+
+/**
+ * tcpfault_conn_init() - allocate the table, start the GC
+ *
+ * Return: 0 or a negative errno.
+ */
+int tcpfault_conn_init(void)
+{
+	unsigned int nb, i;
+	int ret;
+
+	if (conns_max < 16 || conns_max > 16 * 1024 * 1024) {
+		pr_err("conns_max=%u: must be between 16 and 16777216\n", conns_max);
+		return -EINVAL;
+	}
+	if (tcpfault_conn_tl_len < 4 || tcpfault_conn_tl_len > 1024 ||
+	    !is_power_of_2(tcpfault_conn_tl_len)) {
+		pr_err("timeline_len=%u: must be a power of two from 4 to 1024\n",
+		       tcpfault_conn_tl_len);
+		return -EINVAL;
+	}
+	nb = roundup_pow_of_two(max(conns_max / 2, 1024U));
+	buckets = kvcalloc(nb, sizeof(*buckets), GFP_KERNEL);
+	if (!buckets)
+		return -ENOMEM;
+	bucket_mask = nb - 1;
+	for (i = 0; i < CONN_LOCKS; i++)
+		spin_lock_init(&conn_locks[i]);
+	hash_seed = get_random_u32();
+
+	conn_cache = kmem_cache_create("tcpfault_conn", conn_size(), 0, 0, NULL);
+	if (!conn_cache) {
+		ret = -ENOMEM;
+		goto err_buckets;
+	}
+	ret = register_pernet_subsys(&conn_net_ops);
+	if (ret)
+		goto err_cache;
+	INIT_DEFERRABLE_WORK(&gc_work, gc_worker);
+	queue_delayed_work(system_power_efficient_wq, &gc_work, HZ);
+	if (track_all)
+		tcpfault_conn_set_track_all(true);
+	return 0;
+
+err_cache:
+	kmem_cache_destroy(conn_cache);
+err_buckets:
+	kvfree(buckets);
+	return ret;
+}
+
+/**
+ * tcpfault_conn_uninit() - stop the GC, free every entry and the table
+ *
+ * The hooks are gone by now; rcu_barrier() waits for the frees.
+ */
+void tcpfault_conn_uninit(void)
+{
+	tcpfault_conn_set_track_all(false);
+	unregister_pernet_subsys(&conn_net_ops);
+	cancel_delayed_work_sync(&gc_work);
+	gc_pass(NULL, true, ktime_get_ns(), 0, 0);
+	rcu_barrier();
+	kmem_cache_destroy(conn_cache);
+	kvfree(buckets);
+}

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Where tcpfault acts on the stack rather than on packets: RSTs put on the
+ * wire as if another host sent them, the silent abort of a "powered-off"
+ * host's local sockets, and the kernel's own view of a local socket.
+ *
+ * Injected RSTs go through ip_local_out()/ip6_local_out() and are routed
+ * like any locally generated segment, with a source address that need not
+ * be local (FLOWI_FLAG_ANYSRC), so one helper serves a router, a client
+ * and a server. While one is being sent, this CPU's "injecting" flag makes
+ * the hooks let it pass untouched; bottom halves are off for that window,
+ * so the flag cannot leak onto another packet.
+ */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/tcp.h>
+#include <net/inet6_hashtables.h>
+#include <net/inet_hashtables.h>
+#include <net/ip.h>
+#include <net/ip6_checksum.h>
+#include <net/ip6_route.h>
+#include <net/ipv6.h>
+#include <net/route.h>
+#include <net/tcp.h>
+
+#include "tcpfault.h"
+#include "trace.h"
+
+static DEFINE_PER_CPU(bool, injecting);
+
+/**
+ * tcpfault_inject_in_progress() - is this CPU sending an injected segment
+ *
+ * Return: true inside tcpfault_inject_rst()'s transmit window.
+ */
+bool tcpfault_inject_in_progress(void)
+{
+	return this_cpu_read(injecting);
+}
+
+static struct tcphdr *push_rst_header(struct sk_buff *skb, const struct tcpfault_rst *r)
+{
+	struct tcphdr *th = skb_push(skb, sizeof(*th));
+
+	skb_reset_transport_header(skb);
+	memset(th, 0, sizeof(*th));
+	th->source = htons(r->sport);
+	th->dest = htons(r->dport);
+	th->seq = htonl(r->seq);
+	th->ack_seq = r->ack ? htonl(r->ack_seq) : 0;
+	th->doff = sizeof(*th) / 4;
+	th->rst = 1;
+	th->ack = r->ack;
+	return th;
+}
+
+static int xmit(struct net *net, struct sk_buff *skb, bool v6)
+{
+	int ret;
+
+	local_bh_disable();
+	this_cpu_write(injecting, true);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (v6)
+		ret = ip6_local_out(net, NULL, skb);
+	else
+#endif
+		ret = ip_local_out(net, NULL, skb);
+	this_cpu_write(injecting, false);
+	local_bh_enable();
+	return net_xmit_eval(ret);
+}
+
+static int rst_v4(struct net *net, const struct tcpfault_rst *r, struct sk_buff *skb)
+{
+	struct flowi4 fl4;
+	struct tcphdr *th;
+	struct iphdr *iph;
+	struct rtable *rt;
+
+	memset(&fl4, 0, sizeof(fl4));
+	memcpy(&fl4.daddr, r->daddr, 4);
+	memcpy(&fl4.saddr, r->saddr, 4);
+	fl4.flowi4_proto = IPPROTO_TCP;
+	fl4.flowi4_flags = FLOWI_FLAG_ANYSRC;
+	fl4.fl4_sport = htons(r->sport);
+	fl4.fl4_dport = htons(r->dport);
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt)) {
+		kfree_skb(skb);
+		return PTR_ERR(rt);
+	}
+	skb_dst_set(skb, &rt->dst);
+
+	th = push_rst_header(skb, r);
+	th->check = tcp_v4_check(sizeof(*th), fl4.saddr, fl4.daddr,
+				 csum_partial(th, sizeof(*th), 0));
+	iph = skb_push(skb, sizeof(*iph));
+	skb_reset_network_header(skb);
+	memset(iph, 0, sizeof(*iph));
+	iph->version = 4;
+	iph->ihl = sizeof(*iph) / 4;
+	iph->frag_off = htons(IP_DF);
+	iph->ttl = ip4_dst_hoplimit(&rt->dst);
+	iph->protocol = IPPROTO_TCP;
+	iph->saddr = fl4.saddr;
+	iph->daddr = fl4.daddr;
+	skb->protocol = htons(ETH_P_IP);
+	return xmit(net, skb, false);
+}
+
+#if IS_ENABLED(CONFIG_IPV6)
+static int rst_v6(struct net *net, const struct tcpfault_rst *r, struct sk_buff *skb)
+{
+	struct dst_entry *dst;
+	struct ipv6hdr *ip6h;
+	struct tcphdr *th;
+	struct flowi6 fl6;
+
+	memset(&fl6, 0, sizeof(fl6));
+	memcpy(&fl6.daddr, r->daddr, 16);
+	memcpy(&fl6.saddr, r->saddr, 16);
+	fl6.flowi6_proto = IPPROTO_TCP;
+	fl6.fl6_sport = htons(r->sport);
+	fl6.fl6_dport = htons(r->dport);
+	dst = ip6_route_output(net, NULL, &fl6);
+	if (dst->error) {
+		int err = dst->error;
+
+		dst_release(dst);
+		kfree_skb(skb);
+		return err;
+	}
+	skb_dst_set(skb, dst);
+
+	th = push_rst_header(skb, r);
+	th->check = tcp_v6_check(sizeof(*th), &fl6.saddr, &fl6.daddr,
+				 csum_partial(th, sizeof(*th), 0));
+	ip6h = skb_push(skb, sizeof(*ip6h));
+	skb_reset_network_header(skb);
+	ip6_flow_hdr(ip6h, 0, 0);
+	ip6h->nexthdr = IPPROTO_TCP;
+	ip6h->hop_limit = ip6_dst_hoplimit(dst);
+	ip6h->saddr = fl6.saddr;
+	ip6h->daddr = fl6.daddr;
+	skb->protocol = htons(ETH_P_IPV6);
+	return xmit(net, skb, true);
+}
+#endif
+
+/**
+ * tcpfault_inject_rst() - put an RST on the wire
+ * @net: the namespace to send it in
+ * @rst: what to send
+ *
+ * Context: any; allocates with GFP_ATOMIC. The skb is consumed in every case.
+ *
+ * Return: 0 or a negative errno (no route, no memory).
+ */
+int tcpfault_inject_rst(struct net *net, const struct tcpfault_rst *rst)
+{
+	size_t room = MAX_TCP_HEADER;
+	struct sk_buff *skb;
+
+	skb = alloc_skb(room, GFP_ATOMIC);
+	if (!skb)
+		return -ENOMEM;
+	skb_reserve(skb, room);
+	skb->ip_summed = CHECKSUM_NONE;
+	trace_tcpfault_inject(rst);
+	if (rst->family == TCPFAULT_FAM_INET)
+		return rst_v4(net, rst, skb);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (rst->family == TCPFAULT_FAM_INET6)
+		return rst_v6(net, rst, skb);
+#endif
+	kfree_skb(skb);
+	return -EAFNOSUPPORT;
+}
+
+/**
+ * tcpfault_inject_reply_rst() - the RST a stateless host answers a segment with
+ * @pkt: the segment
+ * @rst: filled in, as tcp_v4_send_reset() would build it
+ */
+void tcpfault_inject_reply_rst(const struct tcpfault_pkt *pkt, struct tcpfault_rst *rst)
+{
+	memset(rst, 0, sizeof(*rst));
+	rst->family = pkt->t.family;
+	memcpy(rst->saddr, pkt->t.daddr, 16);
+	memcpy(rst->daddr, pkt->t.saddr, 16);
+	rst->sport = pkt->t.dport;
+	rst->dport = pkt->t.sport;
+	if (pkt->flags & TCPFAULT_TH_ACK) {
+		rst->seq = pkt->ack_seq;
+	} else {
+		rst->ack = true;
+		rst->ack_seq = pkt->seq + pkt->len + !!(pkt->flags & TCPFAULT_TH_SYN) +
+			       !!(pkt->flags & TCPFAULT_TH_FIN);
+	}
+}
+
+static bool sk_local_in(const struct sock *sk, const struct tcpfault_prefix *host)
+{
+	u8 addr[16] = {};
+
+	if (sk->sk_family == AF_INET) {
+		memcpy(addr, &sk->sk_rcv_saddr, 4);
+		return tcpfault_spec_prefix_match(host, TCPFAULT_FAM_INET, addr);
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6) {
+		if (ipv6_addr_v4mapped(&sk->sk_v6_rcv_saddr)) {
+			memcpy(addr, &sk->sk_v6_rcv_saddr.s6_addr32[3], 4);
+			return tcpfault_spec_prefix_match(host, TCPFAULT_FAM_INET, addr);
+		}
+		return tcpfault_spec_prefix_match(host, TCPFAULT_FAM_INET6,
+						  sk->sk_v6_rcv_saddr.s6_addr);
+	}
+#endif
+	return false;
+}
+
+#define ABORT_BATCH 16
+
+/**
+ * tcpfault_inject_abort_host() - abort a host's local TCP sockets, silently
+ * @net: the namespace whose sockets to walk
+ * @host: the host's prefix
+ * @cb: called for each socket aborted, before the abort
+ * @arg: passed to @cb
+ *
+ * Every socket in the established hash (established, closing, TIME-WAIT,
+ * SYN-RECV) with a local address in @host is torn down with tcp_abort(),
+ * as the power loss would. Listeners stay: the host "comes back" with its
+ * services listening. The caller has published the power-off fault first,
+ * so the RSTs tcp_abort() emits are dropped by the hooks.
+ *
+ * Context: process; sleeps.
+ *
+ * Return: the number of sockets aborted.
+ */
+int tcpfault_inject_abort_host(struct net *net, const struct tcpfault_prefix *host,
+			       void (*cb)(struct sock *sk, void *arg), void *arg)
+{
+	struct inet_hashinfo *h = tcpfault_tcp_hashinfo(net);
+	unsigned int b;
+	int total = 0;
+
+	for (b = 0; b <= h->ehash_mask; b++) {
+		struct inet_ehash_bucket *head = &h->ehash[b];
+		struct sock *batch[ABORT_BATCH];
+		struct hlist_nulls_node *node;
+		int n, i, rounds = 0;
+		struct sock *sk;
+
+		if (hlist_nulls_empty(&head->chain))
+			continue;
+		do {
+			n = 0;
+			rcu_read_lock();
+			sk_nulls_for_each_rcu(sk, node, &head->chain) {
+				if (!net_eq(sock_net(sk), net) || !sk_local_in(sk, host))
+					continue;
+				if (!refcount_inc_not_zero(&sk->sk_refcnt))
+					continue;
+				batch[n++] = sk;
+				if (n == ABORT_BATCH)
+					break;
+			}
+			rcu_read_unlock();
+			for (i = 0; i < n; i++) {
+				if (cb)
+					cb(batch[i], arg);
+				if (!tcp_abort(batch[i], ECONNABORTED))
+					total++;
+				sock_gen_put(batch[i]);
+			}
+			cond_resched();
+		} while (n == ABORT_BATCH && ++rounds < 64);
+	}
+	return total;
+}
+
+/**
+ * tcpfault_inject_sock_view() - print the kernel's figures for a local socket
+ * @net: the connection's namespace
+ * @c: the connection
+ * @ep: the endpoint whose socket to look up (its address is the local one)
+ * @seq: where to print " total_retrans retransmits backoff rto_ms probes_out",
+ *       or " - - - - -" if @ep has no full socket in @net
+ *
+ * Caller holds rcu_read_lock().
+ */
+void tcpfault_inject_sock_view(struct net *net, const struct tcpfault_conn *c, int ep,
+			       struct seq_file *seq)
+{
+	struct inet_hashinfo *h = tcpfault_tcp_hashinfo(net);
+	struct sock *sk = NULL;
+	u8 la[16], ra[16];
+	u16 lp, rp;
+
+	tcpfault_conn_endpoint(c, ep, la, &lp);
+	tcpfault_conn_endpoint(c, !ep, ra, &rp);
+	if (c->key.family == TCPFAULT_FAM_INET) {
+		__be32 l, r;
+
+		memcpy(&l, la, 4);
+		memcpy(&r, ra, 4);
+		sk = __inet_lookup_established(net, h, r, htons(rp), l, lp, 0, 0);
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	else
+		sk = __inet6_lookup_established(net, h, (const struct in6_addr *)ra,
+						htons(rp), (const struct in6_addr *)la, lp,
+						0, 0);
+#endif
+	if (sk && sk_fullsock(sk) && sk->sk_protocol == IPPROTO_TCP) {
+		const struct inet_connection_sock *icsk = inet_csk(sk);
+
+		seq_printf(seq, " %u %u %u %u %u", READ_ONCE(tcp_sk(sk)->total_retrans),
+			   READ_ONCE(icsk->icsk_retransmits), READ_ONCE(icsk->icsk_backoff),
+			   jiffies_to_msecs(READ_ONCE(icsk->icsk_rto)),
+			   READ_ONCE(icsk->icsk_probes_out));
+	} else {
+		seq_puts(seq, " - - - - -");
+	}
+	if (sk)
+		sock_gen_put(sk);
+}

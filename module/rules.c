@@ -1,0 +1,1054 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fault table: lookup of the faults a segment matches, the fault state
+ * machine, and the per-segment verdict of each mode.
+ *
+ * How lookup stays flat as faults grow (tuple space search):
+ *   Every fault whose ports are exact or "any" has a shape: (family, source
+ *   prefix length, destination prefix length, which ports are exact). Faults
+ *   live in one RCU hash table (rhltable) keyed by (netns cookie, shape,
+ *   masked addresses and ports). A segment is masked once per shape present
+ *   in its namespace and looked up in both orientations, so the cost is
+ *   2 x (number of distinct shapes), whatever the number of faults: 100,000
+ *   exact 4-tuples are one shape. Faults with port ranges (LO-HI) live on a
+ *   per-namespace RCU list and are matched linearly.
+ *
+ * Locking: tcpfault_rules_mutex serialises every change (add, delete,
+ * enable, timed transitions). The packet path reads under RCU only; a
+ * fault's state is a single READ_ONCE'd int. A deleted fault is unhashed,
+ * marked dead, and freed through call_rcu() once its kobject goes.
+ */
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <net/netns/generic.h>
+#include <linux/netfilter.h>
+#include <net/addrconf.h>
+#include <net/tcp.h>
+
+#include "tcpfault.h"
+#include "trace.h"
+
+#define SHAPES_MAX 64
+
+struct tcpfault_shape {
+	u8 family;
+	u8 splen;
+	u8 dplen;
+	u8 ports;	/* bit 0: sport exact, bit 1: dport exact */
+};
+
+struct tcpfault_fkey {
+	u64 cookie;
+	u8 saddr[16];
+	u8 daddr[16];
+	u16 sport;
+	u16 dport;
+	struct tcpfault_shape shape;
+};
+
+struct tcpfault_fnode {
+	struct rhlist_head node;
+	struct tcpfault_fkey key;
+	struct tcpfault_fault *f;
+};
+
+struct tcpfault_shapes {
+	struct rcu_head rcu;
+	unsigned int n;
+	struct tcpfault_shape s[];
+};
+
+/**
+ * struct rules_net - one namespace's faults
+ * @faults: every fault, under tcpfault_rules_mutex
+ * @slow: port-range faults, RCU
+ * @shapes: the shapes present, an immutable RCU snapshot
+ * @shape: the shapes present with their fault counts, under the mutex
+ * @shape_refs: fault count per entry of @shape
+ * @nshapes: entries in @shape
+ * @nfaults: faults here; the hooks skip the namespace when zero
+ */
+struct rules_net {
+	struct list_head faults;
+	struct list_head slow;
+	struct tcpfault_shapes __rcu *shapes;
+	struct tcpfault_shape shape[SHAPES_MAX];
+	unsigned int shape_refs[SHAPES_MAX];
+	unsigned int nshapes;
+	unsigned int nfaults;
+};
+
+DEFINE_MUTEX(tcpfault_rules_mutex);
+static LIST_HEAD(all_faults);
+static u64 nfaults_total;
+static u64 next_fault_id;
+static unsigned int rules_net_id __read_mostly;
+static struct rhltable ftab;
+static struct rhashtable names;
+
+static const struct rhashtable_params ftab_params = {
+	.key_len = sizeof(struct tcpfault_fkey),
+	.key_offset = offsetof(struct tcpfault_fnode, key),
+	.head_offset = offsetof(struct tcpfault_fnode, node),
+	.automatic_shrinking = true,
+};
+
+struct name_entry {
+	struct rhash_head node;
+	struct rcu_head rcu;
+	char name[TCPFAULT_NAME_MAX + 1];
+	struct tcpfault_fault *f;
+};
+
+static const struct rhashtable_params names_params = {
+	.key_len = TCPFAULT_NAME_MAX + 1,
+	.key_offset = offsetof(struct name_entry, name),
+	.head_offset = offsetof(struct name_entry, node),
+	.automatic_shrinking = true,
+};
+
+static struct rules_net *rules_net(const struct net *net)
+{
+	return net_generic(net, rules_net_id);
+}
+
+/**
+ * tcpfault_rules_net_busy() - does a namespace hold any fault
+ * @net: the namespace
+ *
+ * Return: true if the hooks must look at its segments.
+ */
+bool tcpfault_rules_net_busy(const struct net *net)
+{
+	return READ_ONCE(rules_net(net)->nfaults) != 0;
+}
+
+static void mask_addr(u8 *out, const u8 *in, unsigned int plen)
+{
+	unsigned int full = plen / 8, rest = plen % 8;
+
+	memset(out, 0, 16);
+	memcpy(out, in, full);
+	if (rest)
+		out[full] = in[full] & (u8)(0xff << (8 - rest));
+}
+
+/* Can this spec live in the hash, and under which shape? */
+static bool spec_shape(const struct tcpfault_spec *s, struct tcpfault_shape *sh)
+{
+	bool sany = s->sport.lo == 0 && s->sport.hi == 65535;
+	bool dany = s->dport.lo == 0 && s->dport.hi == 65535;
+
+	if ((!sany && s->sport.lo != s->sport.hi) || (!dany && s->dport.lo != s->dport.hi))
+		return false;
+	memset(sh, 0, sizeof(*sh));
+	sh->family = s->family;
+	sh->splen = s->src.family ? s->src.plen : 0;
+	sh->dplen = s->dst.family ? s->dst.plen : 0;
+	sh->ports = (sany ? 0 : 1) | (dany ? 0 : 2);
+	return true;
+}
+
+static void pkt_key(const struct net *net, const struct tcpfault_tuple *t, bool rev,
+		    const struct tcpfault_shape *sh, struct tcpfault_fkey *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->cookie = net->net_cookie;
+	key->shape = *sh;
+	mask_addr(key->saddr, rev ? t->daddr : t->saddr, sh->splen);
+	mask_addr(key->daddr, rev ? t->saddr : t->daddr, sh->dplen);
+	if (sh->ports & 1)
+		key->sport = rev ? t->dport : t->sport;
+	if (sh->ports & 2)
+		key->dport = rev ? t->sport : t->dport;
+}
+
+static void add_match(struct tcpfault_matches *m, struct tcpfault_fault *f, bool rev)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->f[i] == f)
+			return;
+	if (m->n < TCPFAULT_MATCH_MAX) {
+		m->f[m->n] = f;
+		m->rev[m->n++] = rev;
+	}
+}
+
+/**
+ * tcpfault_rules_lookup() - the faults a segment matches
+ * @net: the segment's namespace
+ * @pkt: the segment
+ * @m: filled with at most TCPFAULT_MATCH_MAX faults
+ *
+ * Called under RCU from the hooks. A fault matching in the segment's own
+ * orientation is reported with rev == false, else with rev == true.
+ *
+ * Return: the number of faults matched.
+ */
+unsigned int tcpfault_rules_lookup(const struct net *net, const struct tcpfault_pkt *pkt,
+				   struct tcpfault_matches *m)
+{
+	struct rules_net *rn = rules_net(net);
+	const struct tcpfault_shapes *shapes;
+	struct tcpfault_fault *f;
+	unsigned int i;
+	int rev;
+
+	m->n = 0;
+	shapes = rcu_dereference(rn->shapes);
+	for (i = 0; shapes && i < shapes->n; i++) {
+		const struct tcpfault_shape *sh = &shapes->s[i];
+
+		if (sh->family && sh->family != pkt->t.family)
+			continue;
+		for (rev = 0; rev < 2; rev++) {
+			struct rhlist_head *list, *pos;
+			struct tcpfault_fnode *fn;
+			struct tcpfault_fkey key;
+
+			pkt_key(net, &pkt->t, rev, sh, &key);
+			list = rhltable_lookup(&ftab, &key, ftab_params);
+			rhl_for_each_entry_rcu(fn, pos, list, node)
+				add_match(m, fn->f, rev);
+		}
+	}
+	list_for_each_entry_rcu(f, &rn->slow, slow_node) {
+		if (tcpfault_spec_match(&f->spec, &pkt->t, false))
+			add_match(m, f, false);
+		else if (tcpfault_spec_match(&f->spec, &pkt->t, true))
+			add_match(m, f, true);
+	}
+	return m->n;
+}
+
+/**
+ * tcpfault_rules_stat_add() - bump a fault's per-CPU counter
+ * @f: the fault
+ * @counter: enum tcpfault_fcounter
+ * @v: amount
+ */
+void tcpfault_rules_stat_add(struct tcpfault_fault *f, int counter, u64 v)
+{
+	struct tcpfault_fstats *s;
+
+	local_bh_disable();
+	s = this_cpu_ptr(f->stats);
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_add(&s->c[counter], v);
+	u64_stats_update_end(&s->syncp);
+	local_bh_enable();
+}
+
+/**
+ * tcpfault_rules_stat() - read a fault's counter, summed over CPUs
+ * @f: the fault
+ * @counter: enum tcpfault_fcounter
+ *
+ * Return: the sum.
+ */
+u64 tcpfault_rules_stat(struct tcpfault_fault *f, int counter)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct tcpfault_fstats *s = per_cpu_ptr(f->stats, cpu);
+		unsigned int start;
+		u64 v;
+
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			v = u64_stats_read(&s->c[counter]);
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+		sum += v;
+	}
+	return sum;
+}
+
+/* Has the connection carried enough bytes for an after= fault to bite? */
+static bool after_ok(const struct tcpfault_fault *f, const struct tcpfault_conn *c)
+{
+	if (!f->spec.after_bytes)
+		return true;
+	return c && tcpfault_conn_new_bytes(c) >= f->spec.after_bytes;
+}
+
+/* Did this incarnation of the connection exist before @since? */
+static bool conn_stale(const struct tcpfault_conn *c, u64 since)
+{
+	u64 syn = c ? READ_ONCE(c->syn_ns) : 0;
+
+	return !syn || syn < since;
+}
+
+static bool dst_is_local(struct net *net, const struct tcpfault_pkt *pkt)
+{
+	if (pkt->t.family == TCPFAULT_FAM_INET) {
+		__be32 a;
+
+		memcpy(&a, pkt->t.daddr, 4);
+		return inet_addr_type(net, a) == RTN_LOCAL;
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	return ipv6_chk_addr(net, (const struct in6_addr *)pkt->t.daddr, NULL, 0);
+#else
+	return false;
+#endif
+}
+
+static void send_rst(struct net *net, struct tcpfault_fault *f, struct tcpfault_conn *c,
+		     const struct tcpfault_rst *rst, u8 toward)
+{
+	if (tcpfault_inject_rst(net, rst))
+		return;
+	tcpfault_rules_stat_add(f, TCPFAULT_F_RST_SENT, 1);
+	if (c)
+		tcpfault_conn_event(c, TCPFAULT_EV_RST_SENT, toward, rst->seq, 0, 0);
+}
+
+/* A rebooted host answers segments of connections it no longer knows. */
+static bool rebooted_verdict(struct net *net, struct tcpfault_fault *f, bool rev,
+			     struct tcpfault_pkt *pkt, struct tcpfault_conn *c)
+{
+	struct tcpfault_rst rst;
+
+	if (!rev || (pkt->flags & TCPFAULT_TH_RST))
+		return false;		/* from the host, or an RST: nothing to say */
+	if ((pkt->flags & TCPFAULT_TH_SYN) && !(pkt->flags & TCPFAULT_TH_ACK))
+		return false;		/* a new connection */
+	if (!conn_stale(c, f->since_ns))
+		return false;		/* opened after the reboot */
+	if (dst_is_local(net, pkt))
+		return false;		/* its sockets were aborted: the stack answers */
+	tcpfault_inject_reply_rst(pkt, &rst);
+	send_rst(net, f, c, &rst, pkt->dir);
+	return true;
+}
+
+/* RST toward the receiver of @pkt, as if from its sender. */
+static void forward_rst(const struct tcpfault_pkt *pkt, struct tcpfault_rst *rst)
+{
+	memset(rst, 0, sizeof(*rst));
+	rst->family = pkt->t.family;
+	memcpy(rst->saddr, pkt->t.saddr, 16);
+	memcpy(rst->daddr, pkt->t.daddr, 16);
+	rst->sport = pkt->t.sport;
+	rst->dport = pkt->t.dport;
+	/* The receiver expects what the sender had sent before this segment. */
+	rst->seq = pkt->prev_valid ? pkt->prev_nxt : pkt->seq;
+	rst->ack_seq = pkt->ack_seq;
+	rst->ack = !!(pkt->flags & TCPFAULT_TH_ACK);
+}
+
+static bool reset_verdict(struct net *net, struct tcpfault_fault *f,
+			  struct tcpfault_pkt *pkt, struct tcpfault_conn *c)
+{
+	struct tcpfault_rst rst;
+
+	if (pkt->flags & TCPFAULT_TH_RST)
+		return false;
+	if ((pkt->flags & TCPFAULT_TH_SYN) && !(pkt->flags & TCPFAULT_TH_ACK))
+		return false;
+	if (!conn_stale(c, f->since_ns) || !after_ok(f, c))
+		return false;
+	if (c && READ_ONCE(c->reset_done))
+		return true;		/* already killed: swallow stragglers */
+	if (c)
+		WRITE_ONCE(c->reset_done, 1);
+	tcpfault_inject_reply_rst(pkt, &rst);
+	send_rst(net, f, c, &rst, pkt->dir);
+	forward_rst(pkt, &rst);
+	send_rst(net, f, c, &rst, !pkt->dir);
+	return true;
+}
+
+/**
+ * tcpfault_rules_verdict() - what the matched faults do to a segment
+ * @net: the segment's namespace
+ * @m: the faults it matched
+ * @pkt: the segment, classified
+ * @c: its connection, or NULL if untracked
+ *
+ * Return: NF_ACCEPT or NF_DROP.
+ */
+unsigned int tcpfault_rules_verdict(struct net *net, const struct tcpfault_matches *m,
+				    struct tcpfault_pkt *pkt, struct tcpfault_conn *c)
+{
+	unsigned int i, verdict = NF_ACCEPT;
+
+	for (i = 0; i < m->n; i++) {
+		struct tcpfault_fault *f = m->f[i];
+		int st = READ_ONCE(f->state);
+		bool rev = m->rev[i], drop = false;
+
+		if (st == TCPFAULT_FS_REBOOTED) {
+			if (rev)
+				tcpfault_rules_stat_add(f, TCPFAULT_F_MATCHED, 1);
+			drop = rebooted_verdict(net, f, rev, pkt, c);
+		} else if (st == TCPFAULT_FS_ACTIVE) {
+			tcpfault_rules_stat_add(f, TCPFAULT_F_MATCHED, 1);
+			switch (f->spec.mode) {
+			case TCPFAULT_MODE_LINK_DOWN:
+				drop = after_ok(f, c);
+				break;
+			case TCPFAULT_MODE_ONEWAY:
+				drop = !rev && after_ok(f, c);
+				break;
+			case TCPFAULT_MODE_LOSS:
+				drop = after_ok(f, c) &&
+				       ((u64)get_random_u32() * TCPFAULT_PROB_ONE >> 32) <
+				       f->spec.prob;
+				break;
+			case TCPFAULT_MODE_SYN_BLOCK:
+				drop = (pkt->flags & (TCPFAULT_TH_SYN | TCPFAULT_TH_ACK)) ==
+				       TCPFAULT_TH_SYN;
+				break;
+			case TCPFAULT_MODE_POWER_OFF:
+				drop = true;
+				break;
+			case TCPFAULT_MODE_RESET:
+				drop = reset_verdict(net, f, pkt, c);
+				break;
+			default:
+				break;
+			}
+		}
+		if (drop) {
+			tcpfault_rules_stat_add(f, TCPFAULT_F_DROPPED, pkt->segs);
+			trace_tcpfault_drop(f, pkt);
+			verdict = NF_DROP;
+		}
+	}
+	return verdict;
+}
+
+/* ------------------------------------------------------------------ */
+/* Control path, under tcpfault_rules_mutex                              */
+
+static const char * const fstate_names[] = {
+	[TCPFAULT_FS_DISABLED] = "disabled",
+	[TCPFAULT_FS_PENDING] = "pending",
+	[TCPFAULT_FS_ACTIVE] = "active",
+	[TCPFAULT_FS_HEALED] = "healed",
+	[TCPFAULT_FS_REBOOTED] = "rebooted",
+	[TCPFAULT_FS_DEAD] = "deleted",
+};
+
+/**
+ * tcpfault_rules_state_name() - a fault's state as users read it
+ * @f: the fault
+ *
+ * An active power-off fault reads "dark".
+ *
+ * Return: a static string.
+ */
+const char *tcpfault_rules_state_name(const struct tcpfault_fault *f)
+{
+	int st = READ_ONCE(f->state);
+
+	if (st == TCPFAULT_FS_ACTIVE && f->spec.mode == TCPFAULT_MODE_POWER_OFF)
+		return "dark";
+	return st >= 0 && st < (int)ARRAY_SIZE(fstate_names) ? fstate_names[st] : "?";
+}
+
+/**
+ * tcpfault_rules_time_left_ms() - time to the next timed transition
+ * @f: the fault
+ *
+ * Return: milliseconds, or -1 if nothing is scheduled.
+ */
+s64 tcpfault_rules_time_left_ms(const struct tcpfault_fault *f)
+{
+	u64 dl = READ_ONCE(f->deadline_ns), now = ktime_get_ns();
+	int st = READ_ONCE(f->state);
+
+	if (!dl || (st != TCPFAULT_FS_PENDING && st != TCPFAULT_FS_ACTIVE))
+		return -1;
+	return dl > now ? (s64)div_u64(dl - now, NSEC_PER_MSEC) : 0;
+}
+
+static void set_state(struct tcpfault_fault *f, int st)
+{
+	trace_tcpfault_fault_state(f, f->state, st);
+	WRITE_ONCE(f->state, st);
+}
+
+static void schedule_at(struct tcpfault_fault *f, u64 deadline)
+{
+	u64 now = ktime_get_ns();
+
+	WRITE_ONCE(f->deadline_ns, deadline);
+	mod_delayed_work(system_power_efficient_wq, &f->work,
+			 deadline > now ? nsecs_to_jiffies(deadline - now) : 0);
+}
+
+struct conn_walk {
+	struct tcpfault_fault *f;
+	u8 type;
+};
+
+static void conn_mark(struct tcpfault_conn *c, void *arg)
+{
+	struct conn_walk *w = arg;
+	struct tcpfault_tuple t;
+
+	t.family = c->key.family;
+	tcpfault_conn_endpoint(c, 0, t.saddr, &t.sport);
+	tcpfault_conn_endpoint(c, 1, t.daddr, &t.dport);
+	if (tcpfault_spec_match(&w->f->spec, &t, false) ||
+	    tcpfault_spec_match(&w->f->spec, &t, true))
+		tcpfault_conn_event(c, w->type, 0, (u32)w->f->id, 0, 0);
+}
+
+/* Put a fault start or stop on the timeline of each connection it selects. */
+static void mark_conns(struct tcpfault_fault *f, u8 type)
+{
+	struct conn_walk w = { .f = f, .type = type };
+
+	if (!tcpfault_conn_count())
+		return;
+	tcpfault_conn_for_each(f->net, conn_mark, &w);
+}
+
+struct reset_walk {
+	struct tcpfault_fault *f;
+	struct tcpfault_conn *batch[32];
+	unsigned int n;
+};
+
+static void conn_collect_reset(struct tcpfault_conn *c, void *arg)
+{
+	struct reset_walk *w = arg;
+	struct tcpfault_tuple t;
+	u8 st = READ_ONCE(c->state);
+
+	if (w->n == ARRAY_SIZE(w->batch) || READ_ONCE(c->reset_done) ||
+	    !READ_ONCE(c->d[0].seen) || !READ_ONCE(c->d[1].seen) ||
+	    (st != TCPFAULT_WS_ESTABLISHED && st != TCPFAULT_WS_FIN_WAIT &&
+	     st != TCPFAULT_WS_CLOSING) || !after_ok(w->f, c))
+		return;
+	t.family = c->key.family;
+	tcpfault_conn_endpoint(c, 0, t.saddr, &t.sport);
+	tcpfault_conn_endpoint(c, 1, t.daddr, &t.dport);
+	if (!tcpfault_spec_match(&w->f->spec, &t, false) &&
+	    !tcpfault_spec_match(&w->f->spec, &t, true))
+		return;
+	WRITE_ONCE(c->reset_done, 1);
+	w->batch[w->n++] = c;
+}
+
+/*
+ * Reset now every tracked connection the fault selects whose sequence
+ * state both ways is known. The others are reset on their next segment.
+ */
+static void reset_tracked(struct tcpfault_fault *f)
+{
+	struct reset_walk w = { .f = f };
+	unsigned int i;
+
+	do {
+		w.n = 0;
+		rcu_read_lock();
+		tcpfault_conn_for_each(f->net, conn_collect_reset, &w);
+		for (i = 0; i < w.n; i++) {
+			struct tcpfault_conn *c = w.batch[i];
+			struct tcpfault_rst rst = { .family = c->key.family, .ack = true };
+			int ep;
+
+			for (ep = 0; ep < 2; ep++) {
+				/* toward endpoint ep, from the other one */
+				tcpfault_conn_endpoint(c, !ep, rst.saddr, &rst.sport);
+				tcpfault_conn_endpoint(c, ep, rst.daddr, &rst.dport);
+				rst.seq = READ_ONCE(c->d[!ep].nxt);
+				rst.ack_seq = READ_ONCE(c->d[ep].nxt);
+				send_rst(f->net, f, c, &rst, (u8)ep);
+			}
+		}
+		rcu_read_unlock();
+	} while (w.n == ARRAY_SIZE(w.batch));
+}
+
+static void abort_cb(struct sock *sk, void *arg)
+{
+	tcpfault_rules_stat_add(arg, TCPFAULT_F_ABORTED, 1);
+}
+
+static void activate(struct tcpfault_fault *f)
+{
+	u64 now = ktime_get_ns();
+
+	f->since_ns = now;
+	set_state(f, TCPFAULT_FS_ACTIVE);
+	if (f->spec.duration_ms)
+		schedule_at(f, now + f->spec.duration_ms * NSEC_PER_MSEC);
+	else
+		WRITE_ONCE(f->deadline_ns, 0);
+	mark_conns(f, TCPFAULT_EV_FAULT_START);
+	/* The state is published: the aborts' own RSTs are dropped. */
+	if (f->spec.mode == TCPFAULT_MODE_POWER_OFF)
+		tcpfault_inject_abort_host(f->net, &f->spec.src, abort_cb, f);
+	else if (f->spec.mode == TCPFAULT_MODE_RESET)
+		reset_tracked(f);
+}
+
+/* End an active fault: healed by its duration, or switched off. */
+static void deactivate(struct tcpfault_fault *f, int st)
+{
+	WRITE_ONCE(f->deadline_ns, 0);
+	if (f->spec.mode == TCPFAULT_MODE_POWER_OFF) {
+		f->since_ns = ktime_get_ns();
+		st = TCPFAULT_FS_REBOOTED;
+	}
+	set_state(f, st);
+	mark_conns(f, TCPFAULT_EV_FAULT_STOP);
+}
+
+static void start(struct tcpfault_fault *f)
+{
+	if (f->spec.delay_ms) {
+		set_state(f, TCPFAULT_FS_PENDING);
+		schedule_at(f, ktime_get_ns() + f->spec.delay_ms * NSEC_PER_MSEC);
+	} else {
+		activate(f);
+	}
+}
+
+static void fault_work(struct work_struct *work)
+{
+	struct tcpfault_fault *f = container_of(to_delayed_work(work),
+						struct tcpfault_fault, work);
+	u64 now = ktime_get_ns();
+
+	mutex_lock(&tcpfault_rules_mutex);
+	if (!f->deadline_ns)
+		goto out;
+	if (now < f->deadline_ns) {
+		/* Rescheduled while this run waited for the mutex. */
+		schedule_at(f, f->deadline_ns);
+		goto out;
+	}
+	if (f->state == TCPFAULT_FS_PENDING)
+		activate(f);
+	else if (f->state == TCPFAULT_FS_ACTIVE)
+		deactivate(f, TCPFAULT_FS_HEALED);
+out:
+	mutex_unlock(&tcpfault_rules_mutex);
+}
+
+/**
+ * tcpfault_rules_set_enabled() - switch a fault on or off
+ * @f: the fault
+ * @on: switch on (restarting delay= and duration=) or off
+ *
+ * Switching off an active power-off fault reboots the host. Switching on
+ * an already pending or active fault changes nothing.
+ *
+ * Return: 0, or -ENOENT if the fault is being deleted.
+ */
+int tcpfault_rules_set_enabled(struct tcpfault_fault *f, bool on)
+{
+	int ret = 0;
+
+	mutex_lock(&tcpfault_rules_mutex);
+	switch (f->state) {
+	case TCPFAULT_FS_DEAD:
+		ret = -ENOENT;
+		break;
+	case TCPFAULT_FS_PENDING:
+		if (!on) {
+			WRITE_ONCE(f->deadline_ns, 0);
+			cancel_delayed_work(&f->work);
+			set_state(f, TCPFAULT_FS_DISABLED);
+		}
+		break;
+	case TCPFAULT_FS_ACTIVE:
+		if (!on) {
+			cancel_delayed_work(&f->work);
+			deactivate(f, TCPFAULT_FS_DISABLED);
+		}
+		break;
+	default:
+		if (on)
+			start(f);
+		break;
+	}
+	mutex_unlock(&tcpfault_rules_mutex);
+	return ret;
+}
+
+static int shape_get(struct rules_net *rn, const struct tcpfault_shape *sh)
+{
+	struct tcpfault_shapes *snap, *old;
+	unsigned int i;
+
+	for (i = 0; i < rn->nshapes; i++) {
+		if (!memcmp(&rn->shape[i], sh, sizeof(*sh))) {
+			rn->shape_refs[i]++;
+			return 0;
+		}
+	}
+	if (rn->nshapes == SHAPES_MAX)
+		return -ENOSPC;
+	snap = kmalloc(struct_size(snap, s, rn->nshapes + 1), GFP_KERNEL);
+	if (!snap)
+		return -ENOMEM;
+	rn->shape[rn->nshapes] = *sh;
+	rn->shape_refs[rn->nshapes++] = 1;
+	snap->n = rn->nshapes;
+	memcpy(snap->s, rn->shape, rn->nshapes * sizeof(*sh));
+	old = rcu_replace_pointer(rn->shapes, snap, lockdep_is_held(&tcpfault_rules_mutex));
+	if (old)
+		kfree_rcu(old, rcu);
+	return 0;
+}
+
+static void shape_put(struct rules_net *rn, const struct tcpfault_shape *sh)
+{
+	struct tcpfault_shapes *snap, *old;
+	unsigned int i;
+
+	for (i = 0; i < rn->nshapes; i++)
+		if (!memcmp(&rn->shape[i], sh, sizeof(*sh)))
+			break;
+	if (WARN_ON(i == rn->nshapes) || --rn->shape_refs[i])
+		return;
+	rn->shape[i] = rn->shape[rn->nshapes - 1];
+	rn->shape_refs[i] = rn->shape_refs[rn->nshapes - 1];
+	rn->nshapes--;
+	snap = NULL;
+	if (rn->nshapes) {
+		/* Shrinking: if this allocation fails, keep the stale snapshot,
+		 * which only costs a lookup that finds nothing.
+		 */
+		snap = kmalloc(struct_size(snap, s, rn->nshapes), GFP_KERNEL);
+		if (!snap)
+			return;
+		snap->n = rn->nshapes;
+		memcpy(snap->s, rn->shape, rn->nshapes * sizeof(*sh));
+	}
+	old = rcu_replace_pointer(rn->shapes, snap, lockdep_is_held(&tcpfault_rules_mutex));
+	if (old)
+		kfree_rcu(old, rcu);
+}
+
+static struct name_entry *name_find(const char *name)
+{
+	char key[TCPFAULT_NAME_MAX + 1] = {};
+
+	strscpy(key, name, sizeof(key));
+	return rhashtable_lookup_fast(&names, key, names_params);
+}
+
+static void fault_free_rcu(struct rcu_head *head)
+{
+	struct tcpfault_fault *f = container_of(head, struct tcpfault_fault, rcu);
+
+	kfree(f->fnode);
+	free_percpu(f->stats);
+	kfree(f);
+}
+
+/**
+ * tcpfault_rules_fault_free() - last reference gone: free after a grace period
+ * @f: the fault
+ *
+ * Called from the kobject release.
+ */
+void tcpfault_rules_fault_free(struct tcpfault_fault *f)
+{
+	call_rcu(&f->rcu, fault_free_rcu);
+}
+
+/* Publish a fault in the lookup structures. */
+static int fault_link(struct tcpfault_fault *f, struct name_entry *ne)
+{
+	struct rules_net *rn = rules_net(f->net);
+	struct tcpfault_shape sh;
+	int ret;
+
+	ret = rhashtable_insert_fast(&names, &ne->node, names_params);
+	if (ret)
+		return ret;
+	if (spec_shape(&f->spec, &sh)) {
+		struct tcpfault_fnode *fn = kzalloc(sizeof(*fn), GFP_KERNEL);
+
+		ret = -ENOMEM;
+		if (!fn)
+			goto err_name;
+		fn->f = f;
+		fn->key.cookie = f->net->net_cookie;
+		fn->key.shape = sh;
+		memcpy(fn->key.saddr, f->spec.src.addr, 16);
+		memcpy(fn->key.daddr, f->spec.dst.addr, 16);
+		fn->key.sport = (sh.ports & 1) ? f->spec.sport.lo : 0;
+		fn->key.dport = (sh.ports & 2) ? f->spec.dport.lo : 0;
+		ret = shape_get(rn, &sh);
+		if (ret) {
+			kfree(fn);
+			if (ret != -ENOSPC)
+				goto err_name;
+			/* Too many distinct shapes: fall back to the list. */
+		} else {
+			ret = rhltable_insert(&ftab, &fn->node, ftab_params);
+			if (ret) {
+				shape_put(rn, &sh);
+				kfree(fn);
+				goto err_name;
+			}
+			f->fnode = fn;
+		}
+	}
+	if (!f->fnode)
+		list_add_tail_rcu(&f->slow_node, &rn->slow);
+	list_add_tail(&f->node, &all_faults);
+	list_add_tail(&f->net_node, &rn->faults);
+	WRITE_ONCE(rn->nfaults, rn->nfaults + 1);
+	nfaults_total++;
+	static_branch_inc(&tcpfault_armed);
+	return 0;
+
+err_name:
+	rhashtable_remove_fast(&names, &ne->node, names_params);
+	return ret;
+}
+
+/* Unpublish a fault; the caller destroys it after dropping the mutex. */
+static void fault_unlink(struct tcpfault_fault *f)
+{
+	struct rules_net *rn = rules_net(f->net);
+	struct name_entry *ne = name_find(f->spec.name);
+
+	if (f->state == TCPFAULT_FS_ACTIVE)
+		mark_conns(f, TCPFAULT_EV_FAULT_STOP);
+	set_state(f, TCPFAULT_FS_DEAD);
+	WRITE_ONCE(f->deadline_ns, 0);
+	if (ne) {
+		rhashtable_remove_fast(&names, &ne->node, names_params);
+		kfree_rcu(ne, rcu);
+	}
+	if (f->fnode) {
+		rhltable_remove(&ftab, &f->fnode->node, ftab_params);
+		shape_put(rn, &f->fnode->key.shape);
+	} else {
+		list_del_rcu(&f->slow_node);
+	}
+	list_del(&f->node);
+	list_del(&f->net_node);
+	WRITE_ONCE(rn->nfaults, rn->nfaults - 1);
+	nfaults_total--;
+	static_branch_dec(&tcpfault_armed);
+}
+
+static void fault_destroy(struct tcpfault_fault *f)
+{
+	cancel_delayed_work_sync(&f->work);
+	tcpfault_sysfs_fault_del(f);	/* drops the last reference */
+}
+
+/**
+ * tcpfault_rules_add() - create a fault in a namespace
+ * @net: the namespace (the writer's)
+ * @spec: a parsed, valid spec
+ *
+ * Return: 0, -EEXIST if the name is taken, or -ENOMEM.
+ */
+int tcpfault_rules_add(struct net *net, const struct tcpfault_spec *spec)
+{
+	struct tcpfault_fault *f;
+	struct name_entry *ne;
+	int ret;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	ne = kzalloc(sizeof(*ne), GFP_KERNEL);
+	if (!f || !ne) {
+		kfree(f);
+		kfree(ne);
+		return -ENOMEM;
+	}
+	f->stats = alloc_percpu(struct tcpfault_fstats);
+	if (!f->stats) {
+		kfree(f);
+		kfree(ne);
+		return -ENOMEM;
+	}
+	f->spec = *spec;
+	f->net = net;
+	INIT_LIST_HEAD(&f->slow_node);
+	INIT_DELAYED_WORK(&f->work, fault_work);
+	strscpy(ne->name, spec->name, sizeof(ne->name));
+	ne->f = f;
+	tcpfault_sysfs_fault_init(f);	/* from here on, kobject_put() frees */
+
+	mutex_lock(&tcpfault_rules_mutex);
+	if (name_find(spec->name)) {
+		ret = -EEXIST;
+		goto err;
+	}
+	f->id = ++next_fault_id;
+	ret = fault_link(f, ne);
+	if (ret)
+		goto err;
+	ret = tcpfault_sysfs_fault_add(f);
+	if (ret) {
+		fault_unlink(f);
+		mutex_unlock(&tcpfault_rules_mutex);
+		kobject_put(&f->kobj);
+		return ret;
+	}
+	if (spec->enabled)
+		start(f);
+	mutex_unlock(&tcpfault_rules_mutex);
+	return 0;
+
+err:
+	mutex_unlock(&tcpfault_rules_mutex);
+	kfree(ne);
+	kobject_put(&f->kobj);
+	return ret;
+}
+
+/**
+ * tcpfault_rules_del() - delete a fault by name
+ * @name: the name
+ *
+ * Return: 0 or -ENOENT.
+ */
+int tcpfault_rules_del(const char *name)
+{
+	struct name_entry *ne;
+	struct tcpfault_fault *f;
+
+	mutex_lock(&tcpfault_rules_mutex);
+	ne = name_find(name);
+	if (!ne) {
+		mutex_unlock(&tcpfault_rules_mutex);
+		return -ENOENT;
+	}
+	f = ne->f;
+	fault_unlink(f);
+	mutex_unlock(&tcpfault_rules_mutex);
+	fault_destroy(f);
+	return 0;
+}
+
+/**
+ * tcpfault_rules_flush() - delete every fault of a namespace, or every fault
+ * @net: the namespace, or NULL for all of them
+ *
+ * Return: the number of faults deleted.
+ */
+int tcpfault_rules_flush(struct net *net)
+{
+	struct tcpfault_fault *f, *tmp;
+	LIST_HEAD(dead);
+	int n = 0;
+
+	mutex_lock(&tcpfault_rules_mutex);
+	list_for_each_entry_safe(f, tmp, &all_faults, node) {
+		if (net && f->net != net)
+			continue;
+		fault_unlink(f);
+		list_add_tail(&f->node, &dead);
+	}
+	mutex_unlock(&tcpfault_rules_mutex);
+	list_for_each_entry_safe(f, tmp, &dead, node) {
+		list_del(&f->node);
+		fault_destroy(f);
+		n++;
+		cond_resched();
+	}
+	return n;
+}
+
+/**
+ * tcpfault_rules_count() - faults in all namespaces
+ *
+ * Return: the count.
+ */
+u64 tcpfault_rules_count(void)
+{
+	return READ_ONCE(nfaults_total);
+}
+
+/**
+ * tcpfault_rules_net_list() - a namespace's faults, for procfs
+ * @net: the namespace
+ *
+ * Caller holds tcpfault_rules_mutex.
+ *
+ * Return: the list head of tcpfault_fault.net_node entries.
+ */
+struct list_head *tcpfault_rules_net_list(struct net *net)
+{
+	lockdep_assert_held(&tcpfault_rules_mutex);
+	return &rules_net(net)->faults;
+}
+
+static int __net_init rules_net_init(struct net *net)
+{
+	struct rules_net *rn = rules_net(net);
+
+	INIT_LIST_HEAD(&rn->faults);
+	INIT_LIST_HEAD(&rn->slow);
+	RCU_INIT_POINTER(rn->shapes, NULL);
+	return 0;
+}
+
+static void __net_exit rules_net_exit(struct net *net)
+{
+	struct rules_net *rn = rules_net(net);
+
+	tcpfault_rules_flush(net);
+	WARN_ON(!list_empty(&rn->faults) || !list_empty(&rn->slow) || rn->nshapes);
+	kfree(rcu_dereference_protected(rn->shapes, true));
+}
+
+static struct pernet_operations rules_net_ops = {
+	.init = rules_net_init,
+	.exit = rules_net_exit,
+	.id = &rules_net_id,
+	.size = sizeof(struct rules_net),
+};
+
+/**
+ * tcpfault_rules_init() - the fault tables and the per-namespace state
+ *
+ * Return: 0 or a negative errno.
+ */
+int tcpfault_rules_init(void)
+{
+	int ret;
+
+	ret = rhltable_init(&ftab, &ftab_params);
+	if (ret)
+		return ret;
+	ret = rhashtable_init(&names, &names_params);
+	if (ret)
+		goto err_ftab;
+	ret = register_pernet_subsys(&rules_net_ops);
+	if (ret)
+		goto err_names;
+	return 0;
+
+err_names:
+	rhashtable_destroy(&names);
+err_ftab:
+	rhltable_destroy(&ftab);
+	return ret;
+}
+
+/**
+ * tcpfault_rules_uninit() - delete every fault, free the tables
+ */
+void tcpfault_rules_uninit(void)
+{
+	unregister_pernet_subsys(&rules_net_ops);
+	WARN_ON(nfaults_total);
+	rcu_barrier();
+	rhashtable_destroy(&names);
+	rhltable_destroy(&ftab);
+}

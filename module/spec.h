@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tcpfault control grammar: fault specifications and selectors.
+ *
+ * This header and spec.c build both in the kernel and in userspace (the CLI,
+ * the host unit tests and the fuzzer), so they use no kernel API beyond the
+ * fixed-width types and snprintf().
+ *
+ * Grammar of one fault specification (one line, at most TCPFAULT_SPEC_MAX
+ * bytes, one trailing newline allowed):
+ *
+ *   spec   := NAME (WS key=value)*
+ *   NAME   := [A-Za-z0-9][A-Za-z0-9_.-]{0,31}
+ *   key    := mode | src | dst | sport | dport | host | prob | delay
+ *           | duration | after | enabled
+ *   mode   := link-down | oneway | loss | power-off | reset | syn-block | watch
+ *   src, dst, host := any | IPV4[/0-32] | IPV6[/0-128]
+ *   sport, dport   := any | PORT | PORT-PORT          (PORT is 0-65535)
+ *   prob   := PCT% with PCT in (0, 100], up to 4 decimals ("12.5%")
+ *   delay, duration := N(ms|s|m|h), at most 30 days; duration > 0
+ *   after  := N[K|M|G] bytes (powers of 1024), N > 0
+ *   enabled := 0 | 1
+ *
+ * Every key may appear at most once. "mode" is required. "power-off" takes
+ * "host" and no src/dst/sport/dport; the other modes take no "host". "prob"
+ * belongs to "loss" and is required there. "after" applies to link-down,
+ * oneway, loss and reset.
+ */
+#ifndef _TCPFAULT_SPEC_H
+#define _TCPFAULT_SPEC_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+#endif
+
+#define TCPFAULT_NAME_MAX	32
+#define TCPFAULT_SPEC_MAX	511
+#define TCPFAULT_ERR_MAX	160
+#define TCPFAULT_MAX_MS		(30ULL * 24 * 3600 * 1000)
+#define TCPFAULT_PROB_ONE	1000000U	/* prob is in parts per million */
+
+/* Address families as the grammar knows them (not AF_*: no kernel headers). */
+enum tcpfault_family {
+	TCPFAULT_FAM_ANY = 0,
+	TCPFAULT_FAM_INET = 4,
+	TCPFAULT_FAM_INET6 = 6,
+};
+
+enum tcpfault_mode {
+	TCPFAULT_MODE_LINK_DOWN,
+	TCPFAULT_MODE_ONEWAY,
+	TCPFAULT_MODE_LOSS,
+	TCPFAULT_MODE_POWER_OFF,
+	TCPFAULT_MODE_RESET,
+	TCPFAULT_MODE_SYN_BLOCK,
+	TCPFAULT_MODE_WATCH,
+	TCPFAULT_MODE_MAX,
+};
+
+/* Bits of tcpfault_spec.keys: which keys the user gave. */
+enum tcpfault_key {
+	TCPFAULT_KEY_MODE,
+	TCPFAULT_KEY_SRC,
+	TCPFAULT_KEY_DST,
+	TCPFAULT_KEY_SPORT,
+	TCPFAULT_KEY_DPORT,
+	TCPFAULT_KEY_HOST,
+	TCPFAULT_KEY_PROB,
+	TCPFAULT_KEY_DELAY,
+	TCPFAULT_KEY_DURATION,
+	TCPFAULT_KEY_AFTER,
+	TCPFAULT_KEY_ENABLED,
+	TCPFAULT_KEY_MAX,
+};
+
+/**
+ * struct tcpfault_prefix - an address prefix, or "any"
+ * @family: TCPFAULT_FAM_ANY (matches everything), _INET or _INET6
+ * @plen: prefix length in bits
+ * @addr: network-order address; bits past @plen are zero
+ */
+struct tcpfault_prefix {
+	u8 family;
+	u8 plen;
+	u8 addr[16];
+};
+
+/**
+ * struct tcpfault_portrange - an inclusive port range; "any" is 0-65535
+ * @lo: first port
+ * @hi: last port
+ */
+struct tcpfault_portrange {
+	u16 lo;
+	u16 hi;
+};
+
+/**
+ * struct tcpfault_spec - one parsed fault specification
+ * @name: NUL-terminated fault name
+ * @mode: enum tcpfault_mode
+ * @family: TCPFAULT_FAM_ANY if neither address names a family
+ * @src: source prefix; for power-off this holds the host
+ * @dst: destination prefix
+ * @sport: source ports
+ * @dport: destination ports
+ * @prob: drop probability for loss, parts per million
+ * @delay_ms: time from enable to activation
+ * @duration_ms: time from activation to healing; 0 means never
+ * @after_bytes: per connection, payload bytes that pass before the fault
+ *               bites; 0 means from the first segment
+ * @enabled: initial state
+ * @keys: bitmask of enum tcpfault_key, the keys the user gave
+ */
+struct tcpfault_spec {
+	char name[TCPFAULT_NAME_MAX + 1];
+	u8 mode;
+	u8 family;
+	struct tcpfault_prefix src, dst;
+	struct tcpfault_portrange sport, dport;
+	u32 prob;
+	u64 delay_ms;
+	u64 duration_ms;
+	u64 after_bytes;
+	bool enabled;
+	u32 keys;
+};
+
+/**
+ * struct tcpfault_tuple - a TCP segment's addresses and ports, as on the wire
+ * @family: TCPFAULT_FAM_INET or _INET6
+ * @saddr: source address (IPv4 in the first 4 bytes, rest zero)
+ * @daddr: destination address
+ * @sport: source port, host order
+ * @dport: destination port, host order
+ */
+struct tcpfault_tuple {
+	u8 family;
+	u8 saddr[16];
+	u8 daddr[16];
+	u16 sport;
+	u16 dport;
+};
+
+/**
+ * struct tcpfault_perr - where and why a parse failed
+ * @msg: human-readable reason, NUL-terminated
+ * @pos: byte offset of the offending word in the input
+ * @len: length of the offending word (0 if the problem is a missing word)
+ */
+struct tcpfault_perr {
+	char msg[TCPFAULT_ERR_MAX];
+	int pos;
+	int len;
+};
+
+int tcpfault_spec_parse(const char *buf, size_t len, struct tcpfault_spec *spec,
+			struct tcpfault_perr *err);
+int tcpfault_spec_parse_name(const char *buf, size_t len, char *name,
+			     struct tcpfault_perr *err);
+int tcpfault_spec_parse_switch(const char *buf, size_t len, bool *on,
+			       struct tcpfault_perr *err);
+int tcpfault_spec_format(const struct tcpfault_spec *spec, char *buf, size_t len);
+int tcpfault_spec_format_selector(const struct tcpfault_spec *spec, char *buf,
+				  size_t len);
+int tcpfault_spec_format_prefix(const struct tcpfault_prefix *p, char *buf,
+				size_t len);
+int tcpfault_spec_format_addr(u8 family, const u8 *addr, char *buf, size_t len);
+int tcpfault_spec_parse_addr(const char *s, size_t len, struct tcpfault_prefix *p);
+bool tcpfault_spec_match(const struct tcpfault_spec *spec,
+			 const struct tcpfault_tuple *t, bool reverse);
+bool tcpfault_spec_prefix_match(const struct tcpfault_prefix *p, u8 family,
+				const u8 *addr);
+const char *tcpfault_spec_mode_name(unsigned int mode);
+int tcpfault_spec_mode_from_name(const char *s, size_t len);
+
+#endif /* _TCPFAULT_SPEC_H */

@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/tcpfault/: the control surface and the global figures.
+ * One value per file. Tables live in /proc/net/tcpfault/.
+ *
+ *   add, del, flush        write-only commands (CAP_NET_ADMIN)
+ *   track_all              0/1, track every TCP connection
+ *   last_error             "<pid> <reason>" of the last rejected write
+ *   faults/<name>/...      one directory per fault
+ *   version, faults_count, conns, conns_max, ...  read-only figures
+ *
+ * Every write is parsed by spec.c. A malformed one fails with -EINVAL,
+ * changes nothing, and logs one rate-limited line giving the reason, which
+ * also lands in last_error for tools that cannot read dmesg.
+ */
+#include <linux/capability.h>
+#include <linux/kobject.h>
+#include <linux/module.h>
+#include <linux/nsproxy.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/sysfs.h>
+#include <net/net_namespace.h>
+
+#include "tcpfault.h"
+
+static struct kobject *tcpfault_kobj;
+static struct kobject *faults_kobj;
+static DEFINE_SPINLOCK(last_error_lock);
+static char last_error[TCPFAULT_ERR_MAX + 48];
+
+/**
+ * tcpfault_sysfs_reject() - report a rejected write
+ * @fmt: printf-style reason
+ *
+ * Logs one rate-limited line and records it, with the writer's pid, in
+ * /sys/kernel/tcpfault/last_error.
+ */
+void tcpfault_sysfs_reject(const char *fmt, ...)
+{
+	char msg[TCPFAULT_ERR_MAX + 32];
+	va_list args;
+
+	va_start(args, fmt);
+	vscnprintf(msg, sizeof(msg), fmt, args);
+	va_end(args);
+	pr_info_ratelimited("rejected write from pid %d: %s\n", task_pid_nr(current), msg);
+	spin_lock(&last_error_lock);
+	scnprintf(last_error, sizeof(last_error), "%d %s", task_pid_nr(current), msg);
+	spin_unlock(&last_error_lock);
+}
+
+static bool may_write(const char *what)
+{
+	if (capable(CAP_NET_ADMIN))
+		return true;
+	tcpfault_sysfs_reject("%s: CAP_NET_ADMIN required", what);
+	return false;
+}
+
+/* ---- top level ------------------------------------------------------- */
+
+static ssize_t add_store(struct kobject *kobj, struct kobj_attribute *attr,
+			 const char *buf, size_t count)
+{
+	struct tcpfault_spec spec;
+	struct tcpfault_perr err;
+	int ret;
+
+	if (!may_write("add"))
+		return -EPERM;
+	ret = tcpfault_spec_parse(buf, count, &spec, &err);
+	if (ret) {
+		tcpfault_sysfs_reject("add: %s", err.msg);
+		return ret;
+	}
+	ret = tcpfault_rules_add(current->nsproxy->net_ns, &spec);
+	if (ret == -EEXIST)
+		tcpfault_sysfs_reject("add: a fault named '%s' exists", spec.name);
+	else if (ret)
+		tcpfault_sysfs_reject("add: %s: error %d", spec.name, ret);
+	return ret ? ret : (ssize_t)count;
+}
+
+static ssize_t del_store(struct kobject *kobj, struct kobj_attribute *attr,
+			 const char *buf, size_t count)
+{
+	char name[TCPFAULT_NAME_MAX + 1];
+	struct tcpfault_perr err;
+	int ret;
+
+	if (!may_write("del"))
+		return -EPERM;
+	ret = tcpfault_spec_parse_name(buf, count, name, &err);
+	if (ret) {
+		tcpfault_sysfs_reject("del: %s", err.msg);
+		return ret;
+	}
+	ret = tcpfault_rules_del(name);
+	if (ret) {
+		tcpfault_sysfs_reject("del: no fault named '%s'", name);
+		return ret;
+	}
+	return count;
+}
+
+static ssize_t flush_store(struct kobject *kobj, struct kobj_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct tcpfault_perr err;
+	bool on;
+
+	if (!may_write("flush"))
+		return -EPERM;
+	if (tcpfault_spec_parse_switch(buf, count, &on, &err) || !on) {
+		tcpfault_sysfs_reject("flush: write 1 to delete every fault");
+		return -EINVAL;
+	}
+	tcpfault_rules_flush(NULL);
+	return count;
+}
+
+static ssize_t track_all_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", tcpfault_conn_get_track_all());
+}
+
+static ssize_t track_all_store(struct kobject *kobj, struct kobj_attribute *attr,
+			       const char *buf, size_t count)
+{
+	struct tcpfault_perr err;
+	bool on;
+
+	if (!may_write("track_all"))
+		return -EPERM;
+	if (tcpfault_spec_parse_switch(buf, count, &on, &err)) {
+		tcpfault_sysfs_reject("track_all: %s", err.msg);
+		return -EINVAL;
+	}
+	tcpfault_conn_set_track_all(on);
+	return count;
+}
+
+static ssize_t last_error_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	ssize_t n;
+
+	spin_lock(&last_error_lock);
+	n = sysfs_emit(buf, "%s\n", last_error);
+	spin_unlock(&last_error_lock);
+	return n;
+}
+
+static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", TCPFAULT_VERSION);
+}
+
+static ssize_t faults_count_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", tcpfault_rules_count());
+}
+
+/* The connection-table figures, one file each. */
+#define CONN_STAT_ATTR(_name, _expr)						\
+static ssize_t _name##_show(struct kobject *kobj, struct kobj_attribute *attr,	\
+			    char *buf)						\
+{										\
+	struct tcpfault_conn_stats st;						\
+										\
+	tcpfault_conn_stats(&st);						\
+	return sysfs_emit(buf, "%llu\n", (unsigned long long)(_expr));		\
+}										\
+static struct kobj_attribute _name##_attr = __ATTR_RO(_name)
+
+CONN_STAT_ATTR(conns, st.conns);
+CONN_STAT_ATTR(conns_max, st.conns_max);
+CONN_STAT_ATTR(conn_entry_bytes, st.entry_bytes);
+CONN_STAT_ATTR(conn_buckets, st.buckets);
+CONN_STAT_ATTR(conn_memory_bytes, st.conns * st.entry_bytes + st.buckets * sizeof(void *));
+CONN_STAT_ATTR(conns_inserted, st.inserted);
+CONN_STAT_ATTR(conn_evictions, st.evictions);
+CONN_STAT_ATTR(conn_insert_failed, st.insert_failed);
+
+static ssize_t packets_seen_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	u64 seen, dropped;
+
+	tcpfault_hooks_stats(&seen, &dropped);
+	return sysfs_emit(buf, "%llu\n", seen);
+}
+
+static ssize_t packets_dropped_show(struct kobject *kobj, struct kobj_attribute *attr,
+				    char *buf)
+{
+	u64 seen, dropped;
+
+	tcpfault_hooks_stats(&seen, &dropped);
+	return sysfs_emit(buf, "%llu\n", dropped);
+}
+
+static struct kobj_attribute add_attr = __ATTR_WO(add);
+static struct kobj_attribute del_attr = __ATTR_WO(del);
+static struct kobj_attribute flush_attr = __ATTR_WO(flush);
+static struct kobj_attribute track_all_attr = __ATTR_RW(track_all);
+static struct kobj_attribute last_error_attr = __ATTR_RO(last_error);
+static struct kobj_attribute version_attr = __ATTR_RO(version);
+static struct kobj_attribute faults_count_attr = __ATTR_RO(faults_count);
+static struct kobj_attribute packets_seen_attr = __ATTR_RO(packets_seen);
+static struct kobj_attribute packets_dropped_attr = __ATTR_RO(packets_dropped);
+
+static struct attribute *top_attrs[] = {
+	&add_attr.attr,
+	&del_attr.attr,
+	&flush_attr.attr,
+	&track_all_attr.attr,
+	&last_error_attr.attr,
+	&version_attr.attr,
+	&faults_count_attr.attr,
+	&conns_attr.attr,
+	&conns_max_attr.attr,
+	&conn_entry_bytes_attr.attr,
+	&conn_buckets_attr.attr,
+	&conn_memory_bytes_attr.attr,
+	&conns_inserted_attr.attr,
+	&conn_evictions_attr.attr,
+	&conn_insert_failed_attr.attr,
+	&packets_seen_attr.attr,
+	&packets_dropped_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group top_group = {
+	.attrs = top_attrs,
+};
+
+/* ---- faults/<name>/ -------------------------------------------------- */
+
+static struct tcpfault_fault *to_fault(struct kobject *kobj)
+{
+	return container_of(kobj, struct tcpfault_fault, kobj);
+}
+
+/*
+ * A fault belongs to a namespace: only that namespace, or an administrator
+ * in the initial one, may read it.
+ */
+static bool fault_visible(const struct tcpfault_fault *f)
+{
+	struct net *net = current->nsproxy->net_ns;
+
+	return net_eq(net, f->net) ||
+	       (net_eq(net, &init_net) && ns_capable_noaudit(&init_user_ns, CAP_NET_ADMIN));
+}
+
+#define FAULT_SHOW(_name, _fmt, _expr)						\
+static ssize_t _name##_show(struct kobject *kobj, struct kobj_attribute *attr,	\
+			    char *buf)						\
+{										\
+	struct tcpfault_fault *f = to_fault(kobj);				\
+										\
+	if (!fault_visible(f))							\
+		return -ENOENT;							\
+	return sysfs_emit(buf, _fmt "\n", _expr);				\
+}
+
+FAULT_SHOW(id, "%llu", f->id)
+FAULT_SHOW(mode, "%s", tcpfault_spec_mode_name(f->spec.mode))
+FAULT_SHOW(state, "%s", tcpfault_rules_state_name(f))
+FAULT_SHOW(time_left_ms, "%lld", tcpfault_rules_time_left_ms(f))
+FAULT_SHOW(netns, "%u", f->net->ns.inum)
+FAULT_SHOW(matched, "%llu", tcpfault_rules_stat(f, TCPFAULT_F_MATCHED))
+FAULT_SHOW(dropped, "%llu", tcpfault_rules_stat(f, TCPFAULT_F_DROPPED))
+FAULT_SHOW(rst_sent, "%llu", tcpfault_rules_stat(f, TCPFAULT_F_RST_SENT))
+FAULT_SHOW(aborted, "%llu", tcpfault_rules_stat(f, TCPFAULT_F_ABORTED))
+
+static ssize_t spec_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	struct tcpfault_fault *f = to_fault(kobj);
+	char text[TCPFAULT_SPEC_MAX + 64];
+
+	if (!fault_visible(f))
+		return -ENOENT;
+	tcpfault_spec_format(&f->spec, text, sizeof(text));
+	return sysfs_emit(buf, "%s\n", text);
+}
+
+static ssize_t selector_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	struct tcpfault_fault *f = to_fault(kobj);
+	char text[TCPFAULT_SPEC_MAX + 64];
+
+	if (!fault_visible(f))
+		return -ENOENT;
+	tcpfault_spec_format_selector(&f->spec, text, sizeof(text));
+	return sysfs_emit(buf, "%s\n", text);
+}
+
+static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	struct tcpfault_fault *f = to_fault(kobj);
+	int st = READ_ONCE(f->state);
+
+	if (!fault_visible(f))
+		return -ENOENT;
+	return sysfs_emit(buf, "%d\n", st == TCPFAULT_FS_PENDING || st == TCPFAULT_FS_ACTIVE);
+}
+
+static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	struct tcpfault_fault *f = to_fault(kobj);
+	struct tcpfault_perr err;
+	bool on;
+	int ret;
+
+	if (!may_write("enabled"))
+		return -EPERM;
+	if (tcpfault_spec_parse_switch(buf, count, &on, &err)) {
+		tcpfault_sysfs_reject("%s/enabled: %s", f->spec.name, err.msg);
+		return -EINVAL;
+	}
+	ret = tcpfault_rules_set_enabled(f, on);
+	return ret ? ret : (ssize_t)count;
+}
+
+static struct kobj_attribute fault_attrs[] = {
+	__ATTR_RO(id),
+	__ATTR_RO(spec),
+	__ATTR_RO(mode),
+	__ATTR_RO(selector),
+	__ATTR_RO(state),
+	__ATTR_RW(enabled),
+	__ATTR_RO(time_left_ms),
+	__ATTR_RO(netns),
+	__ATTR_RO(matched),
+	__ATTR_RO(dropped),
+	__ATTR_RO(rst_sent),
+	__ATTR_RO(aborted),
+};
+
+static struct attribute *fault_attr_list[ARRAY_SIZE(fault_attrs) + 1];
+
+static const struct attribute_group fault_group = {
+	.attrs = fault_attr_list,
+};
+
+static const struct attribute_group *fault_groups[] = {
+	&fault_group,
+	NULL,
+};
+
+static void fault_release(struct kobject *kobj)
+{
+	tcpfault_rules_fault_free(to_fault(kobj));
+}
+
+static struct kobj_type fault_ktype = {
+	.release = fault_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = fault_groups,
+};
+
+/**
+ * tcpfault_sysfs_fault_init() - initialise a fault's kobject
+ * @f: the fault
+ *
+ * From here on the kobject's refcount owns @f: kobject_put() frees it.
+ */
+void tcpfault_sysfs_fault_init(struct tcpfault_fault *f)
+{
+	kobject_init(&f->kobj, &fault_ktype);
+}
+
+/**
+ * tcpfault_sysfs_fault_add() - create /sys/kernel/tcpfault/faults/<name>
+ * @f: the fault
+ *
+ * Return: 0 or a negative errno.
+ */
+int tcpfault_sysfs_fault_add(struct tcpfault_fault *f)
+{
+	return kobject_add(&f->kobj, faults_kobj, "%s", f->spec.name);
+}
+
+/**
+ * tcpfault_sysfs_fault_del() - remove a fault's directory, drop the reference
+ * @f: the fault
+ *
+ * Waits for readers and writers of its files. Must not be called with
+ * tcpfault_rules_mutex held: enabled_store() takes it.
+ */
+void tcpfault_sysfs_fault_del(struct tcpfault_fault *f)
+{
+	kobject_del(&f->kobj);
+	kobject_put(&f->kobj);
+}
+
+/**
+ * tcpfault_sysfs_init() - create /sys/kernel/tcpfault
+ *
+ * Return: 0 or a negative errno.
+ */
+int tcpfault_sysfs_init(void)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(fault_attrs); i++)
+		fault_attr_list[i] = &fault_attrs[i].attr;
+
+	tcpfault_kobj = kobject_create_and_add("tcpfault", kernel_kobj);
+	if (!tcpfault_kobj)
+		return -ENOMEM;
+	faults_kobj = kobject_create_and_add("faults", tcpfault_kobj);
+	if (!faults_kobj) {
+		ret = -ENOMEM;
+		goto err_top;
+	}
+	ret = sysfs_create_group(tcpfault_kobj, &top_group);
+	if (ret)
+		goto err_faults;
+	return 0;
+
+err_faults:
+	kobject_put(faults_kobj);
+err_top:
+	kobject_put(tcpfault_kobj);
+	return ret;
+}
+
+/**
+ * tcpfault_sysfs_uninit() - stop taking commands, delete every fault,
+ *                           remove /sys/kernel/tcpfault
+ */
+void tcpfault_sysfs_uninit(void)
+{
+	sysfs_remove_group(tcpfault_kobj, &top_group);
+	tcpfault_rules_flush(NULL);
+	kobject_put(faults_kobj);
+	kobject_put(tcpfault_kobj);
+}

@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tcpfault: simulate link loss and host power-off for selected TCP
+ * connections, and count what the stack does about it.
+ *
+ * Internal interfaces between the files of module/. Each file owns one
+ * concern and exports an _init/_uninit pair that main.c sequences:
+ *
+ *   spec.c    the control grammar (also built in userspace)
+ *   conn.c    the connection table, the on-wire classifier, counters, timelines
+ *   rules.c   the fault table, fault state machine and per-segment verdicts
+ *   inject.c  RST injection and the abort of local sockets
+ *   hooks.c   the netfilter hooks, per network namespace
+ *   procfs.c  /proc/net/tcpfault/{faults,conns,timeline}
+ *   sysfs.c   /sys/kernel/tcpfault/, the control surface
+ */
+#ifndef _TCPFAULT_H
+#define _TCPFAULT_H
+
+#include <linux/atomic.h>
+#include <linux/jump_label.h>
+#include <linux/kobject.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rhashtable-types.h>
+#include <linux/seq_file.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/workqueue.h>
+#include <net/net_namespace.h>
+
+#include "spec.h"
+
+#ifndef TCPFAULT_VERSION
+#define TCPFAULT_VERSION "0.1.0"
+#endif
+
+/* Set while any fault exists or track_all is on; the hooks bail out early
+ * on a single patched branch otherwise.
+ */
+DECLARE_STATIC_KEY_FALSE(tcpfault_armed);
+
+/* ------------------------------------------------------------------ */
+/* A parsed segment                                                     */
+
+/**
+ * struct tcpfault_pkt - what the hooks extract from one TCP segment
+ * @t: addresses and ports as on the wire
+ * @seq: sequence number
+ * @ack_seq: acknowledgment number (valid if TCP_FLAG_ACK-like bit set)
+ * @len: payload bytes (the whole GSO super-packet)
+ * @segs: segments on the wire (gso_segs, at least 1)
+ * @win: advertised window, raw (unscaled)
+ * @flags: TCP flag byte (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10)
+ * @hook: NF_INET_PRE_ROUTING or NF_INET_LOCAL_OUT
+ * @dir: filled by conn tracking: 0 if sent by the conn's endpoint 0
+ * @event: filled by the classifier: enum tcpfault_event_type or -1
+ * @prev_nxt: filled by the classifier: the sender's highest sequence
+ *            number before this segment
+ * @prev_valid: @prev_nxt is known
+ */
+struct tcpfault_pkt {
+	struct tcpfault_tuple t;
+	u32 seq;
+	u32 ack_seq;
+	u32 len;
+	u16 segs;
+	u16 win;
+	u8 flags;
+	u8 hook;
+	u8 dir;
+	s8 event;
+	u32 prev_nxt;
+	bool prev_valid;
+};
+
+#define TCPFAULT_TH_FIN	0x01
+#define TCPFAULT_TH_SYN	0x02
+#define TCPFAULT_TH_RST	0x04
+#define TCPFAULT_TH_ACK	0x10
+
+/* ------------------------------------------------------------------ */
+/* Connections (conn.c)                                                  */
+
+/* Per-direction counters, in /proc/net/tcpfault/conns column order. */
+enum tcpfault_counter {
+	TCPFAULT_C_SEGS,
+	TCPFAULT_C_BYTES,
+	TCPFAULT_C_NEW_BYTES,
+	TCPFAULT_C_RETRANS,
+	TCPFAULT_C_KEEPALIVE,
+	TCPFAULT_C_KEEPALIVE_ACK,
+	TCPFAULT_C_ZWP,
+	TCPFAULT_C_SYN_RETRY,
+	TCPFAULT_C_FIN,
+	TCPFAULT_C_RST,
+	TCPFAULT_C_DROPPED,
+	TCPFAULT_C_MAX,
+};
+
+/* Timeline events; also the classifier's verdict for a segment. */
+enum tcpfault_event_type {
+	TCPFAULT_EV_SYN,
+	TCPFAULT_EV_SYN_RETRY,
+	TCPFAULT_EV_DATA,		/* classified, never recorded */
+	TCPFAULT_EV_RETRANS,
+	TCPFAULT_EV_KEEPALIVE,
+	TCPFAULT_EV_KEEPALIVE_ACK,
+	TCPFAULT_EV_ZWP,
+	TCPFAULT_EV_FIN,
+	TCPFAULT_EV_RST,
+	TCPFAULT_EV_STATE,		/* seq holds the new enum tcpfault_wstate */
+	TCPFAULT_EV_FAULT_START,	/* seq holds the fault id */
+	TCPFAULT_EV_FAULT_STOP,		/* seq holds the fault id */
+	TCPFAULT_EV_RST_SENT,		/* an RST tcpfault injected toward dir */
+	TCPFAULT_EV_ABORT,		/* tcpfault aborted the local socket */
+	TCPFAULT_EV_MAX,
+};
+
+/* The connection's state as seen on the wire. */
+enum tcpfault_wstate {
+	TCPFAULT_WS_NONE,
+	TCPFAULT_WS_SYN_SENT,
+	TCPFAULT_WS_SYN_RECV,
+	TCPFAULT_WS_ESTABLISHED,
+	TCPFAULT_WS_FIN_WAIT,		/* one side sent FIN */
+	TCPFAULT_WS_CLOSING,		/* both sides sent FIN */
+	TCPFAULT_WS_TIME_WAIT,		/* both FINs acknowledged */
+	TCPFAULT_WS_CLOSED,		/* RST seen */
+	TCPFAULT_WS_MAX,
+};
+
+#define TCPFAULT_EVF_DROPPED	0x01
+
+/**
+ * struct tcpfault_event - one timeline entry (24 bytes)
+ * @ts: ktime_get_ns() when the segment passed the hook
+ * @seq: sequence number, or the event's argument (see enum)
+ * @gen: ring generation, for lockless readers: index + 1 when complete
+ * @len: payload bytes, saturated at 65535
+ * @type: enum tcpfault_event_type
+ * @dir: 0 or 1: which endpoint sent it (for RST_SENT: toward which)
+ * @flags: TCPFAULT_EVF_*
+ */
+struct tcpfault_event {
+	u64 ts;
+	u32 seq;
+	u32 gen;
+	u16 len;
+	u8 type;
+	u8 dir;
+	u8 flags;
+};
+
+/**
+ * struct tcpfault_dir - one direction of a connection (endpoint @dir sends)
+ * @c: counters, enum tcpfault_counter
+ * @first_ns: first segment seen
+ * @last_ns: last segment seen
+ * @nxt: highest sequence number sent plus one (SYN and FIN count)
+ * @ack: last acknowledgment number sent
+ * @win: last advertised window, raw
+ * @seen: @nxt is valid
+ * @syn: a SYN was seen; @isn holds its sequence number
+ * @fin: a FIN was seen
+ * @ka_pending: a keepalive probe is waiting for its ACK
+ * @isn: initial sequence number
+ */
+struct tcpfault_dir {
+	atomic64_t c[TCPFAULT_C_MAX];
+	u64 first_ns;
+	u64 last_ns;
+	u32 nxt;
+	u32 ack;
+	u16 win;
+	u8 seen;
+	u8 syn;
+	u8 fin;
+	u8 ka_pending;
+	u32 isn;
+};
+
+/**
+ * struct tcpfault_conn_key - a connection, independent of direction
+ * @cookie: the network namespace's net_cookie
+ * @addr: the two endpoints' addresses, lower (addr, port) first
+ * @port: their ports, host order
+ * @family: TCPFAULT_FAM_INET or _INET6
+ * @pad: zero
+ */
+struct tcpfault_conn_key {
+	u64 cookie;
+	u8 addr[2][16];
+	u16 port[2];
+	u8 family;
+	u8 pad[3];
+};
+
+/**
+ * struct tcpfault_conn - one tracked connection
+ * @node: hash chain, RCU
+ * @key: identity
+ * @net: namespace (not refcounted: entries die in the pernet exit)
+ * @id: unique, increasing; names the connection in procfs
+ * @orig: which endpoint (0/1) opened it (sent the SYN, or the first segment)
+ * @state: enum tcpfault_wstate
+ * @reset_done: a reset fault already killed this incarnation
+ * @syn_ns: when the current incarnation's SYN was seen, 0 if never
+ * @d: per direction, indexed by sending endpoint
+ * @tl_head: events written so far
+ * @rcu: for freeing
+ * @tl: the timeline ring, tcpfault_conn_tl_len entries
+ */
+struct tcpfault_conn {
+	struct hlist_node node;
+	struct tcpfault_conn_key key;
+	struct net *net;
+	u64 id;
+	u8 orig;
+	u8 state;
+	u8 reset_done;
+	u64 syn_ns;
+	struct tcpfault_dir d[2];
+	atomic_t tl_head;
+	struct rcu_head rcu;
+	struct tcpfault_event tl[];
+};
+
+/**
+ * struct tcpfault_conn_stats - global connection-table figures
+ * @conns: entries now
+ * @conns_max: the cap
+ * @entry_bytes: bytes per entry, slab object size
+ * @buckets: hash buckets
+ * @inserted: entries ever created
+ * @evictions: entries removed to make room or because idle or closed
+ * @insert_failed: new connections not tracked because the table was full
+ */
+struct tcpfault_conn_stats {
+	u64 conns;
+	u64 conns_max;
+	u64 entry_bytes;
+	u64 buckets;
+	u64 inserted;
+	u64 evictions;
+	u64 insert_failed;
+};
+
+extern unsigned int tcpfault_conn_tl_len;
+
+int tcpfault_conn_init(void);
+void tcpfault_conn_uninit(void);
+struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *pkt);
+void tcpfault_conn_account(struct tcpfault_conn *c, const struct tcpfault_pkt *pkt,
+			   bool dropped);
+void tcpfault_conn_event(struct tcpfault_conn *c, u8 type, u8 dir, u32 seq, u32 len,
+			 u8 flags);
+int tcpfault_conn_classify(struct tcpfault_dir *d, struct tcpfault_dir *peer,
+			   struct tcpfault_pkt *pkt);
+u8 tcpfault_conn_next_state(u8 state, const struct tcpfault_pkt *pkt,
+			    const struct tcpfault_dir *d, const struct tcpfault_dir *peer);
+u64 tcpfault_conn_new_bytes(const struct tcpfault_conn *c);
+void tcpfault_conn_endpoint(const struct tcpfault_conn *c, int ep, u8 *addr, u16 *port);
+void tcpfault_conn_for_each(struct net *net, void (*fn)(struct tcpfault_conn *c, void *arg),
+			    void *arg);
+void tcpfault_conn_stats(struct tcpfault_conn_stats *st);
+unsigned int tcpfault_conn_count(void);
+struct tcpfault_conn *tcpfault_conn_lookup(struct net *net, const struct tcpfault_tuple *t,
+					   u8 *dir);
+bool tcpfault_conn_get_track_all(void);
+int tcpfault_conn_set_track_all(bool on);
+int tcpfault_conn_gc(bool force_all, struct net *net);
+const char *tcpfault_conn_state_name(unsigned int state);
+const char *tcpfault_conn_event_name(unsigned int type);
+const char *tcpfault_conn_counter_name(unsigned int counter);
+
+/* procfs iteration over one namespace's connections */
+struct tcpfault_conn_iter {
+	struct seq_net_private p;	/* must be first: proc_create_net */
+	u32 bucket;
+	u32 offset;
+	loff_t last_pos;
+};
+
+struct tcpfault_conn *tcpfault_conn_iter_seek(struct net *net, struct tcpfault_conn_iter *it,
+					      loff_t pos);
+
+/* ------------------------------------------------------------------ */
+/* Faults (rules.c)                                                      */
+
+enum tcpfault_fstate {
+	TCPFAULT_FS_DISABLED,
+	TCPFAULT_FS_PENDING,		/* enabled, waiting out delay= */
+	TCPFAULT_FS_ACTIVE,		/* biting; "dark" for power-off */
+	TCPFAULT_FS_HEALED,		/* duration= ran out */
+	TCPFAULT_FS_REBOOTED,		/* power-off over: stale segments get RST */
+	TCPFAULT_FS_DEAD,		/* deleted, waiting for RCU */
+};
+
+enum tcpfault_fcounter {
+	TCPFAULT_F_MATCHED,
+	TCPFAULT_F_DROPPED,
+	TCPFAULT_F_RST_SENT,
+	TCPFAULT_F_ABORTED,
+	TCPFAULT_F_MAX,
+};
+
+struct tcpfault_fstats {
+	u64_stats_t c[TCPFAULT_F_MAX];
+	struct u64_stats_sync syncp;
+};
+
+struct tcpfault_fnode;
+
+/**
+ * struct tcpfault_fault - one fault
+ * @kobj: /sys/kernel/tcpfault/faults/<name>; its refcount owns the fault
+ * @spec: what the user asked for
+ * @net: the namespace it lives in (the writer's)
+ * @id: unique, increasing
+ * @node: all faults, by name, under tcpfault_rules_mutex
+ * @net_node: the namespace's faults, under tcpfault_rules_mutex
+ * @slow_node: the namespace's port-range faults, RCU
+ * @fnode: the hash entry, NULL for port-range faults
+ * @state: enum tcpfault_fstate; READ_ONCE in the packet path
+ * @since_ns: when it last became active (or rebooted, for power-off)
+ * @deadline_ns: the next timed transition, 0 if none
+ * @work: runs timed transitions
+ * @stats: per-CPU counters, enum tcpfault_fcounter
+ * @rcu: for freeing
+ */
+struct tcpfault_fault {
+	struct kobject kobj;
+	struct tcpfault_spec spec;
+	struct net *net;
+	u64 id;
+	struct list_head node;
+	struct list_head net_node;
+	struct list_head slow_node;
+	struct tcpfault_fnode *fnode;
+	int state;
+	u64 since_ns;
+	u64 deadline_ns;
+	struct delayed_work work;
+	struct tcpfault_fstats __percpu *stats;
+	struct rcu_head rcu;
+};
+
+#define TCPFAULT_MATCH_MAX 8
+
+/**
+ * struct tcpfault_matches - the faults one segment matched
+ * @n: how many
+ * @f: the faults
+ * @rev: matched with source and destination swapped
+ */
+struct tcpfault_matches {
+	unsigned int n;
+	struct tcpfault_fault *f[TCPFAULT_MATCH_MAX];
+	bool rev[TCPFAULT_MATCH_MAX];
+};
+
+extern struct mutex tcpfault_rules_mutex;
+
+int tcpfault_rules_init(void);
+void tcpfault_rules_uninit(void);
+bool tcpfault_rules_net_busy(const struct net *net);
+unsigned int tcpfault_rules_lookup(const struct net *net, const struct tcpfault_pkt *pkt,
+				   struct tcpfault_matches *m);
+unsigned int tcpfault_rules_verdict(struct net *net, const struct tcpfault_matches *m,
+				    struct tcpfault_pkt *pkt, struct tcpfault_conn *c);
+int tcpfault_rules_add(struct net *net, const struct tcpfault_spec *spec);
+int tcpfault_rules_del(const char *name);
+int tcpfault_rules_flush(struct net *net);
+int tcpfault_rules_set_enabled(struct tcpfault_fault *f, bool on);
+void tcpfault_rules_fault_free(struct tcpfault_fault *f);
+u64 tcpfault_rules_count(void);
+u64 tcpfault_rules_stat(struct tcpfault_fault *f, int counter);
+void tcpfault_rules_stat_add(struct tcpfault_fault *f, int counter, u64 v);
+s64 tcpfault_rules_time_left_ms(const struct tcpfault_fault *f);
+const char *tcpfault_rules_state_name(const struct tcpfault_fault *f);
+struct list_head *tcpfault_rules_net_list(struct net *net);
+
+/* ------------------------------------------------------------------ */
+/* Injection (inject.c)                                                  */
+
+/**
+ * struct tcpfault_rst - an RST to put on the wire
+ * @family: TCPFAULT_FAM_INET or _INET6
+ * @saddr: source address (the endpoint the RST pretends to come from)
+ * @daddr: destination address
+ * @sport: source port, host order
+ * @dport: destination port, host order
+ * @seq: sequence number
+ * @ack_seq: acknowledgment number, used if @ack
+ * @ack: set the ACK flag
+ */
+struct tcpfault_rst {
+	u8 family;
+	u8 saddr[16];
+	u8 daddr[16];
+	u16 sport;
+	u16 dport;
+	u32 seq;
+	u32 ack_seq;
+	bool ack;
+};
+
+bool tcpfault_inject_in_progress(void);
+int tcpfault_inject_rst(struct net *net, const struct tcpfault_rst *rst);
+void tcpfault_inject_reply_rst(const struct tcpfault_pkt *pkt, struct tcpfault_rst *rst);
+int tcpfault_inject_abort_host(struct net *net, const struct tcpfault_prefix *host,
+			       void (*cb)(struct sock *sk, void *arg), void *arg);
+void tcpfault_inject_sock_view(struct net *net, const struct tcpfault_conn *c, int ep,
+			       struct seq_file *seq);
+
+/* ------------------------------------------------------------------ */
+/* Hooks, procfs, sysfs                                                  */
+
+int tcpfault_hooks_init(void);
+void tcpfault_hooks_uninit(void);
+void tcpfault_hooks_stats(u64 *seen, u64 *dropped);
+
+int tcpfault_procfs_init(void);
+void tcpfault_procfs_uninit(void);
+
+int tcpfault_sysfs_init(void);
+void tcpfault_sysfs_uninit(void);
+int tcpfault_sysfs_fault_add(struct tcpfault_fault *f);
+void tcpfault_sysfs_fault_del(struct tcpfault_fault *f);
+void tcpfault_sysfs_fault_init(struct tcpfault_fault *f);
+__printf(1, 2) void tcpfault_sysfs_reject(const char *fmt, ...);
+
+#endif /* _TCPFAULT_H */

@@ -1,0 +1,205 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a QEMU guest on this machine's own root (read-only over virtio-9p,
+# with a tmpfs overlay) and run one command in it.
+#
+#   run.sh [--kernel stock|debug] [--timeout SEC] [--mem MB] [--smp N]
+#          [--results DIR] [--quiet] -- COMMAND...
+#
+# The command runs as root in the guest, in the current directory, through
+# bash. Its exit status becomes run.sh's. The run also fails (exit 125)
+# when the guest console or dmesg shows a kernel complaint (BUG, WARNING,
+# Oops, KASAN, lockdep, atomic-sleep, RCU, kmemleak) or when it hangs past
+# the timeout (exit 124). The results share is mounted at /results in the
+# guest; the guest's dmesg and kmemleak report land there too.
+#
+# Kernels: "stock" is Debian's linux-image-amd64 (provisioned with apt);
+# "debug" is tools/testing/kernel/build.sh's KASAN/lockdep/kmemleak/KUnit
+# kernel. KVM is used when a probe boot proves that it works, else TCG.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+testing=$(cd "$here/.." && pwd)
+cache=${TCPFAULT_CACHE:-/var/cache/tcpfault}
+kernel=stock
+timeout=600
+mem=2048
+smp=2
+results=
+quiet=0
+
+usage() { sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--results) results=$2; shift 2 ;;
+	--quiet) quiet=1; shift ;;
+	--) shift; break ;;
+	-h|--help) usage ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || usage
+
+log() { echo "qemu-run: $*" >&2; }
+
+"$testing/provision.sh" guest
+
+# --- the kernel -----------------------------------------------------------
+stock_kver() {
+	# The newest Debian amd64 kernel installed (linux-image-amd64 pulls it in).
+	ls /lib/modules | grep -E '^[0-9].*-amd64$' | sort -V | tail -n 1
+}
+
+case "$kernel" in
+stock)
+	kver=$(stock_kver)
+	[ -n "$kver" ] || { log "no Debian kernel installed"; exit 1; }
+	bzimage=/boot/vmlinuz-$kver
+	mods="virtio_pci 9pnet_virtio 9p overlay"
+	;;
+debug)
+	kdir=$("$testing/kernel/build.sh")
+	bzimage=$kdir/arch/x86/boot/bzImage
+	kver=$(cat "$kdir/include/config/kernel.release")
+	mods=
+	;;
+*)
+	log "unknown kernel '$kernel' (stock or debug)"
+	exit 2
+	;;
+esac
+
+# --- the initramfs, cached per kernel and init script ----------------------
+# make_initrd KVER "MODULES..." prints the path of a cached uncompressed cpio
+# holding busybox, stage 1 and the modules (with dependencies, in order).
+make_initrd() {
+	local kv=$1 m word path name key out stage
+	local list=()
+	for m in $2; do
+		while read -r word path _; do
+			[ "$word" = insmod ] || continue
+			case " ${list[*]-} " in *" $path "*) ;; *) list+=("$path") ;; esac
+		done < <(modprobe -S "$kv" --show-depends "$m")
+	done
+	key=$( (cat "$here/init"; echo "$kv"; printf '%s\n' "${list[@]-}") | sha256sum | cut -c1-16)
+	out=$cache/initramfs-$kv-$key.cpio
+	if [ ! -f "$out" ]; then
+		log "building initramfs for $kv"
+		mkdir -p "$cache"
+		stage=$(mktemp -d)
+		mkdir -p "$stage"/{bin,dev,proc,sys,lib/modules}
+		cp /bin/busybox "$stage/bin/busybox"
+		cp "$here/init" "$stage/init"
+		chmod 755 "$stage/init"
+		: > "$stage/modules.order"
+		for path in "${list[@]-}"; do
+			[ -n "$path" ] || continue
+			name=$(basename "$path")
+			case "$name" in
+			*.ko.xz) name=${name%.xz}; xz -dc "$path" > "$stage/lib/modules/$name" ;;
+			*.ko.zst) name=${name%.zst}; zstd -qdc "$path" > "$stage/lib/modules/$name" ;;
+			*) cp "$path" "$stage/lib/modules/$name" ;;
+			esac
+			echo "$name" >> "$stage/modules.order"
+		done
+		(cd "$stage" && find . | cpio -o -H newc --quiet) > "$out.tmp"
+		mv "$out.tmp" "$out"
+		rm -rf "$stage"
+	fi
+	echo "$out"
+}
+initrd=$(make_initrd "$kver" "$mods")
+
+# --- results share and the command ------------------------------------------
+if [ -z "$results" ]; then
+	results=$(mktemp -d /tmp/tcpfault-guest.XXXXXX)
+fi
+mkdir -p "$results"
+results=$(cd "$results" && pwd)
+g=$results/.guest
+rm -rf "$g"
+mkdir -p "$g"
+cp "$here/stage2.sh" "$g/stage2.sh"
+pwd > "$g/cwd"
+printf '%q ' "$@" > "$g/cmd"
+echo >> "$g/cmd"
+
+# --- accelerator: KVM only if a probe boot proved it works ------------------
+accel_args() {
+	local probe=$cache/accel
+	if [ -f "$probe" ] && [ "$(cat "$probe")" = kvm ]; then
+		echo "-accel kvm -cpu host"
+	else
+		echo "-accel tcg,thread=multi -cpu max"
+	fi
+}
+if [ ! -f "$cache/accel" ]; then
+	acc=tcg
+	if [ -w /dev/kvm ] && [ -z "${TCPFAULT_NO_KVM_PROBE:-}" ]; then
+		log "probing KVM (once per machine)"
+		pd=$(mktemp -d)
+		mkdir -p "$pd/.guest"
+		cp "$here/stage2.sh" "$pd/.guest/stage2.sh"
+		echo / > "$pd/.guest/cwd"
+		echo true > "$pd/.guest/cmd"
+		if timeout 25 qemu-system-x86_64 -nodefaults -display none -no-reboot \
+			-accel kvm -cpu host -machine q35 -smp 1 -m 512 -serial null \
+			-kernel "/boot/vmlinuz-$(stock_kver)" \
+			-initrd "$(make_initrd "$(stock_kver)" "virtio_pci 9pnet_virtio 9p overlay")" \
+			-append "console=ttyS0 reboot=t panic=-1" \
+			-fsdev local,id=root,path=/,readonly=on,security_model=none,multidevs=remap \
+			-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
+			-fsdev local,id=res,path="$pd",security_model=none \
+			-device virtio-9p-pci,fsdev=res,mount_tag=results >/dev/null 2>&1 &&
+		   [ "$(cat "$pd/.guest/rc" 2>/dev/null)" = 0 ]; then
+			acc=kvm
+		fi
+		rm -rf "$pd"
+	fi
+	echo "$acc" > "$cache/accel"
+	log "accelerator: $acc"
+fi
+
+append="console=ttyS0 reboot=t panic=-1 oops=panic panic_on_warn=0 loglevel=6"
+append+=" kunit.enable=1 hung_task_panic=0 no_hash_pointers"
+console=$results/console.log
+
+# shellcheck disable=SC2046
+set +e
+timeout --foreground "$timeout" qemu-system-x86_64 -nodefaults -display none \
+	-no-reboot -monitor none $(accel_args) -machine q35 -smp "$smp" -m "$mem" \
+	-serial stdio -kernel "$bzimage" -initrd "$initrd" -append "$append" \
+	-fsdev local,id=root,path=/,readonly=on,security_model=none,multidevs=remap \
+	-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
+	-fsdev local,id=res,path="$results",security_model=none \
+	-device virtio-9p-pci,fsdev=res,mount_tag=results \
+	</dev/null 2>&1 | tr -d '\r' | if [ "$quiet" = 1 ]; then cat > "$console"; else tee "$console"; fi
+qrc=${PIPESTATUS[0]}
+set -e
+
+if [ "$qrc" = 124 ]; then
+	log "guest hung: no result after ${timeout}s (console: $console)"
+	exit 124
+fi
+
+# Kernel complaints fail the run, whatever the command said.
+pattern='BUG:|WARNING:|Oops|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|lock held when returning|sleeping function called from invalid context|general protection fault|Kernel panic|Call Trace:|kmemleak: .*new suspected memory leak|INFO: task .* blocked for more than|rcu_sched detected stalls|rcu: INFO'
+bad=$(cat "$console" "$g/dmesg.txt" 2>/dev/null | grep -E "$pattern" | sort -u | head -n 20 || true)
+if [ -s "$g/kmemleak.txt" ]; then
+	bad+=$'\n'"kmemleak: $(grep -c '^unreferenced object' "$g/kmemleak.txt") unreferenced objects (see $g/kmemleak.txt)"
+fi
+if [ -n "$bad" ]; then
+	log "kernel reported problems (console: $console):"
+	echo "$bad" | sed 's/^/    /' >&2
+	exit 125
+fi
+if [ ! -f "$g/rc" ]; then
+	log "guest exited without a result (console: $console)"
+	exit 125
+fi
+exit "$(cat "$g/rc")"

@@ -1,0 +1,474 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Fault modes against real TCP between namespaces (issue: fault injection).
+
+Topologies: client <-> server (both endpoints local), and client <-> router
+<-> server with tcpfault on the router. Every test asserts what the real
+stack did: the errno the application got, the bytes that arrived, and the
+kernel's own counters.
+"""
+import errno
+import hashlib
+import os
+import socket
+import subprocess
+import threading
+import time
+
+import tfk
+from tfk import check, check_eq
+
+PORT = 5001
+
+
+def _tuple_spec(name, mode, topo, cli, extra=""):
+    la, lp = cli.getsockname()[:2]
+    ra, rp = cli.getpeername()[:2]
+    return f"{name} mode={mode} src={la} sport={lp} dst={ra} dport={rp} {extra}".strip()
+
+
+def _recv_all(sock, n, timeout=60):
+    sock.settimeout(timeout)
+    h = hashlib.sha256()
+    got = 0
+    while got < n:
+        b = sock.recv(min(1 << 16, n - got))
+        if not b:
+            break
+        h.update(b)
+        got += len(b)
+    return got, h.hexdigest()
+
+
+def _payload(n):
+    return (hashlib.sha256(b"tcpfault").digest() * (n // 32 + 1))[:n]
+
+
+class Sender(threading.Thread):
+    """Send a payload in the background; record the errno it ends with."""
+
+    def __init__(self, sock, data, timeout=120):
+        super().__init__(daemon=True)
+        self.sock, self.data, self.timeout = sock, data, timeout
+        self.err, self.sent, self.t_end = None, 0, None
+
+    def run(self):
+        self.sock.settimeout(self.timeout)
+        try:
+            view = memoryview(self.data)
+            while self.sent < len(view):
+                self.sent += self.sock.send(view[self.sent:self.sent + 65536])
+            self.err = 0
+        except OSError as e:
+            self.err = e.errno
+        self.t_end = time.monotonic()
+
+
+def _etimedout(m, routed, v6=False):
+    topo = tfk.Topology(routed=routed)
+    try:
+        tfk.shrink_tcp(topo.client, retries2=4)
+        cli, srv, lst = tfk.connect(topo, PORT, v6=v6)
+        cli.sendall(b"warm-up" * 1000)
+        _recv_all(srv, 7000)
+        rto_ms = tfk.tcp_info(cli)["rto_us"] // 1000
+        where = topo.router if routed else topo.client
+        before = topo.client.snmp()
+        m.add(where, _tuple_spec("cut", "link-down", topo, cli))
+        s = Sender(cli, b"y" * (4 << 20))
+        t0 = time.monotonic()
+        s.start()
+        s.join(60)
+        check(not s.is_alive(), "the writer never returned")
+        check_eq(errno.errorcode.get(s.err, s.err), "ETIMEDOUT", "writer's errno")
+        after = topo.client.snmp()
+        info = tfk.tcp_info(cli)
+        row = m.conn(where, dport=PORT)
+        check(row is not None, "connection not tracked")
+        f = m.fault("cut")
+        # Witnesses: the wire count equals the kernel's, segment for segment.
+        wire = row["o_retrans"] + row["o_syn_retry"]
+        check_eq(wire, after["TcpRetransSegs"] - before["TcpRetransSegs"],
+                 "retransmits on the wire vs TcpRetransSegs delta")
+        check_eq(wire, info["total_retrans"], "retransmits vs tcpi_total_retrans")
+        check(int(f["dropped"]) >= wire, "fault dropped every retransmission")
+        # The RTO-driven ones are what tcp_retries2 predicts; a tail loss
+        # probe may come first, well before the first RTO.
+        tl = [e for e in m.timeline(where, row["id"]) if e["event"] == "retrans" and e["dir"] == "o"]
+        times = [e["ts_ns"] / 1e9 for e in tl]
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        rto_gaps = [g for g in gaps if g >= 0.18]
+        want, timeout_ms = tfk.expected_rto_retransmits(4, rto_ms)
+        tlp = len(tl) - 1 - len(rto_gaps)
+        check(tlp in (0, 1), f"unexpected early retransmissions: gaps {gaps}")
+        check_eq(len(tl) - tlp, want, f"RTO retransmissions (rto {rto_ms} ms, gaps {gaps})")
+        for a, b in zip(rto_gaps, rto_gaps[1:]):
+            check(1.6 <= b / a <= 2.5, f"RTO did not double: gaps {rto_gaps}")
+        elapsed = s.t_end - t0
+        check(timeout_ms / 1000 * 0.8 <= elapsed <= timeout_ms / 1000 + 3,
+              f"ETIMEDOUT after {elapsed:.2f}s, model says {timeout_ms / 1000:.1f}s")
+        for sk in (cli, srv, lst):
+            sk.close()
+    finally:
+        topo.close()
+
+
+def test_link_down_etimedout_local(m):
+    _etimedout(m, routed=False)
+
+
+def test_link_down_etimedout_routed(m):
+    _etimedout(m, routed=True)
+
+
+def test_link_down_etimedout_ipv6(m):
+    _etimedout(m, routed=False, v6=True)
+
+
+def test_link_down_heals_before_timeout(m):
+    topo = tfk.Topology()
+    try:
+        tfk.shrink_tcp(topo.client, retries2=8)
+        cli, srv, lst = tfk.connect(topo, PORT)
+        data = _payload(3 << 20)
+        m.add(topo.client, _tuple_spec("blip", "link-down", topo, cli, "after=512K duration=1500ms"))
+        s = Sender(cli, data)
+        s.start()
+        got, digest = _recv_all(srv, len(data))
+        s.join(30)
+        check_eq(s.err, 0, "writer's errno")
+        check_eq(got, len(data), "bytes received")
+        check_eq(digest, hashlib.sha256(data).hexdigest(), "payload digest")
+        f = m.fault("blip")
+        check_eq(f["state"], "healed", "fault state after its duration")
+        row = m.conn(topo.client, dport=PORT)
+        check(row["o_retrans"] > 0, "the cut caused retransmissions")
+        check(int(f["dropped"]) > 0, "the cut dropped segments")
+    finally:
+        topo.close()
+
+
+def _power_cycle(m, where_role, routed=False):
+    """Server power-off, reboot, network restored: the client's next send gets RST."""
+    topo = tfk.Topology(routed=routed)
+    try:
+        cli, srv, lst = tfk.connect(topo, PORT)
+        cli.sendall(b"hello")
+        _recv_all(srv, 5)
+        where = getattr(topo, where_role)
+        m.add(where, f"pw mode=power-off host={topo.saddr}")
+        f = m.fault("pw")
+        check_eq(f["state"], "dark", "power-off state")
+        if where_role == "server":
+            # The server's socket died with the power, and said nothing.
+            check_eq(int(f["aborted"]), 1, "server sockets aborted")
+            check_eq(tfk.sock_error(srv), errno.ECONNABORTED, "server socket error")
+        check_eq(tfk.tcp_state(cli), tfk.TCP_ESTABLISHED, "client still believes")
+        # Power on, network back: the connection still looks alive ...
+        m.set_enabled("pw", False)
+        check_eq(m.fault("pw")["state"], "rebooted", "state after power-on")
+        check_eq(tfk.tcp_state(cli), tfk.TCP_ESTABLISHED, "client after reboot")
+        # ... until the client sends.
+        cli.send(b"are you there?")
+        cli.settimeout(10)
+        try:
+            cli.recv(100)
+            raise tfk.Fail("client recv returned instead of ECONNRESET")
+        except ConnectionResetError:
+            pass
+        if where_role != "server":
+            check(int(m.fault("pw")["rst_sent"]) >= 1, "tcpfault answered for the rebooted host")
+        for sk in (cli, srv, lst):
+            sk.close()
+    finally:
+        topo.close()
+
+
+def test_power_off_local_server_sockets(m):
+    _power_cycle(m, "server")
+
+
+def test_power_off_remote_host_from_client(m):
+    _power_cycle(m, "client")
+
+
+def test_power_off_remote_host_on_router(m):
+    _power_cycle(m, "router", routed=True)
+
+
+def test_power_off_new_connection_after_reboot(m):
+    topo = tfk.Topology(routed=True)
+    try:
+        lst = topo.server.socket()
+        lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        lst.bind((topo.saddr, PORT))
+        lst.listen(4)
+        m.add(topo.router, f"pw mode=power-off host={topo.saddr}")
+        m.set_enabled("pw", False)
+        cli, srv, lst2 = tfk.connect(topo, PORT + 1)
+        cli.sendall(b"x" * 100000)
+        got, _ = _recv_all(srv, 100000)
+        check_eq(got, 100000, "a connection opened after the reboot works")
+        check_eq(int(m.fault("pw")["rst_sent"]), 0, "no RST for the new connection")
+    finally:
+        topo.close()
+
+
+def test_oneway(m):
+    topo = tfk.Topology()
+    try:
+        tfk.shrink_tcp(topo.client, retries2=8)
+        cli, srv, lst = tfk.connect(topo, PORT)
+        la, lp = cli.getsockname()
+        # Server -> client still flows while client -> server is cut. The
+        # client's ACKs are cut too, so stay within the server's first window.
+        m.add(topo.client, f"ow mode=oneway src={la} sport={lp} dst={topo.saddr} dport={PORT}")
+        srv.sendall(b"s" * 8000)
+        got, _ = _recv_all(cli, 8000)
+        check_eq(got, 8000, "bytes server -> client during the cut")
+        data = _payload(200000)
+        s = Sender(cli, data)
+        s.start()
+        tfk.wait_until(lambda: (m.conn(topo.client, dport=PORT) or {}).get("o_retrans", 0) >= 2,
+                       20, "client retransmissions")
+        m.delete("ow")
+        got, digest = _recv_all(srv, len(data))
+        s.join(20)
+        check_eq((got, digest), (len(data), hashlib.sha256(data).hexdigest()), "payload after heal")
+    finally:
+        topo.close()
+
+
+def test_loss(m):
+    topo = tfk.Topology()
+    try:
+        cli, srv, lst = tfk.connect(topo, PORT)
+        m.add(topo.client, f"lossy mode=loss prob=10% dst={topo.saddr} dport={PORT}")
+        data = _payload(1 << 20)
+        s = Sender(cli, data)
+        s.start()
+        got, digest = _recv_all(srv, len(data), timeout=120)
+        s.join(30)
+        check_eq((got, digest), (len(data), hashlib.sha256(data).hexdigest()), "payload")
+        f = m.fault("lossy")
+        dropped, matched = int(f["dropped"]), int(f["matched"])
+        check(dropped > 0, "nothing dropped")
+        # 10% of matched segments, give or take: a sanity band, not a benchmark.
+        check(0.03 <= dropped / matched <= 0.25, f"dropped {dropped} of {matched}")
+        row = m.conn(topo.client, dport=PORT)
+        check(row["o_retrans"] > 0, "loss caused retransmissions")
+    finally:
+        topo.close()
+
+
+def test_reset_tracked_now(m):
+    topo = tfk.Topology()
+    try:
+        m.add(topo.client, f"w mode=watch dport={PORT}")
+        cli, srv, lst = tfk.connect(topo, PORT)
+        cli.sendall(b"ping")
+        _recv_all(srv, 4)
+        srv.sendall(b"pong")
+        _recv_all(cli, 4)
+        tfk.wait_until(lambda: m.conn(topo.client, dport=PORT)["state"] == "ESTABLISHED", 5,
+                       "tracked as established")
+        m.add(topo.client, f"kill mode=reset dport={PORT}")
+        check_eq(int(m.fault("kill")["rst_sent"]), 2, "RSTs injected at once")
+        for name, sk in (("client", cli), ("server", srv)):
+            sk.settimeout(5)
+            try:
+                sk.recv(10)
+                raise tfk.Fail(f"{name} recv returned instead of ECONNRESET")
+            except ConnectionResetError:
+                pass
+    finally:
+        topo.close()
+
+
+def test_reset_untracked_on_next_segment(m):
+    topo = tfk.Topology(routed=True)
+    try:
+        cli, srv, lst = tfk.connect(topo, PORT)
+        m.add(topo.router, f"kill mode=reset dport={PORT}")
+        check_eq(int(m.fault("kill")["rst_sent"]), 0, "nothing known to reset yet")
+        cli.send(b"next segment")
+        for name, sk in (("client", cli), ("server", srv)):
+            sk.settimeout(5)
+            try:
+                data = sk.recv(100)
+                raise tfk.Fail(f"{name} recv returned {data!r} instead of ECONNRESET")
+            except ConnectionResetError:
+                pass
+        check_eq(int(m.fault("kill")["rst_sent"]), 2, "RSTs injected")
+        # A connection opened afterwards is left alone.
+        c2, s2, l2 = tfk.connect(topo, PORT + 1)
+        m.delete("kill")
+        m.add(topo.router, f"kill2 mode=reset dport={PORT + 1} delay=1h")
+        c2.sendall(b"fine")
+        check_eq(_recv_all(s2, 4)[0], 4, "pending reset fault does nothing")
+    finally:
+        topo.close()
+
+
+def test_syn_block(m):
+    topo = tfk.Topology()
+    try:
+        tfk.shrink_tcp(topo.client, syn_retries=2)
+        cli, srv, lst = tfk.connect(topo, PORT)
+        m.add(topo.client, f"nosyn mode=syn-block dst={topo.saddr} dport={PORT}")
+        c2 = topo.client.socket()
+        c2.settimeout(30)
+        t0 = time.monotonic()
+        try:
+            c2.connect((topo.saddr, PORT))
+            raise tfk.Fail("connect succeeded through syn-block")
+        except (TimeoutError, OSError) as e:
+            check_eq(getattr(e, "errno", None), errno.ETIMEDOUT, f"connect error {e!r}")
+        check(time.monotonic() - t0 >= 2.5, "connect gave up too early for 2 SYN retries")
+        cli.sendall(b"z" * 100000)
+        check_eq(_recv_all(srv, 100000)[0], 100000, "established connection carries on")
+        check(int(m.fault("nosyn")["dropped"]) >= 3, "SYNs dropped")
+    finally:
+        topo.close()
+
+
+def test_tuple_fault_leaves_sibling_alone(m):
+    topo = tfk.Topology()
+    try:
+        tfk.shrink_tcp(topo.client, retries2=8)
+        a, sa, lst = tfk.connect(topo, PORT)
+        b = topo.client.socket()
+        b.settimeout(10)
+        b.connect((topo.saddr, PORT))
+        sb, _ = lst.accept()
+        m.add(topo.client, _tuple_spec("one", "link-down", topo, a))
+        s = Sender(a, b"a" * 100000)
+        s.start()
+        b.sendall(b"b" * 300000)
+        check_eq(_recv_all(sb, 300000)[0], 300000, "sibling connection bytes")
+        time.sleep(0)  # the stalled one has not moved:
+        sa.setblocking(False)
+        try:
+            check_eq(sa.recv(10), b"", "cut connection delivered data")
+        except BlockingIOError:
+            pass
+        rows = m.table(topo.client, "conns")
+        cut = [r for r in rows if r["o_dropped"] + r["r_dropped"] > 0]
+        check_eq(len(cut), 1, "exactly one connection saw drops")
+        check_eq(cut[0]["sport"], a.getsockname()[1], "the cut one is the named tuple")
+    finally:
+        topo.close()
+
+
+def test_delay_and_toggle(m):
+    topo = tfk.Topology()
+    try:
+        cli, srv, lst = tfk.connect(topo, PORT)
+        m.add(topo.client, f"later mode=link-down dport={PORT} delay=800ms")
+        f = m.fault("later")
+        check_eq(f["state"], "pending", "state during delay")
+        check(0 < int(f["time_left_ms"]) <= 800, f"time_left_ms {f['time_left_ms']}")
+        tfk.wait_until(lambda: m.fault("later")["state"] == "active", 5, "activation")
+        check_eq(m.fault("later")["time_left_ms"], "-1", "no deadline once active")
+        m.set_enabled("later", False)
+        check_eq(m.fault("later")["state"], "disabled", "switched off")
+        cli.sendall(b"q" * 1000)
+        check_eq(_recv_all(srv, 1000)[0], 1000, "traffic flows when disabled")
+        m.set_enabled("later", True)
+        check_eq(m.fault("later")["state"], "pending", "switched on again restarts the delay")
+    finally:
+        topo.close()
+
+
+def test_hang_after_bytes(m):
+    topo = tfk.Topology()
+    try:
+        tfk.shrink_tcp(topo.client, retries2=8)
+        cli, srv, lst = tfk.connect(topo, PORT)
+        m.add(topo.client, f"hang mode=link-down dport={PORT} after=1M")
+        s = Sender(cli, _payload(4 << 20))
+        s.start()
+        got = 0
+        srv.settimeout(3)
+        try:
+            while True:
+                b = srv.recv(1 << 16)
+                if not b:
+                    break
+                got += len(b)
+        except (TimeoutError, socket.timeout):
+            pass
+        check(1 << 20 <= got < (1 << 20) + (256 << 10), f"server got {got} bytes, want just over 1 MiB")
+        row = m.conn(topo.client, dport=PORT)
+        check(row["o_new_bytes"] >= 1 << 20, "bytes counted before the hang")
+        check(row["o_dropped"] > 0, "segments past 1 MiB dropped")
+    finally:
+        topo.close()
+
+
+def test_bad_writes_change_nothing(m):
+    m.add(None, "keep mode=watch dport=80")
+    before = m.table(None, "faults")
+    bad = [
+        ("add", " "), ("add", "\n"), ("add", "x"), ("add", "x mode="), ("add", "x mode=nope"),
+        ("add", "x mode=watch src=1.2.3"), ("add", "x mode=watch src=1.2.3.4/33"),
+        ("add", "x mode=watch src=10.0.0.1/8"), ("add", "x mode=watch sport=65536"),
+        ("add", "x mode=watch dport=9-8"), ("add", "x mode=watch src=::1 dst=1.2.3.4"),
+        ("add", "x mode=loss"), ("add", "x mode=loss prob=0%"), ("add", "x mode=loss prob=101%"),
+        ("add", "x mode=power-off"), ("add", "x mode=power-off host=1.1.1.1 dport=2"),
+        ("add", "x mode=link-down host=1.1.1.1"), ("add", "x mode=watch delay=3"),
+        ("add", "x mode=watch duration=0s"), ("add", "x mode=watch delay=9999h"),
+        ("add", "x mode=link-down after=0"), ("add", "x mode=watch after=1K"),
+        ("add", "x mode=watch enabled=2"), ("add", "x mode=watch mode=watch"),
+        ("add", "x mode=watch bogus=1"), ("add", "-x mode=watch"), ("add", "a" * 33 + " mode=watch"),
+        ("add", "x mode=watch " + "src=any " * 80), ("add", "x mode=watch\x00junk"),
+        ("add", "x mode=w\xe4tch"), ("add", "keep mode=watch"), ("del", "nosuch"), ("del", ""),
+        ("del", "keep extra"), ("flush", "0"), ("flush", "yes"), ("track_all", "2"),
+        ("track_all", ""), ("faults/keep/enabled", "on"), ("faults/keep/enabled", "10"),
+    ]
+    check(len(bad) >= 30, "the table has at least 30 rows")
+    for attr, text in bad:
+        err = m.write(None, attr, text)
+        check(err is not None, f"write {text!r} to {attr} was accepted")
+        want = errno.EEXIST if text.startswith("keep ") else (
+            errno.ENOENT if attr == "del" and text == "nosuch" else errno.EINVAL)
+        check_eq(err.errno, want, f"errno for {text!r} -> {attr}")
+        check(m.last_error().split(" ", 1)[1:] != [""], "last_error has a reason")
+    check_eq(_strip_counters(m.table(None, "faults")), _strip_counters(before), "faults unchanged")
+    check_eq(m.attr("track_all"), "0", "track_all unchanged")
+    check_eq(m.fault("keep")["enabled"], "1", "keep still enabled")
+
+
+def _strip_counters(rows):
+    return [{k: v for k, v in r.items() if k in ("id", "name", "mode", "state", "spec")} for r in rows]
+
+
+WRITE_ERRNO = """
+import errno, os, sys
+try:
+    fd = os.open(sys.argv[1], os.O_WRONLY)
+    os.write(fd, sys.argv[2].encode())
+    print("OK")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+"""
+
+
+def test_permissions(m):
+    m.add(None, "mine mode=watch")
+    # An unprivileged user, and root inside an unprivileged user namespace.
+    probes = {
+        "nobody": ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"],
+        "userns-root": ["unshare", "-Ur", "--"],
+        "no-cap": ["setpriv", "--inh-caps=-net_admin", "--bounding-set=-net_admin", "--"],
+    }
+    for who, prefix in probes.items():
+        for attr, text in (("add", "evil mode=link-down"), ("del", "mine"), ("flush", "1"),
+                           ("faults/mine/enabled", "0"), ("track_all", "1")):
+            p = subprocess.run(prefix + ["python3", "-c", WRITE_ERRNO, f"{tfk.SYSFS}/{attr}", text],
+                               capture_output=True, text=True)
+            check(p.stdout.strip() in ("EACCES", "EPERM"),
+                  f"{who} -> {attr}: {p.stdout.strip()} {p.stderr.strip()}")
+        check_eq(m.attr("faults_count"), "1", f"fault count after {who}")
+        check_eq(m.fault("mine")["enabled"], "1", f"fault enabled after {who}")
+        check_eq(m.attr("track_all"), "0", f"track_all after {who}")
+    check(not os.path.exists(f"{tfk.SYSFS}/faults/evil"), "no fault was added")

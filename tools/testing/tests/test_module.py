@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The module itself: load, per-namespace surfaces, metadata, unload."""
+import os
+
+import tfk
+
+SYSFS_FILES = {
+    "add", "del", "flush", "track_all", "last_error", "version", "faults_count",
+    "conns", "conns_max", "conn_entry_bytes", "conn_buckets", "conn_memory_bytes",
+    "conns_inserted", "conn_evictions", "conn_insert_failed", "packets_seen",
+    "packets_dropped", "faults",
+}
+PROC_FILES = {"faults", "conns", "timeline"}
+
+
+def test_surfaces_in_two_namespaces(m):
+    tfk.check_eq(set(os.listdir(tfk.SYSFS)), SYSFS_FILES, "/sys/kernel/tcpfault")
+    a, b = tfk.Netns("a"), tfk.Netns("b")
+    try:
+        for ns in (a, b):
+            with ns.enter():
+                tfk.check_eq(set(os.listdir("/proc/net/tcpfault")), PROC_FILES,
+                             f"/proc/net/tcpfault in {ns.name}")
+            tfk.check(ns.read("/proc/net/tcpfault/faults").startswith("id name mode state"),
+                      "faults header")
+            tfk.check(ns.read("/proc/net/tcpfault/conns").startswith("id af saddr sport"),
+                      "conns header")
+            tfk.check(ns.read("/proc/net/tcpfault/timeline").startswith("conn ts_ns dir event"),
+                      "timeline header")
+        # A fault lives in its writer's namespace and is private to it.
+        m.add(a, "only-a mode=watch")
+        tfk.check_eq([r["name"] for r in m.table(a, "faults")], ["only-a"], "faults seen in a")
+        tfk.check_eq(m.table(b, "faults"), [], "faults seen in b")
+        with a.enter():
+            tfk.check_eq(open(f"{tfk.SYSFS}/faults/only-a/mode").read(), "watch\n", "mode from a")
+        with b.enter():
+            try:
+                open(f"{tfk.SYSFS}/faults/only-a/mode").read()
+                raise tfk.Fail("namespace b read a's fault")
+            except FileNotFoundError:
+                pass
+        tfk.check_eq(m.attr("faults_count"), "1", "faults_count")
+    finally:
+        a.close()
+        b.close()
+
+
+def test_namespace_deleted_with_faults(m):
+    a = tfk.Netns("gone")
+    m.add(a, "in-gone mode=link-down src=10.9.9.9")
+    tfk.check_eq(m.attr("faults_count"), "1", "faults_count before")
+    a.close()
+    # The pernet exit runs from a workqueue: wait for it.
+    tfk.wait_until(lambda: m.attr("faults_count") == "0" and
+                   not os.path.exists(f"{tfk.SYSFS}/faults/in-gone"), 20,
+                   "the namespace's faults and their sysfs directories to go")
+
+
+def test_unload_removes_faults(m):
+    m.add(None, "u1 mode=link-down src=10.1.1.1")
+    m.add(None, "u2 mode=power-off host=10.1.1.2 delay=1h")
+    m.unload()
+    tfk.check(not os.path.exists(tfk.SYSFS), "sysfs gone after rmmod")
+    tfk.check(not os.path.exists("/proc/net/tcpfault"), "procfs gone after rmmod")
+    m.load()
+    tfk.check_eq(m.attr("faults_count"), "0", "faults after reload")
+
+
+def test_modinfo(m):
+    ko = os.environ.get("TCPFAULT_KO") or tfk.run(["modinfo", "-n", "tcpfault"]).strip()
+    info = tfk.run(["modinfo", ko])
+    fields = {}
+    for line in info.splitlines():
+        k, _, v = line.partition(":")
+        fields.setdefault(k.strip(), []).append(v.strip())
+    tfk.check_eq(fields.get("license"), ["GPL"], "license")
+    tfk.check(fields.get("description") and "TCP" in fields["description"][0], "description")
+    tfk.check(fields.get("author"), "author")
+    tfk.check_eq(fields.get("version"), [m.attr("version")], "version matches sysfs")
+    params = {p.split(":")[0] for p in fields.get("parm", [])}
+    tfk.check_eq(params, {"conns_max", "timeline_len", "idle_timeout", "closed_timeout",
+                          "track_all"}, "parameters")
+
+
+def test_dkms_modprobe(m):
+    """Run by `make check`'s dkms suite, after dkms install on the host."""
+    if os.environ.get("TCPFAULT_KO"):
+        raise tfk.Skip("only in the dkms suite (no --ko: modprobe loads the installed module)")
+    path = tfk.run(["modinfo", "-n", "tcpfault"]).strip()
+    tfk.check("/updates/dkms/" in path, f"modprobe would load {path}")
+    tfk.check(os.path.isdir(tfk.SYSFS), "loaded by modprobe")
+    with open("/proc/modules") as f:
+        tfk.check(any(line.startswith("tcpfault ") for line in f), "in /proc/modules")
+    m.add(None, "dk mode=watch")
+    tfk.check_eq(m.fault("dk")["state"], "active", "a fault works")

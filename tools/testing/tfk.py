@@ -1,0 +1,393 @@
+# SPDX-License-Identifier: GPL-2.0
+"""tfk: the tcpfault test kit, used by the guest tests and the demo.
+
+One Python process drives a whole scenario. It enters network namespaces
+with setns(2) to create sockets there (a socket stays in the namespace it
+was created in), so client, server and router need no helper processes and
+no bare sleeps: every wait polls a condition with a deadline.
+
+Nothing here fakes a result: sockets are real kernel TCP sockets, counters
+are read from /proc/net/tcpfault, /proc/net/snmp, /proc/net/netstat and
+getsockopt(TCP_INFO), and errors are the errno the kernel returned.
+"""
+import contextlib
+import ctypes
+import errno
+import json
+import os
+import socket
+import struct
+import subprocess
+import time
+
+CLONE_NEWNET = 0x40000000
+SYSFS = "/sys/kernel/tcpfault"
+_libc = ctypes.CDLL(None, use_errno=True)
+_host_ns_fd = os.open("/proc/self/ns/net", os.O_RDONLY)
+
+
+class Fail(Exception):
+    """A test assertion failed."""
+
+
+class Skip(Exception):
+    """The test cannot run here (a tool or kernel feature is missing)."""
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def check_eq(got, want, what):
+    if got != want:
+        raise Fail(f"{what}: got {got!r}, want {want!r}")
+
+
+def run(cmd, check_rc=True, **kw):
+    """Run a command, return its stdout; raise Fail with its output if it fails."""
+    p = subprocess.run(cmd, shell=isinstance(cmd, str), capture_output=True, text=True, **kw)
+    if check_rc and p.returncode != 0:
+        raise Fail(f"command failed ({p.returncode}): {cmd}\n{p.stdout}{p.stderr}")
+    return p.stdout
+
+
+def wait_until(cond, timeout, what, interval=0.02):
+    """Poll cond() until it returns a true value; return that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise Fail(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def _setns(fd):
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
+class Netns:
+    """A network namespace made with `ip netns add`, deleted on close()."""
+
+    _seq = 0
+
+    def __init__(self, role):
+        Netns._seq += 1
+        self.name = f"tf{os.getpid()}-{Netns._seq}-{role}"
+        self.role = role
+        run(["ip", "netns", "add", self.name])
+        self.fd = os.open(f"/run/netns/{self.name}", os.O_RDONLY)
+        self.ip("link set lo up")
+
+    @contextlib.contextmanager
+    def enter(self):
+        _setns(self.fd)
+        try:
+            yield self
+        finally:
+            _setns(_host_ns_fd)
+
+    def ip(self, args):
+        return run(["ip", "-n", self.name] + args.split())
+
+    def sh(self, cmd, check_rc=True):
+        return run(["ip", "netns", "exec", self.name, "sh", "-c", cmd], check_rc=check_rc)
+
+    def sysctl(self, key, value=None):
+        path = "/proc/sys/" + key.replace(".", "/")
+        with self.enter():
+            if value is None:
+                with open(path) as f:
+                    return f.read().strip()
+            with open(path, "w") as f:
+                f.write(str(value))
+        return None
+
+    def socket(self, family=socket.AF_INET, type_=socket.SOCK_STREAM):
+        with self.enter():
+            return socket.socket(family, type_)
+
+    def read(self, path):
+        with self.enter():
+            with open(path) as f:
+                return f.read()
+
+    def write(self, path, text):
+        """Write from inside the namespace; return None or the OSError."""
+        with self.enter():
+            try:
+                fd = os.open(path, os.O_WRONLY)
+            except OSError as e:
+                return e
+            try:
+                os.write(fd, text.encode() if isinstance(text, str) else text)
+            except OSError as e:
+                return e
+            finally:
+                os.close(fd)
+        return None
+
+    def snmp(self):
+        """TCP counters as nstat reads them: {'TcpRetransSegs': n, 'TcpExtTCPKeepAlive': n, ...}."""
+        out = {}
+        for path in ("/proc/net/snmp", "/proc/net/netstat"):
+            lines = self.read(path).splitlines()
+            for head, vals in zip(lines[0::2], lines[1::2]):
+                proto, names = head.split(":", 1)
+                _, values = vals.split(":", 1)
+                for n, v in zip(names.split(), values.split()):
+                    out[proto + n] = int(v)
+        return out
+
+    def close(self):
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+        run(["ip", "netns", "pids", self.name], check_rc=False)
+        for pid in run(["ip", "netns", "pids", self.name], check_rc=False).split():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), 9)
+        run(["ip", "netns", "del", self.name], check_rc=False)
+
+
+def shrink_tcp(ns, retries2=4, ka_time=1, ka_intvl=1, ka_probes=3, syn_retries=3):
+    """Make failures fast inside one namespace: the timing the tests predict from."""
+    ns.sysctl("net.ipv4.tcp_retries2", retries2)
+    ns.sysctl("net.ipv4.tcp_keepalive_time", ka_time)
+    ns.sysctl("net.ipv4.tcp_keepalive_intvl", ka_intvl)
+    ns.sysctl("net.ipv4.tcp_keepalive_probes", ka_probes)
+    ns.sysctl("net.ipv4.tcp_syn_retries", syn_retries)
+
+
+class Topology:
+    """client <-> server over a veth pair, or client <-> router <-> server.
+
+    Addresses: the client is 10.0.1.1 / fd00:1::1, the server 10.0.2.1 /
+    fd00:2::1 when routed, else 10.0.1.2 / fd00:1::2.
+    """
+
+    def __init__(self, routed=False):
+        self.routed = routed
+        self.ns = []
+        self.client = self._ns("cli")
+        self.server = self._ns("srv")
+        self.router = self._ns("rtr") if routed else None
+        if routed:
+            self._link(self.client, "10.0.1.1", "fd00:1::1", self.router, "10.0.1.254", "fd00:1::fe")
+            self._link(self.router, "10.0.2.254", "fd00:2::fe", self.server, "10.0.2.1", "fd00:2::1")
+            self.router.sysctl("net.ipv4.ip_forward", 1)
+            self.router.sysctl("net.ipv6.conf.all.forwarding", 1)
+            self.client.ip("route add default via 10.0.1.254")
+            self.client.ip("-6 route add default via fd00:1::fe")
+            self.server.ip("route add default via 10.0.2.254")
+            self.server.ip("-6 route add default via fd00:2::fe")
+            self.caddr, self.caddr6 = "10.0.1.1", "fd00:1::1"
+            self.saddr, self.saddr6 = "10.0.2.1", "fd00:2::1"
+        else:
+            self._link(self.client, "10.0.1.1", "fd00:1::1", self.server, "10.0.1.2", "fd00:1::2")
+            self.caddr, self.caddr6 = "10.0.1.1", "fd00:1::1"
+            self.saddr, self.saddr6 = "10.0.1.2", "fd00:1::2"
+
+    def _ns(self, role):
+        n = Netns(role)
+        self.ns.append(n)
+        return n
+
+    _links = 0
+
+    def _link(self, a, a4, a6, b, b4, b6):
+        Topology._links += 1
+        ia, ib = f"v{Topology._links}a", f"v{Topology._links}b"
+        a.ip(f"link add {ia} type veth peer name {ib} netns {b.name}")
+        for ns, ifc, v4, v6 in ((a, ia, a4, a6), (b, ib, b4, b6)):
+            ns.ip(f"addr add {v4}/24 dev {ifc}")
+            ns.ip(f"-6 addr add {v6}/64 dev {ifc} nodad")
+            ns.ip(f"link set {ifc} up")
+
+    def close(self):
+        for n in self.ns:
+            n.close()
+
+
+class Module:
+    """Load, drive and read tcpfault."""
+
+    def __init__(self, ko=None):
+        self.ko = ko or os.environ.get("TCPFAULT_KO")
+
+    def load(self, *params):
+        if os.path.isdir(SYSFS):
+            return
+        if self.ko:
+            run(["insmod", self.ko] + list(params))
+        else:
+            run(["modprobe", "tcpfault"] + list(params))
+
+    def unload(self):
+        if os.path.isdir(SYSFS):
+            run(["rmmod", "tcpfault"])
+
+    @staticmethod
+    def write(ns, attr, text):
+        """Write a control file from namespace ns (None: the initial one)."""
+        path = f"{SYSFS}/{attr}"
+        if ns is None:
+            try:
+                with open(path, "w") as f:
+                    f.write(text)
+            except OSError as e:
+                return e
+            return None
+        return ns.write(path, text)
+
+    def add(self, ns, spec):
+        err = self.write(ns, "add", spec)
+        if err:
+            raise Fail(f"add '{spec}' failed: {err}: {self.last_error()}")
+
+    def delete(self, name):
+        err = self.write(None, "del", name)
+        if err:
+            raise Fail(f"del {name} failed: {err}")
+
+    def set_enabled(self, name, on):
+        err = self.write(None, f"faults/{name}/enabled", "1" if on else "0")
+        if err:
+            raise Fail(f"enable {name}={on} failed: {err}")
+
+    @staticmethod
+    def attr(path):
+        with open(f"{SYSFS}/{path}") as f:
+            return f.read().strip()
+
+    def fault(self, name):
+        d = {}
+        for a in ("state", "enabled", "time_left_ms", "matched", "dropped", "rst_sent", "aborted", "mode"):
+            d[a] = self.attr(f"faults/{name}/{a}")
+        return d
+
+    def last_error(self):
+        return self.attr("last_error")
+
+    @staticmethod
+    def table(ns, name):
+        """Parse a /proc/net/tcpfault table read from inside ns (None: initial)."""
+        path = f"/proc/net/tcpfault/{name}"
+        if ns is None:
+            with open(path) as f:
+                lines = f.read().splitlines()
+        else:
+            lines = ns.read(path).splitlines()
+        head = lines[0].split()
+        rows = []
+        for line in lines[1:]:
+            vals = line.split(None, len(head) - 1)
+            row = dict(zip(head, vals))
+            for k, v in row.items():
+                if k != "spec" and v.lstrip("-").isdigit():
+                    row[k] = int(v)
+            rows.append(row)
+        return rows
+
+    def conn(self, ns, sport=None, dport=None):
+        for row in self.table(ns, "conns"):
+            ports = (row["sport"], row["dport"])
+            if sport is not None and sport not in ports:
+                continue
+            if dport is not None and dport not in ports:
+                continue
+            return row
+        return None
+
+    def timeline(self, ns, conn_id):
+        return [r for r in self.table(ns, "timeline") if r["conn"] == conn_id]
+
+
+# ---- sockets ---------------------------------------------------------------
+
+TCP_INFO_FMT = "8B24I"
+
+
+def tcp_info(sock):
+    """Selected struct tcp_info fields (linux/tcp.h)."""
+    raw = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    v = struct.unpack(TCP_INFO_FMT, raw[:struct.calcsize(TCP_INFO_FMT)])
+    return {
+        "state": v[0], "retransmits": v[2], "probes": v[3], "backoff": v[4],
+        "rto_us": v[8], "total_retrans": v[8 + 23],
+    }
+
+
+def connect(topo, port, v6=False, keepalive=False, bind_port=0):
+    """A connected (client, server-side accepted) socket pair and the listener."""
+    fam = socket.AF_INET6 if v6 else socket.AF_INET
+    saddr = topo.saddr6 if v6 else topo.saddr
+    lst = topo.server.socket(fam)
+    lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lst.bind((saddr, port))
+    lst.listen(16)
+    cli = topo.client.socket(fam)
+    if bind_port:
+        cli.bind((topo.caddr6 if v6 else topo.caddr, bind_port))
+    if keepalive:
+        cli.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    cli.settimeout(10)
+    cli.connect((saddr, port))
+    lst.settimeout(10)
+    srv, _ = lst.accept()
+    return cli, srv, lst
+
+
+def send_until_error(sock, total=None, chunk=65536, timeout=120):
+    """Send until an error (returns errno) or until total bytes went (returns 0)."""
+    sock.settimeout(timeout)
+    buf = b"x" * chunk
+    sent = 0
+    try:
+        while total is None or sent < total:
+            n = sock.send(buf if total is None else buf[:min(chunk, total - sent)])
+            sent += n
+    except OSError as e:
+        return e.errno if e.errno else errno.ETIMEDOUT, sent
+    return 0, sent
+
+
+def sock_error(sock):
+    """The pending socket error, as the kernel reports it (SO_ERROR)."""
+    return sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+
+
+def tcp_state(sock):
+    return tcp_info(sock)["state"]
+
+
+TCP_ESTABLISHED = 1
+TCP_CLOSE = 7
+
+
+def expected_rto_retransmits(retries2, rto_ms, rto_min_ms=200, rto_max_ms=120000):
+    """How many RTO retransmissions the kernel sends before ETIMEDOUT.
+
+    tcp_write_timeout() gives up once the time since the first unacked
+    transmission reaches tcp_model_timeout(retries2, TCP_RTO_MIN); the k-th
+    retransmission goes out at rto * (2^k - 1) (RTO doubling, capped).
+    """
+    thresh = (rto_max_ms // rto_min_ms).bit_length() - 1
+    if retries2 <= thresh:
+        timeout = ((2 << retries2) - 1) * rto_min_ms
+    else:
+        timeout = ((2 << thresh) - 1) * rto_min_ms + (retries2 - thresh) * rto_max_ms
+    t, k, rto = 0, 0, rto_ms
+    while True:
+        t += rto
+        if t >= timeout:
+            return k, timeout
+        k += 1
+        rto = min(rto * 2, rto_max_ms)
+
+
+def dump(obj):
+    return json.dumps(obj, indent=1, sort_keys=True)
