@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Access to /sys/kernel/tcpfault and /proc/net/tcpfault, and the messages
+ * for what goes wrong there. No message carries a bare errno number.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "files.h"
+
+/**
+ * tf_read_file() - read a whole file
+ * @path: the file
+ * @buf: the NUL-terminated contents, to free()
+ * @len: their length, or NULL
+ *
+ * Return: 0 or a negative errno.
+ */
+int tf_read_file(const char *path, char **buf, size_t *len)
+{
+	size_t n = 0, cap = 4096;
+	char *b = malloc(cap), *nb;
+	int fd, ret = 0;
+	ssize_t r;
+
+	if (!b)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		free(b);
+		return ret;
+	}
+	for (;;) {
+		if (cap - n < 2) {
+			nb = realloc(b, cap * 2);
+			if (!nb) {
+				ret = -ENOMEM;
+				break;
+			}
+			b = nb;
+			cap *= 2;
+		}
+		r = read(fd, b + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ret = -errno;
+			break;
+		}
+		if (!r)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (ret) {
+		free(b);
+		return ret;
+	}
+	b[n] = '\0';
+	*buf = b;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+/**
+ * tf_write_file() - write a control file in one write(2), as sysfs wants
+ * @path: the file
+ * @text: what to write
+ * @len: its length
+ *
+ * Return: 0 or a negative errno.
+ */
+int tf_write_file(const char *path, const char *text, size_t len)
+{
+	int fd, ret = 0;
+	ssize_t w;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	do {
+		w = write(fd, text, len);
+	} while (w < 0 && errno == EINTR);
+	if (w < 0)
+		ret = -errno;
+	else if ((size_t)w != len)
+		ret = -EIO;
+	if (close(fd) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+/** tf_path() - "dir/rel", to free(); NULL if out of memory. */
+char *tf_path(const char *dir, const char *rel)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", dir, rel) < 0)
+		return NULL;
+	return p;
+}
+
+/** tf_chomp() - strip trailing newlines and blanks */
+void tf_chomp(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+}
+
+/**
+ * tf_require_module() - is the module loaded?
+ *
+ * Return: EXIT_OK, or EXIT_NOMODULE after saying how to load it.
+ */
+int tf_require_module(const struct ctl *ctl)
+{
+	struct stat st;
+
+	if (!stat(ctl->sysfs, &st) && S_ISDIR(st.st_mode))
+		return EXIT_OK;
+	ctl_error(ctl, "the tcpfault module is not loaded (%s is missing)", ctl->sysfs);
+	fprintf(ctl->err, "  load it with: modprobe tcpfault   (or insmod tcpfault.ko)\n");
+	return EXIT_NOMODULE;
+}
+
+/**
+ * tf_enter_netns() - move into the -n network namespace, if one was given
+ *
+ * /proc/net follows the calling thread's namespace, and a fault lives in
+ * the namespace of the process that wrote it, so this comes first.
+ *
+ * Return: an exit code.
+ */
+int tf_enter_netns(const struct ctl *ctl)
+{
+	char *path;
+	int fd, err;
+
+	if (!ctl->netns)
+		return EXIT_OK;
+	if (strchr(ctl->netns, '/'))
+		path = strdup(ctl->netns);
+	else
+		path = tf_path(ctl->netns_dir, ctl->netns);
+	if (!path) {
+		ctl_error(ctl, "out of memory");
+		return EXIT_RUNTIME;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		if (err == ENOENT)
+			ctl_error(ctl, "no network namespace '%s' (%s does not exist; see 'ip netns list')",
+				  ctl->netns, path);
+		else
+			ctl_error(ctl, "cannot open network namespace %s: %s", path, strerror(err));
+		free(path);
+		return err == EACCES || err == EPERM ? EXIT_PERM : EXIT_RUNTIME;
+	}
+	if (setns(fd, CLONE_NEWNET)) {
+		err = errno;
+		close(fd);
+		if (err == EPERM)
+			ctl_error(ctl, "cannot enter network namespace %s: entering a namespace needs CAP_SYS_ADMIN",
+				  path);
+		else
+			ctl_error(ctl, "cannot enter network namespace %s: %s", path,
+				  strerror(err));
+		free(path);
+		return err == EPERM ? EXIT_PERM : EXIT_RUNTIME;
+	}
+	close(fd);
+	free(path);
+	return EXIT_OK;
+}
+
+/**
+ * tf_read_attr() - read a sysfs attribute, without its newline
+ * @ctl: options
+ * @rel: path below the sysfs directory
+ * @val: the value, to free()
+ *
+ * Return: 0 or a negative errno (nothing is printed).
+ */
+int tf_read_attr(const struct ctl *ctl, const char *rel, char **val)
+{
+	char *path = tf_path(ctl->sysfs, rel);
+	int ret;
+
+	if (!path)
+		return -ENOMEM;
+	ret = tf_read_file(path, val, NULL);
+	free(path);
+	if (!ret)
+		tf_chomp(*val);
+	return ret;
+}
+
+/**
+ * tf_last_error() - the module's reason for the last write it rejected
+ * @ctl: options
+ * @pid: only a reason recorded for this process counts
+ * @reason: where to copy it
+ * @len: its size
+ *
+ * last_error reads "<pid> <reason>"; another process may have overwritten
+ * it since our write, so the pid must match.
+ *
+ * Return: 1 if @reason holds our reason, else 0.
+ */
+int tf_last_error(const struct ctl *ctl, long pid, char *reason, size_t len)
+{
+	char *text, *end;
+	long who;
+	int ours = 0;
+
+	if (tf_read_attr(ctl, "last_error", &text))
+		return 0;
+	errno = 0;
+	who = strtol(text, &end, 10);
+	if (!errno && end != text && *end == ' ' && who == pid && end[1]) {
+		snprintf(reason, len, "%s", end + 1);
+		ours = 1;
+	}
+	free(text);
+	return ours;
+}
+
+static bool sysfs_present(const struct ctl *ctl)
+{
+	struct stat st;
+
+	return !stat(ctl->sysfs, &st) && S_ISDIR(st.st_mode);
+}
+
+/**
+ * tf_explain_write() - say why a write to a control file failed
+ * @ctl: options
+ * @path: the file
+ * @err: the positive errno
+ *
+ * Return: the exit code for it.
+ */
+int tf_explain_write(const struct ctl *ctl, const char *path, int err)
+{
+	char reason[256];
+
+	if (!sysfs_present(ctl))
+		return tf_require_module(ctl);
+	if (err == EACCES || err == EPERM) {
+		ctl_error(ctl, "cannot write %s: permission denied", path);
+		fprintf(ctl->err, "  changing faults needs CAP_NET_ADMIN in the initial user namespace (run as root)\n");
+		return EXIT_PERM;
+	}
+	if (tf_last_error(ctl, (long)getpid(), reason, sizeof(reason))) {
+		ctl_error(ctl, "tcpfault rejected the write to %s: %s", path, reason);
+		return EXIT_RUNTIME;
+	}
+	ctl_error(ctl, "cannot write %s: %s", path, strerror(err));
+	return EXIT_RUNTIME;
+}
+
+/**
+ * tf_explain_read() - say why reading one of the module's files failed
+ * @ctl: options
+ * @path: the file
+ * @err: the positive errno
+ *
+ * Return: the exit code for it.
+ */
+int tf_explain_read(const struct ctl *ctl, const char *path, int err)
+{
+	if (!sysfs_present(ctl))
+		return tf_require_module(ctl);
+	if (err == EACCES || err == EPERM) {
+		ctl_error(ctl, "cannot read %s: permission denied", path);
+		return EXIT_PERM;
+	}
+	if (err == ENOENT && !strncmp(path, ctl->procfs, strlen(ctl->procfs))) {
+		ctl_error(ctl, "%s is missing although the module is loaded; is /proc mounted here?",
+			  path);
+		return EXIT_RUNTIME;
+	}
+	ctl_error(ctl, "cannot read %s: %s", path, strerror(err));
+	return EXIT_RUNTIME;
+}
+
+/**
+ * tf_write_attr() - write a control file, explaining any failure
+ * @ctl: options
+ * @rel: path below the sysfs directory
+ * @text: what to write
+ *
+ * Return: an exit code.
+ */
+int tf_write_attr(const struct ctl *ctl, const char *rel, const char *text)
+{
+	char *path = tf_path(ctl->sysfs, rel);
+	int ret;
+
+	if (!path) {
+		ctl_error(ctl, "out of memory");
+		return EXIT_RUNTIME;
+	}
+	ret = tf_write_file(path, text, strlen(text));
+	ret = ret ? tf_explain_write(ctl, path, -ret) : EXIT_OK;
+	free(path);
+	return ret;
+}
+
+/**
+ * tf_read_table() - read and parse /proc/net/tcpfault/<name>
+ * @ctl: options
+ * @name: faults, conns or timeline
+ * @t: the result; free with table_free()
+ *
+ * Return: an exit code; @t is valid only on EXIT_OK.
+ */
+int tf_read_table(const struct ctl *ctl, const char *name, struct table *t)
+{
+	char *path = tf_path(ctl->procfs, name), *text = NULL;
+	int ret;
+
+	if (!path) {
+		ctl_error(ctl, "out of memory");
+		return EXIT_RUNTIME;
+	}
+	ret = tf_read_file(path, &text, NULL);
+	if (ret) {
+		ret = tf_explain_read(ctl, path, -ret);
+		free(path);
+		return ret;
+	}
+	ret = table_parse(text, t);
+	free(text);
+	if (ret == -EINVAL)
+		ctl_error(ctl, "%s has no header line", path);
+	else if (ret)
+		ctl_error(ctl, "out of memory");
+	free(path);
+	return ret ? EXIT_RUNTIME : EXIT_OK;
+}

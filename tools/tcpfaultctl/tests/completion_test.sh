@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The bash completion, driven as bash would drive it. Prints TAP.
+set -u
+. "$(dirname "$0")/../tcpfaultctl.bash-completion"
+
+n=0
+fail=0
+# expect "WORDS..." "REPLIES..." : complete the last word of WORDS
+expect()
+{
+	local line=$1 want=$2 got
+	read -ra COMP_WORDS <<<"$line"
+	[[ $line == *" " ]] && COMP_WORDS+=("")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMPREPLY=()
+	_tcpfaultctl
+	got="${COMPREPLY[*]}"
+	n=$((n + 1))
+	if [[ $got == "$want" ]]; then
+		echo "ok $n - '$line' -> '$want'"
+	else
+		echo "not ok $n - '$line': got '$got', want '$want'"
+		fail=1
+	fi
+}
+
+expect "tcpfaultctl " "add list show enable disable delete flush conns watch timeline stats help"
+expect "tcpfaultctl d" "disable delete"
+expect "tcpfaultctl --j" "--json"
+expect "tcpfaultctl -j co" "conns"
+expect "tcpfaultctl add web " "link-down oneway loss power-off reset syn-block watch"
+expect "tcpfaultctl add web lo" "loss"
+expect "tcpfaultctl add web loss p" "prob"
+expect "tcpfaultctl add web loss src " ""
+expect "tcpfaultctl add web oneway src 10.0.0.1 d" "dst dport delay duration disabled"
+expect "tcpfaultctl conns state E" "ESTABLISHED"
+expect "tcpfaultctl conns sort sa" "saddr"
+expect "tcpfaultctl c s" "src state sort"
+expect "tcpfaultctl -n foo watch -" "-i --interval -c --count -j --json --help"
+expect "tcpfaultctl timeline 3 --s" "--svg"
+expect "tcpfaultctl help ti" "timeline"
+echo "1..$n"
+exit $fail
