@@ -134,3 +134,42 @@ static const struct spec_case spec_cases[] = {
 	{ "a mode=watch\n\n", 0, "control or non-ASCII", 12 },
 	{ "a mode=w\xc3\xa4tch", 0, "control or non-ASCII", 8 },
 };
+
+/* Selector matching: does @spec match the segment s:sp -> d:dp, in its own
+ * orientation (@fwd) and with source and destination swapped (@rev)?
+ */
+struct match_case {
+	const char *spec;
+	const char *s, *d;
+	unsigned int sp, dp;
+	int fwd, rev;
+};
+
+static const struct match_case match_cases[] = {
+	{ "a mode=watch", "10.0.0.1", "10.0.0.2", 1, 2, 1, 1 },
+	{ "a mode=watch", "fd00::1", "fd00::2", 1, 2, 1, 1 },
+	{ "a mode=watch src=10.0.0.1", "10.0.0.1", "10.0.0.2", 1, 2, 1, 0 },
+	{ "a mode=watch src=10.0.0.1", "10.0.0.2", "10.0.0.1", 1, 2, 0, 1 },
+	{ "a mode=watch src=10.0.0.0/24", "10.0.0.77", "9.9.9.9", 1, 2, 1, 0 },
+	{ "a mode=watch src=10.0.0.0/25", "10.0.0.200", "9.9.9.9", 1, 2, 0, 0 },
+	{ "a mode=watch src=10.0.0.0/31", "10.0.0.1", "9.9.9.9", 1, 2, 1, 0 },
+	{ "a mode=watch src=10.0.0.0/31", "10.0.0.2", "9.9.9.9", 1, 2, 0, 0 },
+	{ "a mode=watch src=0.0.0.0/0", "1.2.3.4", "5.6.7.8", 1, 2, 1, 1 },
+	{ "a mode=watch src=0.0.0.0/0", "fd00::1", "fd00::2", 1, 2, 0, 0 },
+	{ "a mode=watch src=fd00::/16", "fd00:1::5", "::1", 1, 2, 1, 0 },
+	{ "a mode=watch src=fd00::/17", "fd00:8000::5", "::1", 1, 2, 0, 0 },
+	{ "a mode=watch src=fd00::/16", "10.0.0.1", "10.0.0.2", 1, 2, 0, 0 },
+	{ "a mode=watch dport=80", "10.0.0.1", "10.0.0.2", 40000, 80, 1, 0 },
+	{ "a mode=watch dport=80", "10.0.0.2", "10.0.0.1", 80, 40000, 0, 1 },
+	{ "a mode=watch dport=80-90", "10.0.0.1", "10.0.0.2", 1, 90, 1, 0 },
+	{ "a mode=watch dport=80-90", "10.0.0.1", "10.0.0.2", 1, 91, 0, 0 },
+	{ "a mode=watch dport=80-90", "10.0.0.1", "10.0.0.2", 1, 79, 0, 0 },
+	{ "a mode=watch src=10.0.0.1 sport=5 dst=10.0.0.2 dport=6",
+	  "10.0.0.1", "10.0.0.2", 5, 6, 1, 0 },
+	{ "a mode=watch src=10.0.0.1 sport=5 dst=10.0.0.2 dport=6",
+	  "10.0.0.2", "10.0.0.1", 6, 5, 0, 1 },
+	{ "a mode=watch src=10.0.0.1 sport=5 dst=10.0.0.2 dport=6",
+	  "10.0.0.1", "10.0.0.2", 5, 7, 0, 0 },
+	{ "a mode=power-off host=10.0.0.2", "10.0.0.1", "10.0.0.2", 1, 2, 0, 1 },
+	{ "a mode=power-off host=10.0.0.2", "10.0.0.2", "10.0.0.9", 1, 2, 1, 0 },
+	};

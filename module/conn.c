@@ -444,6 +444,30 @@ static struct tcpfault_conn *conn_create(struct net *net,
 	return c;
 }
 
+/*
+ * A connection first seen mid-stream, leaving a local socket: take the
+ * sequence state the wire has not shown yet from the socket itself (the
+ * sender holds its lock here), so the very first keepalive probe or
+ * retransmission is classified right. At LOCAL_OUT, snd_nxt has not yet
+ * moved past the segment being sent.
+ */
+static void seed_from_sock(struct tcpfault_conn *c, u8 dir, const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	struct tcpfault_dir *d = &c->d[dir], *peer = &c->d[!dir];
+
+	WRITE_ONCE(d->nxt, READ_ONCE(tp->snd_nxt));
+	WRITE_ONCE(d->seen, 1);
+	if (!READ_ONCE(peer->seen)) {
+		WRITE_ONCE(peer->nxt, READ_ONCE(tp->rcv_nxt));
+		WRITE_ONCE(peer->ack, READ_ONCE(tp->snd_una));
+		WRITE_ONCE(peer->win, (u16)min_t(u32, READ_ONCE(tp->snd_wnd), 0xffff));
+		WRITE_ONCE(peer->seen, 1);
+	}
+	if (READ_ONCE(c->state) == TCPFAULT_WS_NONE)
+		WRITE_ONCE(c->state, TCPFAULT_WS_ESTABLISHED);
+}
+
 /**
  * tcpfault_conn_lookup() - find a tracked connection without creating it
  * @net: its namespace
@@ -504,6 +528,8 @@ struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *
 	}
 	pkt->dir = dir;
 	d = &c->d[dir];
+	if (pkt->sk && !READ_ONCE(d->seen) && !(pkt->flags & TCPFAULT_TH_SYN))
+		seed_from_sock(c, dir, pkt->sk);
 	pkt->event = (s8)tcpfault_conn_classify(d, &c->d[!dir], pkt);
 	if (pkt->event == TCPFAULT_EV_SYN && !(pkt->flags & TCPFAULT_TH_ACK))
 		WRITE_ONCE(c->syn_ns, ktime_get_ns());

@@ -25,6 +25,7 @@
 #include <linux/tcp.h>
 #include <net/ipv6.h>
 #include <net/ip.h>
+#include <net/tcp_states.h>
 
 #include "tcpfault.h"
 
@@ -156,6 +157,11 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 	if (state->pf == NFPROTO_IPV4 ? parse_v4(skb, &pkt) : parse_v6(skb, &pkt))
 		return NF_ACCEPT;
 	pkt.hook = state->hook;
+	pkt.sk = NULL;
+	if (state->hook == NF_INET_LOCAL_OUT && skb->sk && sk_fullsock(skb->sk) &&
+	    skb->sk->sk_type == SOCK_STREAM && skb->sk->sk_protocol == IPPROTO_TCP &&
+	    ((1 << skb->sk->sk_state) & ~(TCPF_LISTEN | TCPF_CLOSE | TCPF_SYN_SENT)))
+		pkt.sk = skb->sk;
 
 	n = tcpfault_rules_lookup(state->net, &pkt, &m);
 	if (!n && !track_all)

@@ -438,10 +438,16 @@ static int check_line(const char *buf, size_t len, struct tcpfault_perr *err)
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)buf[i];
 
-		if (c != '\t' && (c < 0x20 || c > 0x7e))
-			return perr(err, buf, buf + i, 1, -EINVAL,
-				    "%s: control or non-ASCII byte at '%.*s'",
-				    "input");
+		if (c != '\t' && (c < 0x20 || c > 0x7e)) {
+			if (err) {
+				err->pos = (int)i;
+				err->len = 1;
+				snprintf(err->msg, sizeof(err->msg),
+					 "input: control or non-ASCII byte 0x%02x at offset %d",
+					 c, (int)i);
+			}
+			return -EINVAL;
+		}
 	}
 	return (int)len;
 }

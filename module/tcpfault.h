@@ -57,9 +57,11 @@ DECLARE_STATIC_KEY_FALSE(tcpfault_armed);
  * @prev_nxt: filled by the classifier: the sender's highest sequence
  *            number before this segment
  * @prev_valid: @prev_nxt is known
+ * @sk: the sending local TCP socket (LOCAL_OUT, established states), or NULL
  */
 struct tcpfault_pkt {
 	struct tcpfault_tuple t;
+	const struct sock *sk;
 	u32 seq;
 	u32 ack_seq;
 	u32 len;

@@ -18,6 +18,10 @@
 # integration tests whose name contains it), --suite NAME (repeatable).
 set -uo pipefail
 
+# The whole body is a function: bash parses it before running, so editing
+# this file while a check runs cannot corrupt the run.
+main() {
+
 top=$(cd "$(dirname "$0")/../.." && pwd)
 testing=$top/tools/testing
 cd "$top"
@@ -194,3 +198,6 @@ echo "== summary ($(( ($(date +%s) - t_start) / 60 )) min)"
 printf '%s\n' "${summary[@]}"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" = 0 ]
+}
+
+main "$@"

@@ -19,12 +19,16 @@
 # kernel. KVM is used when a probe boot proves that it works, else TCG.
 set -euo pipefail
 
+# The body is a function: bash parses it whole before running, so editing
+# this file while a guest runs cannot corrupt the run.
+main() {
+
 here=$(cd "$(dirname "$0")" && pwd)
 testing=$(cd "$here/.." && pwd)
 cache=${TCPFAULT_CACHE:-/var/cache/tcpfault}
 kernel=stock
 timeout=600
-mem=2048
+mem=
 smp=2
 results=
 quiet=0
@@ -165,6 +169,8 @@ if [ ! -f "$cache/accel" ]; then
 	log "accelerator: $acc"
 fi
 
+# kmemleak's scan time grows with guest memory: keep the debug guest small.
+[ -n "$mem" ] || { [ "$kernel" = debug ] && mem=1024 || mem=2048; }
 append="console=ttyS0 reboot=t panic=-1 oops=panic panic_on_warn=0 loglevel=6"
 append+=" kunit.enable=1 hung_task_panic=0 no_hash_pointers"
 console=$results/console.log
@@ -178,7 +184,7 @@ timeout --foreground "$timeout" qemu-system-x86_64 -nodefaults -display none \
 	-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
 	-fsdev local,id=res,path="$results",security_model=none \
 	-device virtio-9p-pci,fsdev=res,mount_tag=results \
-	</dev/null 2>&1 | tr -d '\r' | if [ "$quiet" = 1 ]; then cat > "$console"; else tee "$console"; fi
+	</dev/null 2>&1 | stdbuf -o0 tr -d '\r' | if [ "$quiet" = 1 ]; then cat > "$console"; else tee "$console"; fi
 qrc=${PIPESTATUS[0]}
 set -e
 
@@ -203,3 +209,6 @@ if [ ! -f "$g/rc" ]; then
 	exit 125
 fi
 exit "$(cat "$g/rc")"
+}
+
+main "$@"

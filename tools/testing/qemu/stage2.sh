@@ -6,6 +6,7 @@
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8 TERM=dumb
 G=/results/.guest
+echo "tcpfault-guest: stage 2 at $(cut -d" " -f1 /proc/uptime) s"
 
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=0755 tmpfs /run
@@ -14,13 +15,16 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+echo "tcpfault-guest: mounts done at $(cut -d" " -f1 /proc/uptime) s"
 ip link set lo up
-hostname tcpfault-guest 2>/dev/null
 
 if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo "tcpfault-guest: kmemleak clear at $(cut -d" " -f1 /proc/uptime) s"
+	echo scan=off > /sys/kernel/debug/kmemleak
 	echo clear > /sys/kernel/debug/kmemleak
 fi
 
+echo "tcpfault-guest: ready at $(cut -d" " -f1 /proc/uptime) s"
 cd "$(cat $G/cwd)" || cd /
 echo "tcpfault-guest: $(uname -r), $(nproc) CPUs, running: $(cat $G/cmd)"
 bash $G/cmd
@@ -31,11 +35,17 @@ sync
 if [ -w /sys/kernel/debug/kmemleak ]; then
 	# Objects freed by RCU callbacks need a grace period or two; kmemleak
 	# also ignores objects younger than 5 s. Scan twice, as its docs advise.
-	sleep 6
+	# kmemleak ignores objects younger than 5 s, and objects freed by RCU
+	# callbacks need a grace period: wait, scan, and only if something
+	# shows up scan again and keep what persists, as its docs advise.
+	sleep 5
 	echo scan > /sys/kernel/debug/kmemleak
-	sleep 1
-	echo scan > /sys/kernel/debug/kmemleak
+	if [ -s /sys/kernel/debug/kmemleak ]; then
+		sleep 2
+		echo scan > /sys/kernel/debug/kmemleak
+	fi
 	cat /sys/kernel/debug/kmemleak > $G/kmemleak.txt
+	echo "tcpfault-guest: kmemleak scanned at $(cut -d" " -f1 /proc/uptime) s"
 fi
 dmesg > $G/dmesg.txt
 echo "$rc" > $G/rc

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the on-wire classifier, the wire state machine, and the
+ * connection table (insert, lookup from both sides, the size cap, idle
+ * and pressure GC, namespace teardown).
+ */
+#include <kunit/test.h>
+
+#include "../module/conn.c"
+
+#define SYN TCPFAULT_TH_SYN
+#define ACK TCPFAULT_TH_ACK
+#define FIN TCPFAULT_TH_FIN
+#define RST TCPFAULT_TH_RST
+
+/* One segment from @d's side, classified against @d and @peer. */
+static int seg(struct tcpfault_dir *d, struct tcpfault_dir *peer, u32 seq, u32 len,
+	       u8 flags, u32 ack, u16 win)
+{
+	struct tcpfault_pkt pkt = {
+		.seq = seq, .len = len, .flags = flags, .ack_seq = ack, .win = win, .segs = 1,
+	};
+
+	return tcpfault_conn_classify(d, peer, &pkt);
+}
+
+static void classify_handshake_and_data(struct kunit *test)
+{
+	struct tcpfault_dir *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct tcpfault_dir *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, seg(c, s, 1000, 0, SYN, 0, 64240), TCPFAULT_EV_SYN);
+	KUNIT_EXPECT_EQ(test, seg(c, s, 1000, 0, SYN, 0, 64240), TCPFAULT_EV_SYN_RETRY);
+	KUNIT_EXPECT_EQ(test, seg(s, c, 5000, 0, SYN | ACK, 1001, 65160), TCPFAULT_EV_SYN);
+	KUNIT_EXPECT_EQ(test, seg(s, c, 5000, 0, SYN | ACK, 1001, 65160),
+			TCPFAULT_EV_SYN_RETRY);
+	KUNIT_EXPECT_EQ(test, seg(c, s, 1001, 0, ACK, 5001, 502), TCPFAULT_EV_DATA);
+	KUNIT_EXPECT_EQ(test, c->nxt, 1001U);
+	KUNIT_EXPECT_EQ(test, s->nxt, 5001U);
+	/* New data, then a full retransmission, then a partial overlap. */
+	KUNIT_EXPECT_EQ(test, seg(c, s, 1001, 100, ACK, 5001, 502), TCPFAULT_EV_DATA);
+	KUNIT_EXPECT_EQ(test, seg(c, s, 1101, 100, ACK, 5001, 502), TCPFAULT_EV_DATA);
+	KUNIT_EXPECT_EQ(test, seg(c, s, 1001, 100, ACK, 5001, 502), TCPFAULT_EV_RETRANS);
+	KUNIT_EXPECT_EQ(test, c->nxt, 1201U);
+	KUNIT_EXPECT_EQ(test, seg(c, s, 1150, 100, ACK, 5001, 502), TCPFAULT_EV_RETRANS);
+	KUNIT_EXPECT_EQ(test, c->nxt, 1250U);
+	/* A pure ACK is not a retransmission, even at an old sequence. */
+	KUNIT_EXPECT_EQ(test, seg(s, c, 5001, 0, ACK, 1250, 500), TCPFAULT_EV_DATA);
+	KUNIT_EXPECT_EQ(test, seg(c, s, 1250, 0, ACK, 5001, 502), TCPFAULT_EV_DATA);
+}
+
+static void classify_keepalive_and_zero_window(struct kunit *test)
+{
+	struct tcpfault_dir *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct tcpfault_dir *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	seg(c, s, 1000, 0, SYN, 0, 64240);
+	seg(s, c, 5000, 0, SYN | ACK, 1001, 65160);
+	seg(c, s, 1001, 200, ACK, 5001, 502);
+	seg(s, c, 5001, 0, ACK, 1201, 500);		/* all acknowledged */
+	/* Linux form: seq = snd_una - 1, no data. */
+	KUNIT_EXPECT_EQ(test, seg(c, s, 1200, 0, ACK, 5001, 502), TCPFAULT_EV_KEEPALIVE);
+	KUNIT_EXPECT_TRUE(test, c->ka_pending);
+	KUNIT_EXPECT_EQ(test, seg(s, c, 5001, 0, ACK, 1201, 500), TCPFAULT_EV_KEEPALIVE_ACK);
+	KUNIT_EXPECT_FALSE(test, c->ka_pending);
+	/* BSD/Windows form: one garbage byte at snd_una - 1. */
+	KUNIT_EXPECT_EQ(test, seg(c, s, 1200, 1, ACK, 5001, 502), TCPFAULT_EV_KEEPALIVE);
+	/* Unanswered probes stay pending; the next is a keepalive again. */
+	KUNIT_EXPECT_EQ(test, seg(c, s, 1200, 0, ACK, 5001, 502), TCPFAULT_EV_KEEPALIVE);
+	/* Not a keepalive if the peer has not acknowledged everything. */
+	seg(c, s, 1201, 100, ACK, 5001, 502);
+	KUNIT_EXPECT_EQ(test, seg(c, s, 1300, 1, ACK, 5001, 502), TCPFAULT_EV_RETRANS);
+	/* Zero window advertised: the same probe shape is a window probe. */
+	seg(s, c, 5001, 0, ACK, 1301, 0);
+	KUNIT_EXPECT_EQ(test, seg(c, s, 1300, 0, ACK, 5001, 502), TCPFAULT_EV_ZWP);
+	KUNIT_EXPECT_EQ(test, seg(c, s, 1300, 0, ACK, 5001, 502), TCPFAULT_EV_ZWP);
+}
+
+static void classify_fin_rst(struct kunit *test)
+{
+	struct tcpfault_dir *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct tcpfault_dir *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	seg(c, s, 1000, 0, SYN, 0, 64240);
+	seg(s, c, 5000, 0, SYN | ACK, 1001, 65160);
+	KUNIT_EXPECT_EQ(test, seg(c, s, 1001, 10, ACK | FIN, 5001, 502), TCPFAULT_EV_FIN);
+	KUNIT_EXPECT_EQ(test, c->nxt, 1012U);
+	KUNIT_EXPECT_EQ(test, seg(c, s, 1001, 10, ACK | FIN, 5001, 502), TCPFAULT_EV_RETRANS);
+	KUNIT_EXPECT_EQ(test, seg(c, s, 1011, 0, ACK | FIN, 5001, 502), TCPFAULT_EV_RETRANS);
+	KUNIT_EXPECT_EQ(test, seg(s, c, 5001, 0, RST, 0, 0), TCPFAULT_EV_RST);
+	KUNIT_EXPECT_EQ(test, seg(s, c, 5001, 0, RST | ACK, 1012, 0), TCPFAULT_EV_RST);
+	/* A connection first seen mid-stream: its first FIN is a FIN. */
+	memset(c, 0, sizeof(*c));
+	KUNIT_EXPECT_EQ(test, seg(c, s, 777, 0, ACK | FIN, 5001, 9), TCPFAULT_EV_FIN);
+}
+
+static void classify_wraparound(struct kunit *test)
+{
+	struct tcpfault_dir *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct tcpfault_dir *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, seg(c, s, 0xfffffff0, 0, SYN, 0, 1), TCPFAULT_EV_SYN);
+	KUNIT_EXPECT_EQ(test, seg(c, s, 0xfffffff1, 100, ACK, 1, 1), TCPFAULT_EV_DATA);
+	KUNIT_EXPECT_EQ(test, c->nxt, 0x55U);
+	KUNIT_EXPECT_EQ(test, seg(c, s, 0xfffffff1, 100, ACK, 1, 1), TCPFAULT_EV_RETRANS);
+	KUNIT_EXPECT_EQ(test, seg(c, s, 0x00000010, 0x45, ACK, 1, 1), TCPFAULT_EV_RETRANS);
+	KUNIT_EXPECT_EQ(test, seg(c, s, 0x55, 100, ACK, 1, 1), TCPFAULT_EV_DATA);
+	KUNIT_EXPECT_EQ(test, c->nxt, 0xb9U);
+	/* An old segment from before the wrap must not move nxt back. */
+	KUNIT_EXPECT_EQ(test, seg(c, s, 0xfffffff1, 10, ACK, 1, 1), TCPFAULT_EV_RETRANS);
+	KUNIT_EXPECT_EQ(test, c->nxt, 0xb9U);
+}
+
+static u8 step(struct tcpfault_dir *d, struct tcpfault_dir *peer, u8 state, u32 seq, u32 len,
+	       u8 flags, u32 ack)
+{
+	struct tcpfault_pkt pkt = {
+		.seq = seq, .len = len, .flags = flags, .ack_seq = ack, .win = 100, .segs = 1,
+	};
+
+	pkt.event = tcpfault_conn_classify(d, peer, &pkt);
+	return tcpfault_conn_next_state(state, &pkt, d, peer);
+}
+
+static void wire_state_machine(struct kunit *test)
+{
+	struct tcpfault_dir *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct tcpfault_dir *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	u8 st = TCPFAULT_WS_NONE;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	st = step(c, s, st, 1, 0, SYN, 0);
+	KUNIT_EXPECT_EQ(test, st, TCPFAULT_WS_SYN_SENT);
+	st = step(s, c, st, 9, 0, SYN | ACK, 2);
+	KUNIT_EXPECT_EQ(test, st, TCPFAULT_WS_SYN_RECV);
+	st = step(c, s, st, 2, 0, ACK, 10);
+	KUNIT_EXPECT_EQ(test, st, TCPFAULT_WS_ESTABLISHED);
+	st = step(c, s, st, 2, 5, ACK | FIN, 10);
+	KUNIT_EXPECT_EQ(test, st, TCPFAULT_WS_FIN_WAIT);
+	st = step(c, s, st, 2, 5, ACK | FIN, 10);	/* retransmitted FIN */
+	KUNIT_EXPECT_EQ(test, st, TCPFAULT_WS_FIN_WAIT);
+	st = step(s, c, st, 10, 0, ACK | FIN, 8);
+	KUNIT_EXPECT_EQ(test, st, TCPFAULT_WS_CLOSING);
+	st = step(c, s, st, 8, 0, ACK, 11);
+	KUNIT_EXPECT_EQ(test, st, TCPFAULT_WS_TIME_WAIT);
+	st = step(s, c, st, 11, 0, RST, 0);
+	KUNIT_EXPECT_EQ(test, st, TCPFAULT_WS_CLOSED);
+	/* A connection picked up mid-stream is established at once. */
+	memset(c, 0, sizeof(*c));
+	memset(s, 0, sizeof(*s));
+	KUNIT_EXPECT_EQ(test, step(c, s, TCPFAULT_WS_NONE, 77, 10, ACK, 5),
+			TCPFAULT_WS_ESTABLISHED);
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+static struct tcpfault_pkt mkpkt(u8 a, u16 sport, u8 b, u16 dport, u8 flags)
+{
+	struct tcpfault_pkt p = { .flags = flags, .segs = 1, .seq = 100 };
+
+	p.t.family = TCPFAULT_FAM_INET;
+	p.t.saddr[0] = 192;
+	p.t.saddr[1] = 0;
+	p.t.saddr[2] = 2;
+	p.t.saddr[3] = a;
+	memcpy(p.t.daddr, p.t.saddr, 4);
+	p.t.daddr[3] = b;
+	p.t.sport = sport;
+	p.t.dport = dport;
+	return p;
+}
+
+static struct tcpfault_conn *track(struct net *net, struct tcpfault_pkt p)
+{
+	struct tcpfault_conn *c;
+
+	rcu_read_lock();
+	c = tcpfault_conn_track(net, &p);
+	tcpfault_conn_account(c, &p, false);
+	rcu_read_unlock();
+	return c;
+}
+
+static int conn_suite_init(struct kunit_suite *suite)
+{
+	int ret;
+
+	conns_max = 64;
+	ret = tcpfault_conn_init();
+	/* The tests run the GC themselves, deterministically. */
+	if (!ret)
+		cancel_delayed_work_sync(&gc_work);
+	return ret;
+}
+
+static void conn_suite_exit(struct kunit_suite *suite)
+{
+	tcpfault_conn_uninit();
+}
+
+static void conn_case_exit(struct kunit *test)
+{
+	cancel_delayed_work_sync(&gc_work);
+	gc_pass(NULL, true, ktime_get_ns(), 0, 0);
+	synchronize_rcu();
+}
+
+static void table_both_directions(struct kunit *test)
+{
+	struct tcpfault_conn *c1, *c2;
+	struct tcpfault_conn_stats st;
+	u8 dir;
+
+	c1 = track(&init_net, mkpkt(1, 40000, 2, 80, SYN));
+	KUNIT_ASSERT_NOT_NULL(test, c1);
+	c2 = track(&init_net, mkpkt(2, 80, 1, 40000, SYN | ACK));
+	KUNIT_EXPECT_PTR_EQ(test, c1, c2);
+	KUNIT_EXPECT_EQ(test, c1->state, TCPFAULT_WS_SYN_RECV);
+	/* The originator is the SYN's sender, whatever the key order. */
+	KUNIT_EXPECT_EQ(test, c1->key.addr[c1->orig][3], 1);
+	rcu_read_lock();
+	{
+		struct tcpfault_pkt p = mkpkt(2, 80, 1, 40000, ACK);
+
+		KUNIT_EXPECT_PTR_EQ(test, tcpfault_conn_lookup(&init_net, &p.t, &dir), c1);
+		p = mkpkt(2, 80, 1, 40001, ACK);
+		KUNIT_EXPECT_NULL(test, tcpfault_conn_lookup(&init_net, &p.t, &dir));
+	}
+	rcu_read_unlock();
+	tcpfault_conn_stats(&st);
+	KUNIT_EXPECT_EQ(test, st.conns, 1ULL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c1->d[c1->orig].c[TCPFAULT_C_SEGS]), 1LL);
+}
+
+static void table_cap_and_pressure(struct kunit *test)
+{
+	struct tcpfault_conn_stats st, st0;
+	unsigned int i;
+
+	tcpfault_conn_stats(&st0);
+	for (i = 0; i < conns_max; i++)
+		KUNIT_ASSERT_NOT_NULL(test, track(&init_net, mkpkt(1, 1000 + i, 2, 80, SYN)));
+	/* Full: the next connection is not tracked, and that is counted. */
+	KUNIT_EXPECT_NULL(test, track(&init_net, mkpkt(1, 999, 2, 80, SYN)));
+	tcpfault_conn_stats(&st);
+	KUNIT_EXPECT_EQ(test, st.conns, (u64)conns_max);
+	KUNIT_EXPECT_EQ(test, st.insert_failed, st0.insert_failed + 1);
+	/*
+	 * The failed insert kicked the GC; wait for it, run it once more:
+	 * under pressure it brings the table down to 3/4, counting evictions.
+	 */
+	cancel_delayed_work_sync(&gc_work);
+	tcpfault_conn_gc(false, NULL);
+	tcpfault_conn_stats(&st);
+	KUNIT_EXPECT_LE(test, st.conns, (u64)(conns_max - conns_max / 4));
+	KUNIT_EXPECT_EQ(test, st.evictions - st0.evictions, conns_max - st.conns);
+	KUNIT_EXPECT_NOT_NULL(test, track(&init_net, mkpkt(1, 999, 2, 80, SYN)));
+}
+
+static void table_idle_and_closed(struct kunit *test)
+{
+	struct tcpfault_conn *idle, *fresh, *closed;
+	u64 now = ktime_get_ns();
+	unsigned int saved_idle = idle_timeout, saved_closed = closed_timeout;
+
+	idle = track(&init_net, mkpkt(1, 1, 2, 2, ACK));
+	fresh = track(&init_net, mkpkt(1, 3, 2, 4, ACK));
+	closed = track(&init_net, mkpkt(1, 5, 2, 6, RST));
+	KUNIT_ASSERT_NOT_NULL(test, idle);
+	KUNIT_ASSERT_NOT_NULL(test, fresh);
+	KUNIT_ASSERT_NOT_NULL(test, closed);
+	KUNIT_EXPECT_EQ(test, closed->state, TCPFAULT_WS_CLOSED);
+	idle_timeout = 10;
+	closed_timeout = 2;
+	idle->d[idle->orig].last_ns = now - 11 * NSEC_PER_SEC;
+	closed->d[closed->orig].last_ns = now - 3 * NSEC_PER_SEC;
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_gc(false, NULL), 2);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_count(), 1U);
+	idle_timeout = saved_idle;
+	closed_timeout = saved_closed;
+}
+
+static void table_namespace_exit(struct kunit *test)
+{
+	struct net *other = kunit_kzalloc(test, sizeof(*other), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, other);
+	other->net_cookie = init_net.net_cookie + 1000;
+	KUNIT_ASSERT_NOT_NULL(test, track(&init_net, mkpkt(1, 1, 2, 2, ACK)));
+	KUNIT_ASSERT_NOT_NULL(test, track(other, mkpkt(1, 1, 2, 2, ACK)));
+	KUNIT_ASSERT_NOT_NULL(test, track(other, mkpkt(1, 3, 2, 2, ACK)));
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_count(), 3U);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_gc(false, other), 2);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_count(), 1U);
+	synchronize_rcu();
+}
+
+static void table_timeline_ring(struct kunit *test)
+{
+	struct tcpfault_conn *c = track(&init_net, mkpkt(1, 7, 2, 8, SYN));
+	u32 i, head;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	/* The SYN left two events: syn and the state change. */
+	KUNIT_ASSERT_EQ(test, atomic_read(&c->tl_head), 2);
+	for (i = 0; i < 3 * tcpfault_conn_tl_len; i++)
+		tcpfault_conn_event(c, TCPFAULT_EV_RETRANS, 0, i, 1, 0);
+	head = atomic_read(&c->tl_head);
+	KUNIT_EXPECT_EQ(test, head, 2 + 3 * tcpfault_conn_tl_len);
+	/* The ring keeps the last timeline_len events, each complete. */
+	for (i = head - tcpfault_conn_tl_len; i != head; i++) {
+		const struct tcpfault_event *e = &c->tl[i & (tcpfault_conn_tl_len - 1)];
+
+		KUNIT_EXPECT_EQ(test, e->gen, i + 1);
+		KUNIT_EXPECT_EQ(test, e->type, TCPFAULT_EV_RETRANS);
+		KUNIT_EXPECT_EQ(test, e->seq, i - 2);
+	}
+}
+
+static struct kunit_case conn_test_cases[] = {
+	KUNIT_CASE(classify_handshake_and_data),
+	KUNIT_CASE(classify_keepalive_and_zero_window),
+	KUNIT_CASE(classify_fin_rst),
+	KUNIT_CASE(classify_wraparound),
+	KUNIT_CASE(wire_state_machine),
+	KUNIT_CASE(table_both_directions),
+	KUNIT_CASE(table_cap_and_pressure),
+	KUNIT_CASE(table_idle_and_closed),
+	KUNIT_CASE(table_namespace_exit),
+	KUNIT_CASE(table_timeline_ring),
+	{}
+};
+
+static struct kunit_suite conn_suite = {
+	.name = "tcpfault_conn",
+	.suite_init = conn_suite_init,
+	.suite_exit = conn_suite_exit,
+	.exit = conn_case_exit,
+	.test_cases = conn_test_cases,
+};
+
+kunit_test_suites(&conn_suite);

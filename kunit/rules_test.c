@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the fault table. The hashed tuple-space lookup must agree with
+ * the reference matcher (tcpfault_spec_match) on random selectors and
+ * segments; shapes are shared; port ranges take the slow list; the timed
+ * state machine (delay, duration, power-off and reboot) moves as
+ * specified; each mode's verdict is the documented one.
+ */
+#include <kunit/test.h>
+#include <linux/random.h>
+
+#include "../module/rules.c"
+
+static int rules_suite_init(struct kunit_suite *suite)
+{
+	int ret = tcpfault_conn_init();
+
+	if (ret)
+		return ret;
+	ret = tcpfault_rules_init();
+	if (ret)
+		goto err_conn;
+	ret = tcpfault_sysfs_init();
+	if (ret)
+		goto err_rules;
+	return 0;
+
+err_rules:
+	tcpfault_rules_uninit();
+err_conn:
+	tcpfault_conn_uninit();
+	return ret;
+}
+
+static void rules_suite_exit(struct kunit_suite *suite)
+{
+	tcpfault_sysfs_uninit();
+	tcpfault_rules_uninit();
+	tcpfault_conn_uninit();
+}
+
+static void rules_case_exit(struct kunit *test)
+{
+	tcpfault_rules_flush(NULL);
+	tcpfault_conn_gc(true, NULL);
+}
+
+static int add(struct kunit *test, const char *text)
+{
+	struct tcpfault_spec spec;
+	struct tcpfault_perr err;
+
+	KUNIT_ASSERT_EQ_MSG(test, tcpfault_spec_parse(text, strlen(text), &spec, &err), 0,
+			    "'%s': %s", text, err.msg);
+	return tcpfault_rules_add(&init_net, &spec);
+}
+
+static struct tcpfault_fault *find(const char *name)
+{
+	struct name_entry *ne;
+
+	mutex_lock(&tcpfault_rules_mutex);
+	ne = name_find(name);
+	mutex_unlock(&tcpfault_rules_mutex);
+	return ne ? ne->f : NULL;
+}
+
+/* A random address in a tiny universe, so that random faults do match. */
+static void rand_addr(u8 family, u8 *a)
+{
+	memset(a, 0, 16);
+	if (family == TCPFAULT_FAM_INET) {
+		a[0] = 10;
+		a[3] = get_random_u32() % 8;
+	} else {
+		a[0] = 0xfd;
+		a[15] = get_random_u32() % 8;
+	}
+}
+
+static int rand_prefix(char *buf, size_t len, u8 family)
+{
+	static const u8 plens4[] = { 29, 30, 31, 32 }, plens6[] = { 125, 126, 127, 128 };
+	u8 a[16];
+	unsigned int plen, i;
+
+	if (get_random_u32() % 3 == 0)
+		return snprintf(buf, len, "any");
+	rand_addr(family, a);
+	plen = family == TCPFAULT_FAM_INET ? plens4[get_random_u32() % 4] :
+	       plens6[get_random_u32() % 4];
+	for (i = plen; i < (family == TCPFAULT_FAM_INET ? 32U : 128U); i++)
+		a[i / 8] &= ~(0x80 >> (i % 8));
+	i = tcpfault_spec_format_addr(family, a, buf, len);
+	return i + snprintf(buf + i, len - i, "/%u", plen);
+}
+
+static int rand_ports(char *buf, size_t len)
+{
+	switch (get_random_u32() % 4) {
+	case 0:
+		return snprintf(buf, len, "any");
+	case 1:
+		return snprintf(buf, len, "1-2");
+	default:
+		return snprintf(buf, len, "%u", 1 + get_random_u32() % 3);
+	}
+}
+
+/* The hashed lookup finds exactly what the reference matcher finds. */
+static void lookup_matches_reference(struct kunit *test)
+{
+	int round;
+
+	for (round = 0; round < 40; round++) {
+		u8 family = round % 2 ? TCPFAULT_FAM_INET6 : TCPFAULT_FAM_INET;
+		struct tcpfault_spec specs[6];
+		int i, n;
+
+		for (i = 0; i < 6; i++) {
+			char text[256], s[64], d[64], sp[16], dp[16];
+			struct tcpfault_perr err;
+
+			rand_prefix(s, sizeof(s), family);
+			rand_prefix(d, sizeof(d), family);
+			rand_ports(sp, sizeof(sp));
+			rand_ports(dp, sizeof(dp));
+			snprintf(text, sizeof(text), "r%d mode=watch src=%s sport=%s dst=%s dport=%s",
+				 i, s, sp, d, dp);
+			KUNIT_ASSERT_EQ_MSG(test, tcpfault_spec_parse(text, strlen(text), &specs[i],
+								      &err), 0, "%s: %s", text, err.msg);
+			KUNIT_ASSERT_EQ(test, tcpfault_rules_add(&init_net, &specs[i]), 0);
+		}
+		for (n = 0; n < 200; n++) {
+			struct tcpfault_pkt pkt = {};
+			struct tcpfault_matches m;
+			unsigned int found = 0, want = 0, j;
+
+			pkt.t.family = family;
+			rand_addr(family, pkt.t.saddr);
+			rand_addr(family, pkt.t.daddr);
+			pkt.t.sport = get_random_u32() % 4;
+			pkt.t.dport = get_random_u32() % 4;
+			rcu_read_lock();
+			tcpfault_rules_lookup(&init_net, &pkt, &m);
+			rcu_read_unlock();
+			for (j = 0; j < m.n; j++) {
+				int k = m.f[j]->spec.name[1] - '0';
+				bool fwd = tcpfault_spec_match(&specs[k], &pkt.t, false);
+
+				found |= 1U << k;
+				/* Reported orientation: forward whenever forward matches. */
+				KUNIT_EXPECT_EQ_MSG(test, m.rev[j], !fwd, "%s", specs[k].name);
+			}
+			for (i = 0; i < 6; i++)
+				if (tcpfault_spec_match(&specs[i], &pkt.t, false) ||
+				    tcpfault_spec_match(&specs[i], &pkt.t, true))
+					want |= 1U << i;
+			KUNIT_EXPECT_EQ_MSG(test, found, want, "round %d segment %d", round, n);
+		}
+		tcpfault_rules_flush(NULL);
+	}
+}
+
+static void shapes_are_shared(struct kunit *test)
+{
+	struct rules_net *rn = rules_net(&init_net);
+	char text[128];
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		snprintf(text, sizeof(text),
+			 "t%d mode=link-down src=10.1.%d.%d sport=%d dst=10.2.0.1 dport=80",
+			 i, i / 256, i % 256, 1000 + i);
+		KUNIT_ASSERT_EQ(test, add(test, text), 0);
+	}
+	KUNIT_EXPECT_EQ(test, rn->nshapes, 1U);
+	KUNIT_EXPECT_EQ(test, rn->nfaults, 100U);
+	KUNIT_ASSERT_EQ(test, add(test, "range mode=watch dport=10-20"), 0);
+	KUNIT_EXPECT_EQ(test, rn->nshapes, 1U);
+	KUNIT_EXPECT_FALSE(test, list_empty(&rn->slow));
+	KUNIT_EXPECT_EQ(test, add(test, "t7 mode=watch"), -EEXIST);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("nope"), -ENOENT);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_flush(NULL), 101);
+	KUNIT_EXPECT_EQ(test, rn->nshapes, 0U);
+	KUNIT_EXPECT_TRUE(test, list_empty(&rn->slow));
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(rn->shapes));
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_count(), 0ULL);
+}
+
+/* Poll a fault's state; the timers run on the system workqueue. */
+static bool wait_state(struct tcpfault_fault *f, int st, unsigned int ms)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(ms);
+
+	while (READ_ONCE(f->state) != st) {
+		if (time_after(jiffies, end))
+			return false;
+		msleep(10);
+	}
+	return true;
+}
+
+static void timers_delay_and_duration(struct kunit *test)
+{
+	struct tcpfault_fault *f;
+	s64 left;
+
+	KUNIT_ASSERT_EQ(test, add(test, "t mode=link-down delay=200ms duration=300ms"), 0);
+	f = find("t");
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(f->state), TCPFAULT_FS_PENDING);
+	left = tcpfault_rules_time_left_ms(f);
+	KUNIT_EXPECT_GT(test, left, 0LL);
+	KUNIT_EXPECT_LE(test, left, 200LL);
+	KUNIT_EXPECT_TRUE(test, wait_state(f, TCPFAULT_FS_ACTIVE, 3000));
+	KUNIT_EXPECT_GE(test, ktime_get_ns() - f->since_ns, 0ULL);
+	KUNIT_EXPECT_TRUE(test, wait_state(f, TCPFAULT_FS_HEALED, 3000));
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_time_left_ms(f), -1LL);
+	KUNIT_EXPECT_STREQ(test, tcpfault_rules_state_name(f), "healed");
+	/* Re-enabling restarts the delay; disabling while pending cancels it. */
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(f, true), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(f->state), TCPFAULT_FS_PENDING);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(f, false), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(f->state), TCPFAULT_FS_DISABLED);
+	msleep(300);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(f->state), TCPFAULT_FS_DISABLED);
+	/* Deleting a pending fault cancels its timer (no use after free). */
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(f, true), 0);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("t"), 0);
+}
+
+static void power_off_and_reboot(struct kunit *test)
+{
+	struct tcpfault_fault *f;
+	u64 t0;
+
+	KUNIT_ASSERT_EQ(test, add(test, "p mode=power-off host=192.0.2.1 duration=200ms"), 0);
+	f = find("p");
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	KUNIT_EXPECT_STREQ(test, tcpfault_rules_state_name(f), "dark");
+	t0 = f->since_ns;
+	/* Power comes back by itself: the host has rebooted. */
+	KUNIT_EXPECT_TRUE(test, wait_state(f, TCPFAULT_FS_REBOOTED, 3000));
+	KUNIT_EXPECT_GT(test, f->since_ns, t0);
+	KUNIT_EXPECT_STREQ(test, tcpfault_rules_state_name(f), "rebooted");
+	/* Switching off a rebooted host changes nothing; on is a new outage. */
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(f, false), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(f->state), TCPFAULT_FS_REBOOTED);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(f, true), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(f->state), TCPFAULT_FS_ACTIVE);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(f, false), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(f->state), TCPFAULT_FS_REBOOTED);
+}
+
+static unsigned int verdict_for(struct kunit *test, u8 from, u8 to, u8 flags,
+				struct tcpfault_conn **cp)
+{
+	struct tcpfault_pkt pkt = { .flags = flags, .segs = 1, .seq = 1, .len = 10 };
+	struct tcpfault_matches m;
+	struct tcpfault_conn *c;
+	unsigned int v;
+
+	pkt.t.family = TCPFAULT_FAM_INET;
+	pkt.t.saddr[0] = 198;
+	pkt.t.saddr[1] = 51;
+	pkt.t.saddr[2] = 100;
+	pkt.t.saddr[3] = from;
+	memcpy(pkt.t.daddr, pkt.t.saddr, 3);
+	pkt.t.daddr[3] = to;
+	pkt.t.sport = from == 1 ? 40000 : 80;
+	pkt.t.dport = from == 1 ? 80 : 40000;
+	rcu_read_lock();
+	tcpfault_rules_lookup(&init_net, &pkt, &m);
+	c = tcpfault_conn_track(&init_net, &pkt);
+	v = tcpfault_rules_verdict(&init_net, &m, &pkt, c);
+	tcpfault_conn_account(c, &pkt, v != NF_ACCEPT);
+	rcu_read_unlock();
+	if (cp)
+		*cp = c;
+	return v;
+}
+
+static void verdicts(struct kunit *test)
+{
+	struct tcpfault_fault *f;
+	struct tcpfault_conn *c;
+
+	KUNIT_ASSERT_EQ(test, add(test, "w mode=watch"), 0);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
+	KUNIT_ASSERT_EQ(test, add(test, "ow mode=oneway src=198.51.100.1 dst=198.51.100.2"), 0);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_DROP);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 2, 1, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
+	f = find("ow");
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_stat(f, TCPFAULT_F_DROPPED), 1ULL);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_stat(f, TCPFAULT_F_MATCHED), 2ULL);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(f, false), 0);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("ow"), 0);
+
+	KUNIT_ASSERT_EQ(test, add(test, "sb mode=syn-block dst=198.51.100.2"), 0);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_SYN, NULL), NF_DROP);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 2, 1, TCPFAULT_TH_SYN | TCPFAULT_TH_ACK, NULL),
+			NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("sb"), 0);
+
+	/* after=: nothing until a fresh connection has carried 20 bytes. */
+	tcpfault_conn_gc(true, NULL);
+	KUNIT_ASSERT_EQ(test, add(test, "ld mode=link-down dst=198.51.100.2 after=20"), 0);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, &c), NF_ACCEPT);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_new_bytes(c), 10ULL);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_DROP);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 2, 1, TCPFAULT_TH_ACK, NULL), NF_DROP);
+
+	KUNIT_ASSERT_EQ(test, add(test, "po mode=power-off host=198.51.100.9"), 0);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 9, 1, TCPFAULT_TH_ACK, NULL), NF_DROP);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 9, TCPFAULT_TH_SYN, NULL), NF_DROP);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(find("po"), false), 0);
+	/* Rebooted: new connections and the host's own segments pass. */
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 9, TCPFAULT_TH_SYN, NULL), NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 9, 1, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
+}
+
+static struct kunit_case rules_test_cases[] = {
+	KUNIT_CASE(lookup_matches_reference),
+	KUNIT_CASE(shapes_are_shared),
+	KUNIT_CASE(timers_delay_and_duration),
+	KUNIT_CASE(power_off_and_reboot),
+	KUNIT_CASE(verdicts),
+	{}
+};
+
+static struct kunit_suite rules_suite = {
+	.name = "tcpfault_rules",
+	.suite_init = rules_suite_init,
+	.suite_exit = rules_suite_exit,
+	.exit = rules_case_exit,
+	.test_cases = rules_test_cases,
+};
+
+kunit_test_suites(&rules_suite);
