@@ -162,6 +162,9 @@ int tf_enter_netns(const struct ctl *ctl)
 		if (err == ENOENT)
 			ctl_error(ctl, "no network namespace '%s' (%s does not exist; see 'ip netns list')",
 				  ctl->netns, path);
+		else if (err == EACCES || err == EPERM)
+			ctl_error(ctl, "cannot open network namespace %s: permission denied (entering a namespace needs CAP_SYS_ADMIN)",
+				  path);
 		else
 			ctl_error(ctl, "cannot open network namespace %s: %s", path, strerror(err));
 		free(path);
