@@ -222,8 +222,26 @@ static void gap_label(FILE *f, const struct tl_event *e, double x, double *ends)
 	fputs("</text>\n", f);
 }
 
+/* A label below the lane, on the first of two rows where it fits, else none. */
+static void state_label(FILE *f, const char *text, double x, double y, double *ends)
+{
+	double w = 5.6 * (double)strlen(text);
+	int lvl;
+
+	for (lvl = 0; lvl < 2; lvl++)
+		if (x - 3 > ends[lvl] + 4)
+			break;
+	if (lvl == 2)
+		return;		/* crowded: the tooltip still has it */
+	ends[lvl] = x - 3 + w;
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" fill=\"%s\">", x - 3,
+		y + 30 + 11 * lvl, other.color);
+	esc(f, text);
+	fputs("</text>", f);
+}
+
 static void marker(FILE *f, const struct tl *tl, const struct tl_event *e, double x,
-		   const struct tl_labels *lb)
+		   const struct tl_labels *lb, double *state_ends)
 {
 	const struct kind *k = kind_of(e->event);
 	double y = lane_y(e->dir);
@@ -231,10 +249,7 @@ static void marker(FILE *f, const struct tl *tl, const struct tl_event *e, doubl
 	if (!strcmp(e->event, "state")) {
 		fprintf(f, "<g class=\"state\"><rect x=\"%.1f\" y=\"%.1f\" width=\"6\" height=\"6\" fill=\"%s\" transform=\"rotate(45 %.1f %.1f)\"/>",
 			x - 3, y + 14, other.color, x, y + 17);
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" fill=\"%s\" transform=\"rotate(30 %.1f %.1f)\">",
-			x + 2, y + 30, other.color, x + 2, y + 30);
-		esc(f, e->info ? e->info : "?");
-		fputs("</text>", f);
+		state_label(f, e->info ? e->info : "?", x, y, state_ends);
 	} else {
 		fprintf(f, "<g class=\"event\"><circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" ", x, y);
 		if (e->dropped)
@@ -257,12 +272,14 @@ static void marker(FILE *f, const struct tl *tl, const struct tl_event *e, doubl
 int tl_svg(FILE *f, const struct tl *tl, const struct tl_labels *lb)
 {
 	double span = tl->n ? (double)tl->ev[tl->n - 1].rel_ns / 1e9 : 0;
-	double ends[2][LABEL_LEVELS];
+	double ends[2][LABEL_LEVELS], state_ends[2][2];
 	size_t i;
 	int l;
 
 	for (l = 0; l < LABEL_LEVELS; l++)
 		ends[0][l] = ends[1][l] = -1e9;
+	for (l = 0; l < 2; l++)
+		state_ends[0][l] = state_ends[1][l] = -1e9;
 	if (span < 0.001)
 		span = 0.001;
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n");
@@ -287,7 +304,7 @@ int tl_svg(FILE *f, const struct tl *tl, const struct tl_labels *lb)
 		if (is_fault_event(e->event))
 			fault_line(f, tl, e, x, lb);
 		else
-			marker(f, tl, e, x, lb);
+			marker(f, tl, e, x, lb, state_ends[e->dir == 'r']);
 		if (e->has_gap && !is_fault_event(e->event))
 			gap_label(f, e, x, ends[e->dir == 'r']);
 	}

@@ -122,6 +122,33 @@ static void test_list_new_columns(void **state)
 	tree_fixture(*state, "proc/faults", "faults");
 }
 
+/* Tables captured from a guest. */
+static void test_real_capture(void **state)
+{
+	struct json_object *doc;
+	struct run r;
+
+	tree_fixture(*state, "proc/faults", "faults.guest");
+	tree_fixture(*state, "proc/conns", "conns.guest");
+	run_ctl(*state, &r, false, "list", NULL);
+	assert_int_equal(r.rc, EXIT_OK);
+	assert_contains(r.out, " 4  cut   link-down  active  -               10       15         0        0  src=10.0.1.1/32 sport=38500 dport=5001\n");
+	run_free(&r);
+	run_ctl(*state, &r, false, "conns", "state", "closed", NULL);
+	assert_int_equal(r.rc, EXIT_OK);
+	assert_contains(r.out, "2  CLOSED  10.0.1.1:49660 -> 10.0.1.2:5002  up 4.089s");
+	assert_contains(r.out, "   o: segs 6 bytes 0 keepalive 3 rst 1 dropped 4\n");
+	run_free(&r);
+	run_ctl(*state, &r, false, "-j", "conns", "sort", "o_dropped", "-r", NULL);
+	doc = parse_json(r.out);
+	assert_int_equal(json_object_array_length(doc), 3);
+	assert_int_equal(json_object_get_int64(get(json_object_array_get_idx(doc, 0), "o_dropped")), 15);
+	json_object_put(doc);
+	run_free(&r);
+	tree_fixture(*state, "proc/faults", "faults");
+	tree_fixture(*state, "proc/conns", "conns");
+}
+
 static void test_list_empty(void **state)
 {
 	struct run r;
@@ -359,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_list_text),
 		cmocka_unit_test(test_list_json),
 		cmocka_unit_test(test_list_new_columns),
+		cmocka_unit_test(test_real_capture),
 		cmocka_unit_test(test_list_empty),
 		cmocka_unit_test(test_show),
 		cmocka_unit_test(test_stats),

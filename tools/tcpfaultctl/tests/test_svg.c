@@ -101,6 +101,26 @@ static void test_rto_svg(void **state)
 	free(text);
 }
 
+static void test_real_capture(void **state)
+{
+	char *text = fixture_read("timeline.guest"), *svg;
+	struct tl_labels lb = { "connection 1", "10.0.1.1:38500", "10.0.1.2:5001", NULL };
+	xmlDocPtr doc;
+
+	(void)state;
+	svg = render(text, 1, &lb);
+	doc = parse(svg);
+	assert_int_equal(count(doc, "//s:g[@class='event']"), 6);
+	assert_int_equal(count(doc, "//s:g[@class='state']"), 3);
+	assert_int_equal(count(doc, "//s:text[@class='gap']"), 3);
+	assert_int_equal(count(doc, "//s:text[@class='gap'][. = '+1.888s x2.0']"), 1);
+	/* close state changes: both labelled, on two rows */
+	assert_int_equal(count(doc, "//s:g[@class='state']/s:text"), 3);
+	xmlFreeDoc(doc);
+	free(svg);
+	free(text);
+}
+
 static void test_escaping_and_empty(void **state)
 {
 	struct tl_labels lb = { "a <b> & \"c\" 'd' \x01\xff", "<o>", "&r", NULL };
@@ -192,6 +212,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rto_svg),
+		cmocka_unit_test(test_real_capture),
 		cmocka_unit_test(test_escaping_and_empty),
 		cmocka_unit_test(test_crowded),
 		cmocka_unit_test(test_svg_option),

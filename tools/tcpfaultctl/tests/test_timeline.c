@@ -144,6 +144,42 @@ static void test_out_of_order_and_unknown(void **state)
 	table_free(&t);
 }
 
+/* A capture from a guest: real RTO backoff, keepalive probes, a reset fault. */
+static void test_real_capture(void **state)
+{
+	char *text = fixture_read("timeline.guest");
+	const struct tl_event *e;
+	struct table t;
+	struct tl tl;
+	int i;
+
+	(void)state;
+	assert_int_equal(table_parse(text, &t), 0);
+	assert_int_equal(tl_build(&t, 1, &tl), 0);
+	assert_false(nth(&tl, "retrans", 'o', 0)->has_gap);
+	for (i = 2; i <= 3; i++) {
+		e = nth(&tl, "retrans", 'o', i);
+		assert_true(e->ratio > 1.8 && e->ratio < 2.2);
+	}
+	assert_int_equal(nth(&tl, "retrans", 'o', 3)->gap_ns, 28736721000ULL - 26849131310ULL);
+	tl_free(&tl);
+
+	assert_int_equal(tl_build(&t, 2, &tl), 0);
+	for (i = 1; i <= 2; i++) {
+		e = nth(&tl, "keepalive", 'o', i);
+		assert_true(e->gap_ns > 1000000000 && e->gap_ns < 1050000000);
+	}
+	assert_true(nth(&tl, "rst", 'o', 0)->dropped);
+	tl_free(&tl);
+
+	assert_int_equal(tl_build(&t, 3, &tl), 0);
+	assert_int_equal(tl.n, 8);
+	assert_false(nth(&tl, "rst-injected", 'r', 0)->has_gap);
+	tl_free(&tl);
+	table_free(&t);
+	free(text);
+}
+
 static struct tree *make_tree(void)
 {
 	static struct tree t;
@@ -275,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_keepalive_interval),
 		cmocka_unit_test(test_syn_retry_gap),
 		cmocka_unit_test(test_out_of_order_and_unknown),
+		cmocka_unit_test(test_real_capture),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_conn_by_endpoint),
 		cmocka_unit_test(test_json),
