@@ -246,6 +246,23 @@ static bool sysfs_present(const struct ctl *ctl)
 	return !stat(ctl->sysfs, &st) && S_ISDIR(st.st_mode);
 }
 
+/* What an errno from one of the control files means. */
+static const char *write_meaning(const char *path, int err)
+{
+	const char *file = strrchr(path, '/');
+
+	file = file ? file + 1 : path;
+	if (!strcmp(file, "add") && err == EEXIST)
+		return "a fault of that name exists (names are unique across all network namespaces)";
+	if (!strcmp(file, "del") && err == ENOENT)
+		return "no fault of that name";
+	if (!strcmp(file, "enabled") && err == ENOENT)
+		return "the fault is being deleted";
+	if (err == EINVAL)
+		return "invalid value (see dmesg for the module's reason)";
+	return strerror(err);
+}
+
 /**
  * tf_explain_write() - say why a write to a control file failed
  * @ctl: options
@@ -269,7 +286,12 @@ int tf_explain_write(const struct ctl *ctl, const char *path, int err)
 		ctl_error(ctl, "tcpfault rejected the write to %s: %s", path, reason);
 		return EXIT_RUNTIME;
 	}
-	ctl_error(ctl, "cannot write %s: %s", path, strerror(err));
+	/*
+	 * No reason recorded for our pid: another writer overwrote it, or we
+	 * run in a PID namespace (last_error holds the initial namespace's
+	 * pid). Say what the errno means for this file.
+	 */
+	ctl_error(ctl, "tcpfault rejected the write to %s: %s", path, write_meaning(path, err));
 	return EXIT_RUNTIME;
 }
 

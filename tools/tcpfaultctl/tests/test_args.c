@@ -304,7 +304,7 @@ static void test_kernel_rejection(void **state)
 	assert_int_equal(tf_explain_write(&ctl, path, EEXIST), EXIT_RUNTIME);
 	fclose(err);
 	assert_not_contains(msg, "something else");
-	assert_contains(msg, "File exists");
+	assert_contains(msg, "a fault of that name exists");
 	free(msg);
 
 	/* permission: exit 4, the file and the capability named */
