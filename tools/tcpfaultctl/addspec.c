@@ -24,7 +24,7 @@ static bool is_key(const char *w)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
 		if (!strcmp(w, keys[i]))
 			return true;
 	return false;

@@ -30,10 +30,10 @@ struct argspan {
 void args_span_word(struct argspan *sp, int argi);
 void args_caret(const struct ctl *ctl, int argc, char **argv,
 		const struct argspan *sp);
-int args_word_error(const struct ctl *ctl, int argc, char **argv, int argi,
-		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-int args_end_error(const struct ctl *ctl, int argc, char **argv,
-		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+__printf(5, 6) int args_word_error(const struct ctl *ctl, int argc, char **argv,
+				   int argi, const char *fmt, ...);
+__printf(4, 5) int args_end_error(const struct ctl *ctl, int argc, char **argv,
+				  const char *fmt, ...);
 
 bool args_is_help(const char *w);
 bool args_read_opt(struct ctl *ctl, const char *w);

@@ -61,7 +61,7 @@ static const struct command commands[] = {
 	  "/sys/kernel/tcpfault)." },
 };
 
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+#define NCOMMANDS (ARRAY_SIZE(commands))
 
 void ctl_init(struct ctl *ctl, FILE *out, FILE *err)
 {

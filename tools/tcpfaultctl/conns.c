@@ -74,7 +74,7 @@ int conns_parse_query(struct ctl *ctl, int argc, char **argv, int first,
 		      struct conn_query *q)
 {
 	static const char * const keys[] = { "src", "dst", "port", "state", "sort" };
-	const size_t nkeys = sizeof(keys) / sizeof(keys[0]);
+	const size_t nkeys = ARRAY_SIZE(keys);
 	int i, missing = 0;
 
 	memset(q, 0, sizeof(*q));
@@ -113,10 +113,10 @@ int conns_parse_query(struct ctl *ctl, int argc, char **argv, int first,
 			q->port = (long)port;
 			break;
 		case 3:
-			for (k = 0; k < sizeof(states) / sizeof(states[0]); k++)
+			for (k = 0; k < ARRAY_SIZE(states); k++)
 				if (!strcasecmp(val, states[k]))
 					break;
-			if (k == sizeof(states) / sizeof(states[0]))
+			if (k == ARRAY_SIZE(states))
 				return args_word_error(ctl, argc, argv, i,
 						       "%s: state: unknown state '%s' (NONE, SYN_SENT, SYN_RECV, ESTABLISHED, FIN_WAIT, CLOSING, TIME_WAIT, CLOSED)",
 						       argv[0], val);
@@ -312,7 +312,7 @@ static void print_conn(const struct ctl *ctl, const struct table *t, size_t r,
 	for (c = 0; c < t->ncols; c++) {
 		const char *n = t->cols[c];
 
-		if (in_list(n, head_cols, sizeof(head_cols) / sizeof(head_cols[0])) ||
+		if (in_list(n, head_cols, ARRAY_SIZE(head_cols)) ||
 		    !strncmp(n, "o_", 2) || !strncmp(n, "r_", 2) ||
 		    !strncmp(n, "ko_", 3) || !strncmp(n, "kr_", 3))
 			continue;

@@ -218,7 +218,7 @@ static const char * const list_cols[] = {
 	"id", "name", "mode", "state", "time_left_ms", "matched", "dropped",
 	"rst_sent", "aborted", "spec",
 };
-#define NLIST (sizeof(list_cols) / sizeof(list_cols[0]))
+#define NLIST (ARRAY_SIZE(list_cols))
 
 /** faults_print_text() - the faults table, aligned; nothing if it is empty */
 int faults_print_text(const struct ctl *ctl, const struct table *t)
@@ -313,7 +313,7 @@ static const char * const show_order[] = {
 	"id", "spec", "mode", "selector", "state", "enabled", "time_left_ms",
 	"netns", "matched", "dropped", "rst_sent", "aborted",
 };
-#define NSHOW (sizeof(show_order) / sizeof(show_order[0]))
+#define NSHOW (ARRAY_SIZE(show_order))
 
 static size_t show_rank(const char *name)
 {

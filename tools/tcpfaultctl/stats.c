@@ -22,7 +22,7 @@ static const char * const order[] = {
 	"conn_buckets", "conn_memory_bytes", "conns_inserted", "conn_evictions",
 	"conn_insert_failed", "packets_seen", "packets_dropped", "last_error",
 };
-#define NORDER (sizeof(order) / sizeof(order[0]))
+#define NORDER (ARRAY_SIZE(order))
 
 static size_t rank(const char *name)
 {

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "tcpfaultctl.h"
 #include "text.h"
 #include "timeline.h"
 
@@ -42,7 +43,7 @@ static const struct kind kinds[] = {
 	{ "rst-injected",	"#5f3dc4", "RST injected" },
 	{ "abort",		"#862e9c", "socket aborted" },
 };
-#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+#define NKINDS (ARRAY_SIZE(kinds))
 
 static const struct kind other = { NULL, "#868e96", "other" };
 
@@ -66,11 +67,21 @@ static void esc(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&apos;", f); break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&apos;", f);
+			break;
 		default:
 			fputc(*s >= 0x20 && *s < 0x7f ? *s : '?', f);
 		}

@@ -33,6 +33,11 @@
 #define TCPFAULTCTL_VERSION "0.1.0"
 #endif
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
+
 #define TF_SYSFS	"/sys/kernel/tcpfault"
 #define TF_PROCFS	"/proc/net/tcpfault"
 #define TF_NETNS_DIR	"/run/netns"
@@ -91,10 +96,9 @@ int cmd_timeline(struct ctl *ctl, int argc, char **argv);
 int cmd_stats(struct ctl *ctl, int argc, char **argv);
 
 /* Diagnostics, prefixed with the program name. */
-void ctl_error(const struct ctl *ctl, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-int ctl_usage_error(const struct ctl *ctl, const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+__printf(2, 3) void ctl_error(const struct ctl *ctl, const char *fmt, ...);
+__printf(3, 4) int ctl_usage_error(const struct ctl *ctl, const char *cmd,
+				   const char *fmt, ...);
 uint64_t ctl_now_ns(const struct ctl *ctl);
 
 #endif /* TCPFAULTCTL_H */
