@@ -252,8 +252,8 @@ static void table_cap_and_pressure(struct kunit *test)
 	/* Full: the next connection is not tracked, and that is counted. */
 	KUNIT_EXPECT_NULL(test, track(&init_net, mkpkt(1, 999, 2, 80, SYN)));
 	tcpfault_conn_stats(&st);
-	KUNIT_EXPECT_EQ(test, st.conns, (u64)conns_max);
 	KUNIT_EXPECT_EQ(test, st.insert_failed, st0.insert_failed + 1);
+	KUNIT_EXPECT_LE(test, st.conns, (u64)conns_max);
 	/*
 	 * The failed insert kicked the GC; wait for it, run it once more:
 	 * under pressure it brings the table down to 3/4, counting evictions.

@@ -180,7 +180,7 @@ static void shapes_are_shared(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rn->nshapes, 1U);
 	KUNIT_EXPECT_FALSE(test, list_empty(&rn->slow));
 	KUNIT_EXPECT_EQ(test, add(test, "t7 mode=watch"), -EEXIST);
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("nope"), -ENOENT);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("nope", NULL), -ENOENT);
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_flush(NULL), 101);
 	KUNIT_EXPECT_EQ(test, rn->nshapes, 0U);
 	KUNIT_EXPECT_TRUE(test, list_empty(&rn->slow));
@@ -196,13 +196,14 @@ static bool wait_state(struct tcpfault_fault *f, int st, unsigned int ms)
 	while (READ_ONCE(f->state) != st) {
 		if (time_after(jiffies, end))
 			return false;
-		msleep(10);
+		msleep(20);
 	}
 	return true;
 }
 
 static void timers_delay_and_duration(struct kunit *test)
 {
+	u64 t_add = ktime_get_ns();
 	struct tcpfault_fault *f;
 	s64 left;
 
@@ -214,7 +215,8 @@ static void timers_delay_and_duration(struct kunit *test)
 	KUNIT_EXPECT_GT(test, left, 0LL);
 	KUNIT_EXPECT_LE(test, left, 200LL);
 	KUNIT_EXPECT_TRUE(test, wait_state(f, TCPFAULT_FS_ACTIVE, 3000));
-	KUNIT_EXPECT_GE(test, ktime_get_ns() - f->since_ns, 0ULL);
+	/* Activated no earlier than the delay (jiffies may round it down a tick). */
+	KUNIT_EXPECT_GE(test, f->since_ns - t_add, 190ULL * NSEC_PER_MSEC);
 	KUNIT_EXPECT_TRUE(test, wait_state(f, TCPFAULT_FS_HEALED, 3000));
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_time_left_ms(f), -1LL);
 	KUNIT_EXPECT_STREQ(test, tcpfault_rules_state_name(f), "healed");
@@ -227,7 +229,7 @@ static void timers_delay_and_duration(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(f->state), TCPFAULT_FS_DISABLED);
 	/* Deleting a pending fault cancels its timer (no use after free). */
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(f, true), 0);
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("t"), 0);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("t", NULL), 0);
 }
 
 static void power_off_and_reboot(struct kunit *test)
@@ -253,10 +255,10 @@ static void power_off_and_reboot(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(f->state), TCPFAULT_FS_REBOOTED);
 }
 
-static unsigned int verdict_for(struct kunit *test, u8 from, u8 to, u8 flags,
+static unsigned int verdict_seq(struct kunit *test, u8 from, u8 to, u8 flags, u32 seq,
 				struct tcpfault_conn **cp)
 {
-	struct tcpfault_pkt pkt = { .flags = flags, .segs = 1, .seq = 1, .len = 10 };
+	struct tcpfault_pkt pkt = { .flags = flags, .segs = 1, .seq = seq, .len = 10 };
 	struct tcpfault_matches m;
 	struct tcpfault_conn *c;
 	unsigned int v;
@@ -281,6 +283,12 @@ static unsigned int verdict_for(struct kunit *test, u8 from, u8 to, u8 flags,
 	return v;
 }
 
+static unsigned int verdict_for(struct kunit *test, u8 from, u8 to, u8 flags,
+				struct tcpfault_conn **cp)
+{
+	return verdict_seq(test, from, to, flags, 1, cp);
+}
+
 static void verdicts(struct kunit *test)
 {
 	struct tcpfault_fault *f;
@@ -296,23 +304,28 @@ static void verdicts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_stat(f, TCPFAULT_F_MATCHED), 2ULL);
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(f, false), 0);
 	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("ow"), 0);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("ow", NULL), 0);
 
 	KUNIT_ASSERT_EQ(test, add(test, "sb mode=syn-block dst=198.51.100.2"), 0);
 	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_SYN, NULL), NF_DROP);
 	KUNIT_EXPECT_EQ(test, verdict_for(test, 2, 1, TCPFAULT_TH_SYN | TCPFAULT_TH_ACK, NULL),
 			NF_ACCEPT);
 	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("sb"), 0);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("sb", NULL), 0);
 
 	/* after=: nothing until a fresh connection has carried 20 bytes. */
 	tcpfault_conn_gc(true, NULL);
 	KUNIT_ASSERT_EQ(test, add(test, "ld mode=link-down dst=198.51.100.2 after=20"), 0);
-	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, &c), NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, verdict_seq(test, 1, 2, TCPFAULT_TH_ACK, 1, &c), NF_ACCEPT);
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	KUNIT_EXPECT_EQ(test, tcpfault_conn_new_bytes(c), 10ULL);
-	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
-	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_DROP);
+	/* A retransmission carries no new bytes. */
+	KUNIT_EXPECT_EQ(test, verdict_seq(test, 1, 2, TCPFAULT_TH_ACK, 1, NULL), NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_new_bytes(c), 10ULL);
+	KUNIT_EXPECT_EQ(test, verdict_seq(test, 1, 2, TCPFAULT_TH_ACK, 11, NULL), NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_new_bytes(c), 20ULL);
+	/* 20 bytes crossed: from now on, both directions are cut. */
+	KUNIT_EXPECT_EQ(test, verdict_seq(test, 1, 2, TCPFAULT_TH_ACK, 21, NULL), NF_DROP);
 	KUNIT_EXPECT_EQ(test, verdict_for(test, 2, 1, TCPFAULT_TH_ACK, NULL), NF_DROP);
 
 	KUNIT_ASSERT_EQ(test, add(test, "po mode=power-off host=198.51.100.9"), 0);

@@ -17,8 +17,8 @@
 
 /* ---- faults --------------------------------------------------------- */
 
+/* The mutex is held from start to stop, as seq_file allows. */
 static void *faults_start(struct seq_file *seq, loff_t *pos)
-	__acquires(&tcpfault_rules_mutex)
 {
 	mutex_lock(&tcpfault_rules_mutex);
 	return seq_list_start_head(tcpfault_rules_net_list(seq_file_net(seq)), *pos);
@@ -30,7 +30,6 @@ static void *faults_next(struct seq_file *seq, void *v, loff_t *pos)
 }
 
 static void faults_stop(struct seq_file *seq, void *v)
-	__releases(&tcpfault_rules_mutex)
 {
 	mutex_unlock(&tcpfault_rules_mutex);
 }

@@ -300,14 +300,21 @@ static bool dst_is_local(struct net *net, const struct tcpfault_pkt *pkt)
 #endif
 }
 
+/*
+ * Inject an RST. The hooks do not see tcpfault's own segments, so the
+ * connection's wire state is closed here: the RST ends it.
+ */
 static void send_rst(struct net *net, struct tcpfault_fault *f, struct tcpfault_conn *c,
 		     const struct tcpfault_rst *rst, u8 toward)
 {
 	if (tcpfault_inject_rst(net, rst))
 		return;
 	tcpfault_rules_stat_add(f, TCPFAULT_F_RST_SENT, 1);
-	if (c)
-		tcpfault_conn_event(c, TCPFAULT_EV_RST_SENT, toward, rst->seq, 0, 0);
+	if (!c)
+		return;
+	tcpfault_conn_event(c, TCPFAULT_EV_RST_SENT, toward, rst->seq, 0, 0);
+	if (xchg(&c->state, TCPFAULT_WS_CLOSED) != TCPFAULT_WS_CLOSED)
+		tcpfault_conn_event(c, TCPFAULT_EV_STATE, toward, TCPFAULT_WS_CLOSED, 0, 0);
 }
 
 /* A rebooted host answers segments of connections it no longer knows. */
@@ -320,7 +327,7 @@ static bool rebooted_verdict(struct net *net, struct tcpfault_fault *f, bool rev
 		return false;		/* from the host, or an RST: nothing to say */
 	if ((pkt->flags & TCPFAULT_TH_SYN) && !(pkt->flags & TCPFAULT_TH_ACK))
 		return false;		/* a new connection */
-	if (!conn_stale(c, f->since_ns))
+	if (!conn_stale(c, READ_ONCE(f->since_ns)))
 		return false;		/* opened after the reboot */
 	if (dst_is_local(net, pkt))
 		return false;		/* its sockets were aborted: the stack answers */
@@ -353,7 +360,7 @@ static bool reset_verdict(struct net *net, struct tcpfault_fault *f,
 		return false;
 	if ((pkt->flags & TCPFAULT_TH_SYN) && !(pkt->flags & TCPFAULT_TH_ACK))
 		return false;
-	if (!conn_stale(c, f->since_ns) || !after_ok(f, c))
+	if (!conn_stale(c, READ_ONCE(f->since_ns)) || !after_ok(f, c))
 		return false;
 	if (c && READ_ONCE(c->reset_done))
 		return true;		/* already killed: swallow stragglers */
@@ -382,7 +389,8 @@ unsigned int tcpfault_rules_verdict(struct net *net, const struct tcpfault_match
 
 	for (i = 0; i < m->n; i++) {
 		struct tcpfault_fault *f = m->f[i];
-		int st = READ_ONCE(f->state);
+		/* Pairs with set_state(): since_ns is valid once state is seen. */
+		int st = smp_load_acquire(&f->state);
 		bool rev = m->rev[i], drop = false;
 
 		if (st == TCPFAULT_FS_REBOOTED) {
@@ -474,7 +482,7 @@ s64 tcpfault_rules_time_left_ms(const struct tcpfault_fault *f)
 static void set_state(struct tcpfault_fault *f, int st)
 {
 	trace_tcpfault_fault_state(f, f->state, st);
-	WRITE_ONCE(f->state, st);
+	smp_store_release(&f->state, st);	/* publishes since_ns */
 }
 
 static void schedule_at(struct tcpfault_fault *f, u64 deadline)
@@ -581,7 +589,7 @@ static void activate(struct tcpfault_fault *f)
 {
 	u64 now = ktime_get_ns();
 
-	f->since_ns = now;
+	WRITE_ONCE(f->since_ns, now);
 	set_state(f, TCPFAULT_FS_ACTIVE);
 	if (f->spec.duration_ms)
 		schedule_at(f, now + f->spec.duration_ms * NSEC_PER_MSEC);
@@ -600,7 +608,7 @@ static void deactivate(struct tcpfault_fault *f, int st)
 {
 	WRITE_ONCE(f->deadline_ns, 0);
 	if (f->spec.mode == TCPFAULT_MODE_POWER_OFF) {
-		f->since_ns = ktime_get_ns();
+		WRITE_ONCE(f->since_ns, ktime_get_ns());
 		st = TCPFAULT_FS_REBOOTED;
 	}
 	set_state(f, st);
@@ -914,17 +922,18 @@ err:
 /**
  * tcpfault_rules_del() - delete a fault by name
  * @name: the name
+ * @net: the namespace it must live in, or NULL for any
  *
  * Return: 0 or -ENOENT.
  */
-int tcpfault_rules_del(const char *name)
+int tcpfault_rules_del(const char *name, struct net *net)
 {
 	struct name_entry *ne;
 	struct tcpfault_fault *f;
 
 	mutex_lock(&tcpfault_rules_mutex);
 	ne = name_find(name);
-	if (!ne) {
+	if (!ne || (net && ne->f->net != net)) {
 		mutex_unlock(&tcpfault_rules_mutex);
 		return -ENOENT;
 	}

@@ -27,27 +27,31 @@
 static struct kobject *tcpfault_kobj;
 static struct kobject *faults_kobj;
 static DEFINE_SPINLOCK(last_error_lock);
-static char last_error[TCPFAULT_ERR_MAX + 48];
+static char last_error[TCPFAULT_ERR_MAX + 32];
+static struct pid *last_error_pid;
 
 /**
  * tcpfault_sysfs_reject() - report a rejected write
  * @fmt: printf-style reason
  *
- * Logs one rate-limited line and records it, with the writer's pid, in
- * /sys/kernel/tcpfault/last_error.
+ * Logs one rate-limited line and records it, with the writing process, in
+ * /sys/kernel/tcpfault/last_error; readers see that process's pid as their
+ * own pid namespace numbers it (0 if it is not visible there).
  */
 void tcpfault_sysfs_reject(const char *fmt, ...)
 {
-	char msg[TCPFAULT_ERR_MAX + 32];
+	struct pid *pid = get_pid(task_tgid(current)), *old;
 	va_list args;
 
-	va_start(args, fmt);
-	vscnprintf(msg, sizeof(msg), fmt, args);
-	va_end(args);
-	pr_info_ratelimited("rejected write from pid %d: %s\n", task_pid_nr(current), msg);
 	spin_lock(&last_error_lock);
-	scnprintf(last_error, sizeof(last_error), "%d %s", task_pid_nr(current), msg);
+	va_start(args, fmt);
+	vscnprintf(last_error, sizeof(last_error), fmt, args);
+	va_end(args);
+	old = last_error_pid;
+	last_error_pid = pid;
+	pr_info_ratelimited("rejected write from pid %d: %s\n", task_tgid_nr(current), last_error);
 	spin_unlock(&last_error_lock);
+	put_pid(old);
 }
 
 static bool may_write(const char *what)
@@ -82,6 +86,17 @@ static ssize_t add_store(struct kobject *kobj, struct kobj_attribute *attr,
 	return ret ? ret : (ssize_t)count;
 }
 
+/*
+ * The namespace a write may touch: its own, or every one when written from
+ * the initial namespace (an administrator's overview). NULL means all.
+ */
+static struct net *del_scope(void)
+{
+	struct net *net = current->nsproxy->net_ns;
+
+	return net_eq(net, &init_net) ? NULL : net;
+}
+
 static ssize_t del_store(struct kobject *kobj, struct kobj_attribute *attr,
 			 const char *buf, size_t count)
 {
@@ -96,9 +111,9 @@ static ssize_t del_store(struct kobject *kobj, struct kobj_attribute *attr,
 		tcpfault_sysfs_reject("del: %s", err.msg);
 		return ret;
 	}
-	ret = tcpfault_rules_del(name);
+	ret = tcpfault_rules_del(name, del_scope());
 	if (ret) {
-		tcpfault_sysfs_reject("del: no fault named '%s'", name);
+		tcpfault_sysfs_reject("del: no fault named '%s' in this network namespace", name);
 		return ret;
 	}
 	return count;
@@ -146,7 +161,8 @@ static ssize_t last_error_show(struct kobject *kobj, struct kobj_attribute *attr
 	ssize_t n;
 
 	spin_lock(&last_error_lock);
-	n = sysfs_emit(buf, "%s\n", last_error);
+	n = last_error_pid ? sysfs_emit(buf, "%d %s\n", pid_vnr(last_error_pid), last_error) :
+			     sysfs_emit(buf, "\n");
 	spin_unlock(&last_error_lock);
 	return n;
 }
@@ -316,6 +332,11 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 
 	if (!may_write("enabled"))
 		return -EPERM;
+	if (!fault_visible(f)) {
+		tcpfault_sysfs_reject("%s/enabled: the fault belongs to another network namespace",
+				      f->spec.name);
+		return -ENOENT;
+	}
 	if (tcpfault_spec_parse_switch(buf, count, &on, &err)) {
 		tcpfault_sysfs_reject("%s/enabled: %s", f->spec.name, err.msg);
 		return -EINVAL;
@@ -439,4 +460,6 @@ void tcpfault_sysfs_uninit(void)
 	tcpfault_rules_flush(NULL);
 	kobject_put(faults_kobj);
 	kobject_put(tcpfault_kobj);
+	put_pid(last_error_pid);
+	last_error_pid = NULL;
 }

@@ -371,7 +371,7 @@ unsigned int tcpfault_rules_lookup(const struct net *net, const struct tcpfault_
 unsigned int tcpfault_rules_verdict(struct net *net, const struct tcpfault_matches *m,
 				    struct tcpfault_pkt *pkt, struct tcpfault_conn *c);
 int tcpfault_rules_add(struct net *net, const struct tcpfault_spec *spec);
-int tcpfault_rules_del(const char *name);
+int tcpfault_rules_del(const char *name, struct net *net);
 int tcpfault_rules_flush(struct net *net);
 int tcpfault_rules_set_enabled(struct tcpfault_fault *f, bool on);
 void tcpfault_rules_fault_free(struct tcpfault_fault *f);

@@ -12,7 +12,7 @@ declare -A groups=(
 	[debug-kernel]="linux-source-6.1 gcc make bc bison flex libelf-dev libssl-dev cpio kmod xz-utils dwarves rsync python3"
 	[dkms]="dkms linux-headers-amd64"
 	[lint]="sparse perl"
-	[unit]="gcc make libcmocka-dev pkg-config"
+	[unit]="gcc make libcmocka-dev pkg-config libjson-c-dev libxml2-dev groff-base"
 	[fuzz]="clang libclang-rt-14-dev"
 	[bench]="iperf3 iptables nftables"
 )

@@ -75,13 +75,22 @@ class Netns:
 
     _seq = 0
 
-    def __init__(self, role):
+    def __init__(self, role, name=None):
+        """Create a namespace, or adopt one already made under name."""
         Netns._seq += 1
-        self.name = f"tf{os.getpid()}-{Netns._seq}-{role}"
         self.role = role
-        run(["ip", "netns", "add", self.name])
+        self.name = name or f"tf{os.getpid()}-{Netns._seq}-{role}"
+        if not name:
+            run(["ip", "netns", "add", self.name])
         self.fd = os.open(f"/run/netns/{self.name}", os.O_RDONLY)
-        self.ip("link set lo up")
+        # No DAD, not even for link-local addresses: neighbour discovery
+        # must not hold the first segments back (a retransmitted SYN would
+        # start the connection with a 3 s RTO).
+        self.sysctl("net.ipv6.conf.default.accept_dad", 0)
+        self.sysctl("net.ipv6.conf.all.accept_dad", 0)
+        if not name:
+            self.ip("link set lo up")
+
 
     @contextlib.contextmanager
     def enter(self):
@@ -93,6 +102,10 @@ class Netns:
 
     def ip(self, args):
         return run(["ip", "-n", self.name] + args.split())
+
+    def ip_batch(self, lines):
+        """Several ip commands in this namespace, one process."""
+        return run(["ip", "-n", self.name, "-batch", "-"], input="\n".join(lines) + "\n")
 
     def sh(self, cmd, check_rc=True):
         return run(["ip", "netns", "exec", self.name, "sh", "-c", cmd], check_rc=check_rc)
@@ -171,41 +184,59 @@ class Topology:
 
     def __init__(self, routed=False):
         self.routed = routed
-        self.ns = []
-        self.client = self._ns("cli")
-        self.server = self._ns("srv")
-        self.router = self._ns("rtr") if routed else None
+        roles = ["cli", "srv"] + (["rtr"] if routed else [])
+        # Few processes: every exec is slow on a KASAN+lockdep guest.
+        names = []
+        for role in roles:
+            names.append(f"tf{os.getpid()}-{Netns._seq + len(names) + 1}-{role}")
+        run(["ip", "-batch", "-"], input="".join(f"netns add {n}\n" for n in names))
+        self.ns = [Netns(role, name) for role, name in zip(roles, names)]
+        self.client, self.server = self.ns[0], self.ns[1]
+        self.router = self.ns[2] if routed else None
+        cfg = {n.name: ["link set lo up"] for n in self.ns}
+        links = []
         if routed:
-            self._link(self.client, "10.0.1.1", "fd00:1::1", self.router, "10.0.1.254", "fd00:1::fe")
-            self._link(self.router, "10.0.2.254", "fd00:2::fe", self.server, "10.0.2.1", "fd00:2::1")
-            self.router.sysctl("net.ipv4.ip_forward", 1)
-            self.router.sysctl("net.ipv6.conf.all.forwarding", 1)
-            self.client.ip("route add default via 10.0.1.254")
-            self.client.ip("-6 route add default via fd00:1::fe")
-            self.server.ip("route add default via 10.0.2.254")
-            self.server.ip("-6 route add default via fd00:2::fe")
+            self._link(links, cfg, self.client, "10.0.1.1", "fd00:1::1",
+                       self.router, "10.0.1.254", "fd00:1::fe")
+            self._link(links, cfg, self.router, "10.0.2.254", "fd00:2::fe",
+                       self.server, "10.0.2.1", "fd00:2::1")
+            cfg[self.client.name] += ["route add default via 10.0.1.254",
+                                      "route add default via fd00:1::fe"]
+            cfg[self.server.name] += ["route add default via 10.0.2.254",
+                                      "route add default via fd00:2::fe"]
             self.caddr, self.caddr6 = "10.0.1.1", "fd00:1::1"
             self.saddr, self.saddr6 = "10.0.2.1", "fd00:2::1"
         else:
-            self._link(self.client, "10.0.1.1", "fd00:1::1", self.server, "10.0.1.2", "fd00:1::2")
+            self._link(links, cfg, self.client, "10.0.1.1", "fd00:1::1",
+                       self.server, "10.0.1.2", "fd00:1::2")
             self.caddr, self.caddr6 = "10.0.1.1", "fd00:1::1"
             self.saddr, self.saddr6 = "10.0.1.2", "fd00:1::2"
-
-    def _ns(self, role):
-        n = Netns(role)
-        self.ns.append(n)
-        return n
+        run(["ip", "-batch", "-"], input="\n".join(links) + "\n")
+        for n in self.ns:
+            n.ip_batch(cfg[n.name])
+        if routed:
+            self.router.sysctl("net.ipv4.ip_forward", 1)
+            self.router.sysctl("net.ipv6.conf.all.forwarding", 1)
 
     _links = 0
 
-    def _link(self, a, a4, a6, b, b4, b6):
+    def _link(self, links, cfg, a, a4, a6, b, b4, b6):
+        """A veth pair with fixed MACs and permanent neighbour entries: no
+        ARP or neighbour discovery holds the first segments back (an IPv6
+        SYN waiting for a slow resolution would start the connection with
+        the 3 s fallback RTO, RFC 6298 5.7)."""
         Topology._links += 1
-        ia, ib = f"v{Topology._links}a", f"v{Topology._links}b"
-        a.ip(f"link add {ia} type veth peer name {ib} netns {b.name}")
-        for ns, ifc, v4, v6 in ((a, ia, a4, a6), (b, ib, b4, b6)):
-            ns.ip(f"addr add {v4}/24 dev {ifc}")
-            ns.ip(f"-6 addr add {v6}/64 dev {ifc} nodad")
-            ns.ip(f"link set {ifc} up")
+        n = Topology._links
+        ia, ib = f"v{n}a", f"v{n}b"
+        ma, mb = f"02:00:00:00:{n % 256:02x}:0a", f"02:00:00:00:{n % 256:02x}:0b"
+        links.append(f"link add {ia} netns {a.name} address {ma} type veth "
+                     f"peer name {ib} netns {b.name} address {mb}")
+        for ns, ifc, v4, v6, p4, p6, pmac in ((a, ia, a4, a6, b4, b6, mb),
+                                              (b, ib, b4, b6, a4, a6, ma)):
+            cfg[ns.name] += [f"addr add {v4}/24 dev {ifc}", f"addr add {v6}/64 dev {ifc} nodad",
+                             f"link set {ifc} up",
+                             f"neigh replace {p4} lladdr {pmac} dev {ifc} nud permanent",
+                             f"neigh replace {p6} lladdr {pmac} dev {ifc} nud permanent"]
 
     def close(self):
         for n in self.ns:
@@ -368,25 +399,45 @@ TCP_ESTABLISHED = 1
 TCP_CLOSE = 7
 
 
-def expected_rto_retransmits(retries2, rto_ms, rto_min_ms=200, rto_max_ms=120000):
-    """How many RTO retransmissions the kernel sends before ETIMEDOUT.
-
-    tcp_write_timeout() gives up once the time since the first unacked
-    transmission reaches tcp_model_timeout(retries2, TCP_RTO_MIN); the k-th
-    retransmission goes out at rto * (2^k - 1) (RTO doubling, capped).
-    """
+def model_timeout_ms(retries2, rto_min_ms=200, rto_max_ms=120000):
+    """tcp_model_timeout(): how long tcp_write_timeout() keeps retrying."""
     thresh = (rto_max_ms // rto_min_ms).bit_length() - 1
     if retries2 <= thresh:
-        timeout = ((2 << retries2) - 1) * rto_min_ms
-    else:
-        timeout = ((2 << thresh) - 1) * rto_min_ms + (retries2 - thresh) * rto_max_ms
-    t, k, rto = 0, 0, rto_ms
+        return ((2 << retries2) - 1) * rto_min_ms
+    return ((2 << thresh) - 1) * rto_min_ms + (retries2 - thresh) * rto_max_ms
+
+
+def _rto_count(retries2, rto_ms, rto_max_ms):
+    timeout = model_timeout_ms(retries2)
+    k, t, rto, first = 0, 0.0, rto_ms, None
     while True:
-        t += rto
+        t += rto                        # this expiry, from the original send
         if t >= timeout:
-            return k, timeout
+            return k, t - (first if first is not None else 0)
         k += 1
+        if first is None:
+            first = t
         rto = min(rto * 2, rto_max_ms)
+
+
+def expected_rto_retransmits(retries2, rto_ms, rto_max_ms=120000, slack=0.02):
+    """RTO retransmissions before ETIMEDOUT, as net/ipv4/tcp_timer.c decides.
+
+    The head segment was sent at t0; the k-th RTO expiry comes at
+    t0 + rto * (2^k - 1) (the RTO doubling, capped at 120 s). At each
+    expiry tcp_write_timeout() compares the time since tp->retrans_stamp,
+    which holds the head segment's transmit time, with
+    tcp_model_timeout(tcp_retries2, TCP_RTO_MIN): below it, retransmit;
+    at or above it, fail the connection with ETIMEDOUT. Returns (counts,
+    timeout_ms, error_after_ms): the possible counts (two when the actual
+    RTO sits within 2% of a boundary, where jiffies and ms rounding
+    decide), the model timeout, and the time from the first retransmission
+    to the error.
+    """
+    lo = _rto_count(retries2, rto_ms * (1 - slack), rto_max_ms)
+    mid = _rto_count(retries2, rto_ms, rto_max_ms)
+    hi = _rto_count(retries2, rto_ms * (1 + slack), rto_max_ms)
+    return sorted({lo[0], mid[0], hi[0]}), model_timeout_ms(retries2), mid[1]
 
 
 def dump(obj):

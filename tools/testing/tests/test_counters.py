@@ -121,7 +121,8 @@ def _peer_killed(m, unread):
             check_eq(p.stdout.readline().strip(), "accepted", "server accepted")
             if unread:
                 cli.sendall(b"never read" * 10)
-                tfk.wait_until(lambda: m.conn(topo.client, dport=PORT)["r_segs"] >= 3, 5,
+                # SYN-ACK, then the ACK of the data.
+                tfk.wait_until(lambda: m.conn(topo.client, dport=PORT)["r_segs"] >= 2, 5,
                                "the data acknowledged")
             p.send_signal(signal.SIGKILL)
             p.wait(10)
@@ -239,12 +240,12 @@ def test_kernel_view_of_local_socket(m):
         hi = tfk.tcp_info(cli)
         check(lo["total_retrans"] <= row["ko_total_retrans"] <= hi["total_retrans"],
               f"ko_total_retrans {row['ko_total_retrans']} vs tcp_info {lo['total_retrans']}..{hi['total_retrans']}")
-        check(row["ko_rto_ms"] >= 200, "RTO in ms")
+        check(lo["total_retrans"] <= row["o_retrans"] <= hi["total_retrans"],
+              f"o_retrans {row['o_retrans']} vs tcp_info {lo['total_retrans']}..{hi['total_retrans']}")
+        check(row["ko_rto_ms"] >= 200, f"RTO {row['ko_rto_ms']} ms")
         check(row["ko_backoff"] >= 1, "backoff")
-        check_eq(row["kr_total_retrans"], row["kr_total_retrans"], "server socket visible")
-        check(isinstance(row["kr_total_retrans"], int), "server's socket is local too")
-        check_eq(row["o_retrans"], hi["total_retrans"] if row["o_retrans"] == hi["total_retrans"]
-                 else lo["total_retrans"], "wire count within the kernel's")
+        # The server's socket lives in another namespace: no kernel view here.
+        check_eq(row["kr_total_retrans"], "-", "server socket is not local to the client's namespace")
         m.delete("ow")
         s.join(30)
     finally:

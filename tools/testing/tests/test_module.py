@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 """The module itself: load, per-namespace surfaces, metadata, unload."""
+import errno
 import os
 
 import tfk
@@ -39,6 +40,12 @@ def test_surfaces_in_two_namespaces(m):
                 raise tfk.Fail("namespace b read a's fault")
             except FileNotFoundError:
                 pass
+        # ... and b cannot switch it off or delete it either.
+        for attr, text in (("faults/only-a/enabled", "0"), ("del", "only-a")):
+            err = m.write(b, attr, text)
+            tfk.check(err is not None and err.errno == errno.ENOENT,
+                      f"{attr} from another namespace: {err}")
+        tfk.check_eq(m.fault("only-a")["enabled"], "1", "a's fault untouched")
         tfk.check_eq(m.attr("faults_count"), "1", "faults_count")
     finally:
         a.close()
