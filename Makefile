@@ -17,7 +17,7 @@ VERSION := $(shell git -C $(PWD) describe --tags --always --dirty 2>/dev/null ||
 PREFIX ?= /usr/local
 
 .PHONY: all module tools install modules_install clean check demo stress bench \
-	sparse dkms-src dkms-install
+	sparse dkms-src dkms-install fuzz
 
 all: module tools
 
@@ -67,3 +67,7 @@ stress:
 
 bench:
 	tools/testing/bench.sh
+
+fuzz:
+	tools/testing/provision.sh fuzz
+	$(MAKE) -C tools/testing/fuzz long

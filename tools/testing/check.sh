@@ -43,11 +43,16 @@ total_pass=0
 total_fail=0
 summary=()
 t_start=$(date +%s)
+t_suite=$t_start
 
-# record SUITE PASSED FAILED
+# record SUITE PASSED FAILED: also the suite's wall time since the last record
 record() {
-	summary+=("$(printf '%-18s %4d passed, %d failed' "$1:" "$2" "$3")")
-	echo "== $1: $2 passed, $3 failed"
+	local now dt
+	now=$(date +%s)
+	dt=$((now - t_suite))
+	t_suite=$now
+	summary+=("$(printf '%-18s %4d passed, %d failed  (%d:%02d)' "$1:" "$2" "$3" $((dt / 60)) $((dt % 60)))")
+	echo "== $1: $2 passed, $3 failed ($dt s)"
 	total_pass=$((total_pass + $2))
 	total_fail=$((total_fail + $3))
 }
@@ -77,7 +82,8 @@ step() {
 }
 
 echo "== provisioning"
-if ! "$testing/provision.sh" build guest unit lint dkms debug-kernel; then
+t_suite=$(date +%s)
+if ! "$testing/provision.sh" build guest unit lint dkms debug-kernel fuzz; then
 	echo "check: provisioning failed"
 	echo "0 passed, 1 failed"
 	exit 1
@@ -101,6 +107,11 @@ if want unit; then
 	step "grammar (spec_test)" make -C "$testing/unit" run
 	if [ -f "$top/tools/Makefile" ]; then
 		step "cli units" make -C "$top/tools" test
+	fi
+	if [ -n "$quick" ]; then
+		step "fuzz the grammar (libFuzzer, 30 s)" make -C "$testing/fuzz" run SECONDS=30
+	else
+		step "fuzz the grammar (libFuzzer, 30 min)" make -C "$testing/fuzz" long
 	fi
 	record unit $step_pass $step_fail
 fi
