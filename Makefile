@@ -17,7 +17,7 @@ VERSION := $(shell git -C $(PWD) describe --tags --always --dirty 2>/dev/null ||
 PREFIX ?= /usr/local
 
 .PHONY: all module tools install modules_install clean check demo stress bench \
-	sparse dkms-src dkms-install fuzz
+	sparse dkms-src dkms-install fuzz deb
 
 all: module tools
 
@@ -67,6 +67,9 @@ stress:
 
 bench:
 	tools/testing/bench.sh
+
+deb:
+	tools/packaging/mkdeb.sh build
 
 fuzz:
 	tools/testing/provision.sh fuzz

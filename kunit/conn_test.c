@@ -304,6 +304,28 @@ static void table_namespace_exit(struct kunit *test)
 	synchronize_rcu();
 }
 
+static void table_new_bytes(struct kunit *test)
+{
+	struct tcpfault_pkt p = mkpkt(1, 9, 2, 10, ACK);
+	struct tcpfault_conn *c;
+
+	p.len = 10;
+	p.seq = 1;
+	c = track(&init_net, p);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_new_bytes(c), 10ULL);
+	track(&init_net, p);			/* a retransmission: nothing new */
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_new_bytes(c), 10ULL);
+	p.seq = 31;				/* 20 bytes passed unseen, then 10 */
+	track(&init_net, p);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_new_bytes(c), 40ULL);
+	p.seq = 36;				/* partial overlap: 5 new */
+	track(&init_net, p);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_new_bytes(c), 45ULL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[c->orig].c[TCPFAULT_C_BYTES]), 40LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[c->orig].c[TCPFAULT_C_RETRANS]), 2LL);
+}
+
 static void table_timeline_ring(struct kunit *test)
 {
 	struct tcpfault_conn *c = track(&init_net, mkpkt(1, 7, 2, 8, SYN));
@@ -336,6 +358,7 @@ static struct kunit_case conn_test_cases[] = {
 	KUNIT_CASE(table_cap_and_pressure),
 	KUNIT_CASE(table_idle_and_closed),
 	KUNIT_CASE(table_namespace_exit),
+	KUNIT_CASE(table_new_bytes),
 	KUNIT_CASE(table_timeline_ring),
 	{}
 };

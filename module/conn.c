@@ -567,13 +567,17 @@ void tcpfault_conn_account(struct tcpfault_conn *c, const struct tcpfault_pkt *p
 	atomic64_add(pkt->segs, &d->c[TCPFAULT_C_SEGS]);
 	atomic64_add(pkt->len, &d->c[TCPFAULT_C_BYTES]);
 	if (pkt->len) {
-		u32 start = pkt->seq + !!(pkt->flags & TCPFAULT_TH_SYN);
-		u32 end = start + pkt->len;
+		u32 end = pkt->seq + !!(pkt->flags & TCPFAULT_TH_SYN) + pkt->len;
 
+		/*
+		 * Sequence space covered for the first time. A segment that
+		 * passed untracked (before a fault selected the connection)
+		 * still moved the sender forward: the gap counts.
+		 */
 		if (!pkt->prev_valid)
 			newb = pkt->len;
 		else if (after(end, pkt->prev_nxt))
-			newb = end - (after(start, pkt->prev_nxt) ? start : pkt->prev_nxt);
+			newb = end - pkt->prev_nxt;
 		if (newb)
 			atomic64_add(newb, &d->c[TCPFAULT_C_NEW_BYTES]);
 	}

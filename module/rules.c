@@ -395,10 +395,10 @@ unsigned int tcpfault_rules_verdict(struct net *net, const struct tcpfault_match
 
 		if (st == TCPFAULT_FS_REBOOTED) {
 			if (rev)
-				tcpfault_rules_stat_add(f, TCPFAULT_F_MATCHED, 1);
+				tcpfault_rules_stat_add(f, TCPFAULT_F_MATCHED, pkt->segs);
 			drop = rebooted_verdict(net, f, rev, pkt, c);
 		} else if (st == TCPFAULT_FS_ACTIVE) {
-			tcpfault_rules_stat_add(f, TCPFAULT_F_MATCHED, 1);
+			tcpfault_rules_stat_add(f, TCPFAULT_F_MATCHED, pkt->segs);
 			switch (f->spec.mode) {
 			case TCPFAULT_MODE_LINK_DOWN:
 				drop = after_ok(f, c);

@@ -150,6 +150,9 @@ def peer_killed(m, real=False, unread=False):
         r.saw["client_after_s"] = round(time.monotonic() - t0, 3)
         r.saw["server"] = "process killed; its kernel closed the socket"
         row = tfk.wait_until(lambda: _collect(r, m, topo.client, PORT), 5, "tracked")
+        seen = [e["event"] for e in r.timeline if e["dir"] == "r"]
+        r.check("on the timeline, from the server", "rst" if unread else "fin",
+                ", ".join(seen[-3:]), ("rst" if unread else "fin") in seen)
         if unread:
             r.check("segments from the dead peer's kernel", "RST", "RST" if row["r_rst"] else
                     ("FIN" if row["r_fin"] else "nothing"))
@@ -307,6 +310,9 @@ def cut_idle(m, real=False, keepalive=True):
             r.check(f"probe interval (tcp_keepalive_intvl={ka_i} s)", ka_i, gaps,
                     all(abs(g - ka_i) <= 0.35 * ka_i for g in gaps))
             r.check("client errno", "ETIMEDOUT", _errname(err))
+            r.check("RST sent on giving up, swallowed by the cut", "1 sent, dropped",
+                    f"{row['o_rst']} sent, {'dropped' if row['o_dropped'] >= ka_p + 1 else 'not dropped'}",
+                    row["o_rst"] == 1 and row["o_dropped"] >= ka_p + 1)
             r.check("closed after (s): keepalive_time + probes x intvl", expect_close,
                     round(elapsed, 1), expect_close - 0.5 <= elapsed <= expect_close + ka_i + 2)
         else:

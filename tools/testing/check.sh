@@ -2,75 +2,193 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make check`: every tcpfault test suite, from a clean clone on a fresh
-# Debian machine. Provisions what it needs (apt, the debug kernel build),
-# then runs, in order:
+# Debian machine. Provisions what it needs (apt, bookworm-backports' 6.12
+# kernel, the debug kernel build), then runs:
 #
-#   unit               host unit tests (grammar, CLI), ASan + UBSan
-#   build              the module against each kernel, W=1, no warnings;
-#                      the CLI with -Werror; sparse; checkpatch
+#   build              the module against 6.1, 6.12 and the debug kernel,
+#                      W=1, no warnings; tcpfaultctl (-Werror); the bench
+#                      tools; make deb and apt-get install of the package
+#                      (its postinst runs dkms add/build/install per kernel)
+#   unit               host unit tests (grammar, CLI) under ASan/UBSan, and
+#                      a short libFuzzer run on the grammar
+#   lint               sparse (C=1) and checkpatch --no-tree
 #   kunit              the KUnit suite in the debug-kernel guest
-#   integration-stock  the integration tests on Debian's kernel
-#   integration-debug  the same on the KASAN/lockdep/kmemleak kernel
-#   dkms               dkms add/build/install, then modprobe in a guest
+#   integration-debug  the integration tests on the KASAN/lockdep/kmemleak kernel
+#   integration-6.1    the integration tests on Debian's 6.1 kernel
+#   dkms-6.1           modprobe of the DKMS-installed module in a 6.1 guest
+#   bench              the short benchmark (all configurations, small sizes)
+#   integration-6.12   the integration tests on Debian's 6.12 (backports) kernel
+#   dkms-6.12          modprobe of the DKMS-installed module in a 6.12 guest
+#   package            apt-get remove of the package leaves nothing behind
 #
-# Each suite prints "suite: N passed, N failed"; the last line is the total.
-# Options: --stress (full-size stress and fuzz runs), -k SUBSTRING (only
-# integration tests whose name contains it), --suite NAME (repeatable).
+# Guests are expensive under TCG, so suites share boots, and the debug
+# guest runs in the background while the host works and the stock guests
+# run. The last line is the total, "N passed, N failed".
+#
+# Options: --stress (full-size stress, fuzz and benchmark runs), -k
+# SUBSTRING (only integration tests whose name contains it).
 set -uo pipefail
 
-# The whole body is a function: bash parses it before running, so editing
+# The body is a function: bash parses it whole before running, so editing
 # this file while a check runs cannot corrupt the run.
 main() {
+	local top testing out quick gopts
+	top=$(cd "$(dirname "$0")/../.." && pwd)
+	testing=$top/tools/testing
+	cd "$top"
+	out=$top/build/check
+	rm -rf "$out"
+	mkdir -p "$out"
+	quick=--quick
+	gopts=()
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--stress) quick=; gopts+=(--full); shift ;;
+		-k) gopts+=(-k "$2"); shift 2 ;;
+		*) echo "check: unknown option $1" >&2; exit 2 ;;
+		esac
+	done
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-testing=$top/tools/testing
-cd "$top"
-out=$top/build/check
-mkdir -p "$out"
-quick=--quick
-kfilter=()
-only=()
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--stress) quick=; shift ;;
-	-k) kfilter+=(-k "$2"); shift 2 ;;
-	--suite) only+=("$2"); shift 2 ;;
-	*) echo "check: unknown option $1" >&2; exit 2 ;;
-	esac
-done
+	total_pass=0
+	total_fail=0
+	summary=()
+	t_start=$(date +%s)
 
-total_pass=0
-total_fail=0
-summary=()
-t_start=$(date +%s)
-t_suite=$t_start
+	echo "== provisioning"
+	if ! "$testing/provision.sh" build guest unit lint dkms debug-kernel fuzz bench; then
+		echo "check: provisioning failed"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	"$testing/provision.sh" kernel612 || echo "check: could not provision the 6.12 kernel"
+	k61=$(ls -d /lib/modules/6.1.*-amd64/build 2>/dev/null | sort -V | tail -n 1)
+	k612=$(ls -d /lib/modules/6.12.*-amd64/build 2>/dev/null | sort -V | tail -n 1)
+	kver61=$(basename "$(dirname "$k61")")
+	echo "kernels: ${kver61:-none} and $(basename "$(dirname "${k612:-x/none}")"), and the debug kernel"
+	echo "debug kernel: building or reusing the cached tree (a cold build takes about 12 min)"
+	local t0
+	t0=$(date +%s)
+	if debug_kdir=$("$testing/kernel/build.sh" 2>"$out/debug-kernel.log"); then
+		echo "debug kernel: $debug_kdir ($(($(date +%s) - t0)) s)"
+	else
+		tail -n 30 "$out/debug-kernel.log"
+		debug_kdir=
+	fi
 
-# record SUITE PASSED FAILED: also the suite's wall time since the last record
-record() {
-	local now dt
-	now=$(date +%s)
-	dt=$((now - t_suite))
-	t_suite=$now
-	summary+=("$(printf '%-18s %4d passed, %d failed  (%d:%02d)' "$1:" "$2" "$3" $((dt / 60)) $((dt % 60)))")
-	echo "== $1: $2 passed, $3 failed ($dt s)"
+	# ------------------------------------------------------------- build
+	# The debug guest (KUnit, then the integration suite) is the longest
+	# run: build its module first and start it in the background; it runs
+	# while the host builds, tests and lints, and while the stock guests run.
+	echo "== build"
+	step_reset
+	local dbg=$out/debug pid_dbg=
+	if [ -n "$debug_kdir" ]; then
+		step "module + kunit vs the debug kernel (W=1)" "$testing/build-module.sh" "$debug_kdir" build/debug
+	else
+		step "debug kernel build" false
+	fi
+	if [ -f build/debug/module/tcpfault.ko ] && [ -f build/debug/kunit/tcpfault_kunit.ko ]; then
+		echo "     (starting the debug guest in the background: KUnit + integration-debug)"
+		guest debug "$dbg" --kunit build/debug/kunit/tcpfault_kunit.ko \
+			--integration build/debug/module/tcpfault.ko integration-debug &
+		pid_dbg=$!
+	fi
+	step "module vs $kver61 (W=1)" "$testing/build-module.sh" "$k61" build/stock
+	if [ -n "$k612" ]; then
+		step "module vs $(basename "$(dirname "$k612")") (W=1)" "$testing/build-module.sh" "$k612" build/stock612
+	else
+		step "6.12 kernel headers" false
+	fi
+	step "tcpfaultctl (-Werror)" make -C tools
+	step "bench tools" build_bench "$k61"
+	step "make deb; apt-get install ./tcpfault-dkms_*.deb (DKMS builds for each kernel)" \
+		"$testing/deb-test.sh" install
+	record build
+
+	echo "== unit"
+	step_reset
+	step "grammar (spec_test)" make -C "$testing/unit" run
+	step "cli units" make -C tools test
+	if [ -n "$quick" ]; then
+		step "fuzz the grammar (libFuzzer, 2M inputs or 30 s)" make -C "$testing/fuzz" run SECONDS=30
+	else
+		step "fuzz the grammar (libFuzzer, 30 min)" make -C "$testing/fuzz" long
+	fi
+	record unit
+
+	echo "== lint"
+	step_reset
+	step "sparse (C=1)" "$testing/lint.sh" sparse "$k61"
+	step "checkpatch --no-tree" "$testing/lint.sh" checkpatch
+	record lint
+
+	local s61=$out/stock61 s612=$out/stock612
+	echo "== 6.1 guest (integration-6.1, dkms, bench)"
+	guest stock "$s61" --integration build/stock/module/tcpfault.ko integration-6.1 --dkms \
+		--bench build/stock/module/tcpfault.ko tools/testing/bench/kmod/tcpfault_bench.ko build/bench/rr
+	local rc61=$?
+	json_suite "$s61" integration-6.1 "$rc61"
+	json_suite "$s61" dkms "$rc61" dkms-6.1
+	bench_suite "$s61" "$rc61"
+
+	if [ -f build/stock612/module/tcpfault.ko ]; then
+		echo "== 6.12 guest (integration-6.12, dkms)"
+		guest 6.12 "$s612" --integration build/stock612/module/tcpfault.ko integration-6.12 --dkms
+		local rc612=$?
+		json_suite "$s612" integration-6.12 "$rc612"
+		json_suite "$s612" dkms "$rc612" dkms-6.12
+	else
+		record_counts integration-6.12 0 1
+	fi
+	echo "== package removal"
+	step_reset
+	step "apt-get remove tcpfault-dkms leaves nothing" "$testing/deb-test.sh" remove
+	record package
+
+	if [ -n "$pid_dbg" ]; then
+		echo "== waiting for the debug guest"
+		wait "$pid_dbg"
+		local rcd=$?
+		local p f
+		read -r p f < <("$testing/kunit-parse.sh" "$debug_kdir" "$dbg" "$rcd" 2>"$out/kunit.log")
+		sed -n '/===/p' "$out/kunit.log" | grep -E 'PASSED|FAILED|CRASHED|SKIPPED' | head -n 20
+		record_counts kunit "$p" "$f"
+		json_suite "$dbg" integration-debug "$rcd"
+	else
+		record_counts kunit 0 1
+		record_counts integration-debug 0 1
+	fi
+
+	echo
+	echo "== summary ($(( ($(date +%s) - t_start) / 60 )) min $(( ($(date +%s) - t_start) % 60 )) s)"
+	printf '%s\n' "${summary[@]}"
+	echo "$total_pass passed, $total_fail failed"
+	[ "$total_fail" = 0 ]
+}
+
+record_counts() {
+	summary+=("$(printf '%-18s %4d passed, %d failed' "$1:" "$2" "$3")")
+	echo "== $1: $2 passed, $3 failed"
 	total_pass=$((total_pass + $2))
 	total_fail=$((total_fail + $3))
 }
 
-want() {
-	[ ${#only[@]} -eq 0 ] && return 0
-	local s
-	for s in "${only[@]}"; do [ "$s" = "$1" ] && return 0; done
-	return 1
+step_reset() {
+	step_pass=0
+	step_fail=0
+	step_t0=$(date +%s)
 }
 
-# step NAME CMD... : one pass/fail unit inside a suite, output kept in a log
-step_pass=0
-step_fail=0
+record() {
+	record_counts "$1" "$step_pass" "$step_fail"
+	summary[-1]+="  ($(( $(date +%s) - step_t0 )) s)"
+}
+
+# step NAME CMD...: one pass/fail unit inside a suite, output kept in a log
 step() {
 	local name=$1 log
 	shift
-	log=$out/$(echo "$name" | tr ' /' '__').log
+	log=$out/$(echo "$name" | tr ' /()' '____').log
 	if "$@" >"$log" 2>&1; then
 		echo "ok   $name"
 		step_pass=$((step_pass + 1))
@@ -81,134 +199,69 @@ step() {
 	fi
 }
 
-echo "== provisioning"
-t_suite=$(date +%s)
-if ! "$testing/provision.sh" build guest unit lint dkms debug-kernel fuzz; then
-	echo "check: provisioning failed"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-stock_kdir=$(ls -d /lib/modules/*-amd64/build 2>/dev/null | sort -V | tail -n 1)
-stock_kver=$(basename "$(dirname "$stock_kdir")")
-echo "stock kernel: $stock_kver"
-echo "debug kernel: building or reusing the cached tree (a cold build takes ~12 min)"
-t0=$(date +%s)
-if debug_kdir=$("$testing/kernel/build.sh" 2>"$out/debug-kernel.log"); then
-	echo "debug kernel: $debug_kdir ($(( $(date +%s) - t0 )) s)"
-else
-	tail -n 30 "$out/debug-kernel.log"
-	debug_kdir=
-fi
-
-# ---------------------------------------------------------------- unit
-if want unit; then
-	echo "== unit"
-	step_pass=0 step_fail=0
-	step "grammar (spec_test)" make -C "$testing/unit" run
-	if [ -f "$top/tools/Makefile" ]; then
-		step "cli units" make -C "$top/tools" test
-	fi
-	if [ -n "$quick" ]; then
-		step "fuzz the grammar (libFuzzer, 30 s)" make -C "$testing/fuzz" run SECONDS=30
-	else
-		step "fuzz the grammar (libFuzzer, 30 min)" make -C "$testing/fuzz" long
-	fi
-	record unit $step_pass $step_fail
-fi
-
-# ---------------------------------------------------------------- build
-if want build || want kunit || want integration-stock || want integration-debug || want dkms; then
-	echo "== build"
-	step_pass=0 step_fail=0
-	step "module vs $stock_kver (W=1)" "$testing/build-module.sh" "$stock_kdir" build/stock
-	if [ -n "$debug_kdir" ]; then
-		step "module+kunit vs debug kernel (W=1)" "$testing/build-module.sh" "$debug_kdir" build/debug
-	else
-		step "debug kernel build" false
-	fi
-	if [ -f "$top/tools/Makefile" ]; then
-		step "tcpfaultctl (-Werror)" make -C "$top/tools"
-	fi
-	step "sparse (C=1)" "$testing/lint.sh" sparse "$stock_kdir"
-	step "checkpatch --no-tree" "$testing/lint.sh" checkpatch
-	record build $step_pass $step_fail
-fi
-
-# guest SUITE KERNEL KO... : run the integration tests in a guest
-guest_suite() {
-	local suite=$1 kernel=$2 ko=$3 res=$out/$1 rc
-	shift 3
-	rm -rf "$res"
-	mkdir -p "$res"
-	echo "== $suite (guest, $kernel kernel)"
-	"$testing/qemu/run.sh" --kernel "$kernel" --timeout 2400 --results "$res" --quiet -- \
-		python3 tools/testing/tests/run.py --ko "$ko" $quick "${kfilter[@]}" \
-		--label "$suite" --json /results/result.json "$@"
-	rc=$?
-	sed -n '/^TAP version/,/^# '"$suite"':/p' "$res/console.log" | grep -v '^\[ *[0-9]'
-	local p f
-	if [ -f "$res/result.json" ]; then
-		p=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["passed"])' "$res/result.json")
-		f=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["failed"])' "$res/result.json")
-	else
-		p=0 f=1
-	fi
-	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
-		echo "guest run failed (rc $rc) although every test passed: kernel complaint or hang"
-		f=1
-	fi
-	record "$suite" "$p" "$f"
+build_bench() {
+	make -s -C "$1" M="$top/tools/testing/bench/kmod" W=1 modules &&
+		mkdir -p build/bench &&
+		gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o build/bench/rr tools/testing/bench/rr.c
 }
 
-# ---------------------------------------------------------------- kunit
-if want kunit; then
-	echo "== kunit (guest, debug kernel)"
-	if [ -n "$debug_kdir" ] && [ -f build/debug/kunit/tcpfault_kunit.ko ]; then
-		res=$out/kunit
-		rm -rf "$res"
-		mkdir -p "$res"
-		"$testing/qemu/run.sh" --kernel debug --timeout 900 --results "$res" --quiet -- \
-			bash tools/testing/kunit-guest.sh build/debug/kunit/tcpfault_kunit.ko /results
-		rc=$?
-		read -r p f < <("$testing/kunit-parse.sh" "$debug_kdir" "$res" "$rc")
-		record kunit "$p" "$f"
-	else
-		record kunit 0 1
-	fi
-fi
-
-# ---------------------------------------------------------------- integration
-if want integration-stock; then
-	guest_suite integration-stock stock build/stock/module/tcpfault.ko
-fi
-if want integration-debug; then
-	if [ -n "$debug_kdir" ]; then
-		guest_suite integration-debug debug build/debug/module/tcpfault.ko
-	else
-		record integration-debug 0 1
-	fi
-fi
-
-# ---------------------------------------------------------------- dkms
-if want dkms; then
-	echo "== dkms"
-	step_pass=0 step_fail=0
-	step "dkms add/build/install for $stock_kver" "$testing/dkms-test.sh" install "$stock_kver"
-	res=$out/dkms
-	rm -rf "$res"
+# guest KERNEL RESULTS SUITE-ARGS...: one boot running tools/testing/guest-suite.sh
+guest() {
+	local kernel=$1 res=$2 t0 rc
+	shift 2
 	mkdir -p "$res"
-	step "modprobe the DKMS module in a guest" "$testing/qemu/run.sh" --kernel stock \
-		--timeout 600 --results "$res" --quiet -- \
-		python3 tools/testing/tests/run.py -k dkms --label dkms --json /results/result.json
-	step "dkms remove" "$testing/dkms-test.sh" remove "$stock_kver"
-	record dkms $step_pass $step_fail
-fi
+	t0=$(date +%s)
+	"$testing/qemu/run.sh" --kernel "$kernel" --timeout 3000 --results "$res" --quiet -- \
+		bash tools/testing/guest-suite.sh "${gopts[@]}" "$@" >"$res/run.log" 2>&1
+	rc=$?
+	echo "$kernel guest: exit $rc after $(( $(date +%s) - t0 )) s" | tee -a "$res/run.log"
+	if [ "$rc" = 124 ] || [ "$rc" = 125 ]; then
+		sed 's/^/  /' "$res/run.log" | tail -n 25
+	fi
+	return "$rc"
+}
 
-echo
-echo "== summary ($(( ($(date +%s) - t_start) / 60 )) min)"
-printf '%s\n' "${summary[@]}"
-echo "$total_pass passed, $total_fail failed"
-[ "$total_fail" = 0 ]
+# json_suite RESULTS LABEL GUEST_RC [NAME]: count one suite's results from
+# run.py's JSON (reported as NAME, default LABEL)
+json_suite() {
+	local res=$1 label=$2 grc=$3 name=${4:-$2} p=0 f=1
+	if [ -f "$res/$label.json" ]; then
+		read -r p f < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["passed"], d["failed"])' "$res/$label.json")
+		python3 -c '
+import json, sys
+for t in json.load(open(sys.argv[1]))["tests"]:
+    if t["status"] == "fail":
+        print("  FAIL", t["name"])
+        print("\n".join("     " + l for l in t["detail"].splitlines()[-12:]))' "$res/$label.json"
+	fi
+	# A kernel complaint or a hang fails the suite even if every test passed.
+	if { [ "$grc" = 124 ] || [ "$grc" = 125 ]; } && [ "$f" = 0 ]; then
+		echo "  $name: the guest reported a kernel problem or hung (see $res/console.log)"
+		f=1
+	fi
+	record_counts "$name" "$p" "$f"
+}
+
+# bench_suite RESULTS GUEST_RC: the short benchmark counts as one test that
+# passes if every configuration and the micro-benchmark produced numbers
+bench_suite() {
+	local res=$1 grc=$2
+	if python3 - "$res/bench-quick.json" <<-'EOF'
+		import json, sys
+		d = json.load(open(sys.argv[1]))
+		ok = all(v["tput_gbps"] and v["rr_tps"] and min(v["tput_gbps"]) > 0 and min(v["rr_tps"]) > 0
+		         for v in d["configs"].values()) and len(d["micro"]) >= 8
+		sys.exit(0 if ok else 1)
+	EOF
+	then
+		python3 tools/testing/bench/report.py "$res/bench-quick.json" > "$res/bench-quick.md"
+		sed -n '/^| configuration/,/^$/p' "$res/bench-quick.md"
+		record_counts bench 1 0
+	else
+		echo "  bench: no complete result (see $res/run.log)"
+		record_counts bench 0 1
+	fi
+	[ "$grc" != 125 ] || true
 }
 
 main "$@"

@@ -10,15 +10,53 @@ declare -A groups=(
 	[build]="gcc make libc6-dev pkg-config libjson-c-dev linux-headers-amd64 kmod"
 	[guest]="qemu-system-x86 busybox-static linux-image-amd64 linux-headers-amd64 kmod cpio iproute2 procps python3 tcpdump iperf3 util-linux"
 	[debug-kernel]="linux-source-6.1 gcc make bc bison flex libelf-dev libssl-dev cpio kmod xz-utils dwarves rsync python3"
-	[dkms]="dkms linux-headers-amd64"
+	[dkms]="dkms linux-headers-amd64 man-db"
 	[lint]="sparse perl"
 	[unit]="gcc make libcmocka-dev pkg-config libjson-c-dev libxml2-dev groff-base"
 	[fuzz]="clang libclang-rt-14-dev"
-	[bench]="iperf3 iptables nftables"
+	[bench]="iperf3 iptables nftables gcc"
 )
+
+# The 6.12 LTS kernel for bookworm comes from bookworm-backports. Add that
+# suite (its default pin, 100, never upgrades anything by itself) and
+# install the exact versioned image and headers its linux-image-amd64
+# points at: the host's own linux-image-amd64 and everything else stay.
+kernel612() {
+	local src=/etc/apt/sources.list.d/tcpfault-bookworm-backports.sources ver img hdr
+	if [ ! -f "$src" ]; then
+		[ "$(id -u)" = 0 ] || { echo "provision: need root to add bookworm-backports" >&2; exit 1; }
+		cat > "$src" <<-EOF
+		Types: deb
+		URIs: http://deb.debian.org/debian
+		Suites: bookworm-backports
+		Components: main
+		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+		EOF
+		apt-get update -q >&2
+	fi
+	ver=$(apt-cache madison linux-image-amd64 | awk -F'|' '/bookworm-backports/ {gsub(/ /, "", $2); print $2; exit}')
+	[ -n "$ver" ] || { apt-get update -q >&2; ver=$(apt-cache madison linux-image-amd64 | awk -F'|' '/bookworm-backports/ {gsub(/ /, "", $2); print $2; exit}'); }
+	[ -n "$ver" ] || { echo "provision: no linux-image-amd64 in bookworm-backports" >&2; exit 1; }
+	img=$(apt-cache show "linux-image-amd64=$ver" | sed -n 's/^Depends: \(linux-image-[^ ]*\).*/\1/p')
+	hdr=$(apt-cache show "linux-headers-amd64=$ver" | sed -n 's/^Depends: \(linux-headers-[^ ]*\).*/\1/p')
+	for p in "$img" "$hdr"; do
+		[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] && continue
+		echo "provision: installing $p from bookworm-backports" >&2
+		# No -t: that would raise backports' priority for the whole
+		# transaction and upgrade installed packages (linux-libc-dev,
+		# linux-perf, the metapackages) along the way. These names
+		# exist only in backports, so their candidates come from there.
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			"$p" >&2
+	done
+}
 
 want=()
 for g in "$@"; do
+	if [ "$g" = kernel612 ]; then
+		kernel612
+		continue
+	fi
 	[ -n "${groups[$g]+x}" ] || { echo "provision: unknown group '$g'" >&2; exit 2; }
 	for p in ${groups[$g]}; do
 		st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)

@@ -4,7 +4,7 @@
 # Boot a QEMU guest on this machine's own root (read-only over virtio-9p,
 # with a tmpfs overlay) and run one command in it.
 #
-#   run.sh [--kernel stock|debug] [--timeout SEC] [--mem MB] [--smp N]
+#   run.sh [--kernel stock|6.1|6.12|debug] [--timeout SEC] [--mem MB] [--smp N]
 #          [--results DIR] [--quiet] -- COMMAND...
 #
 # The command runs as root in the guest, in the current directory, through
@@ -14,9 +14,10 @@
 # the timeout (exit 124). The results share is mounted at /results in the
 # guest; the guest's dmesg and kmemleak report land there too.
 #
-# Kernels: "stock" is Debian's linux-image-amd64 (provisioned with apt);
-# "debug" is tools/testing/kernel/build.sh's KASAN/lockdep/kmemleak/KUnit
-# kernel. KVM is used when a probe boot proves that it works, else TCG.
+# Kernels: "stock" (or "6.1") is Debian's linux-image-amd64 for bookworm,
+# "6.12" the 6.12 LTS kernel from bookworm-backports (both provisioned with
+# apt); "debug" is tools/testing/kernel/build.sh's KASAN/lockdep/kmemleak/
+# KUnit kernel. KVM is used when a probe boot proves that it works, else TCG.
 set -euo pipefail
 
 # The body is a function: bash parses it whole before running, so editing
@@ -54,15 +55,16 @@ log() { echo "qemu-run: $*" >&2; }
 "$testing/provision.sh" guest
 
 # --- the kernel -----------------------------------------------------------
+# stock_kver SERIES: the newest installed Debian amd64 kernel of a series.
 stock_kver() {
-	# The newest Debian amd64 kernel installed (linux-image-amd64 pulls it in).
-	ls /lib/modules | grep -E '^[0-9].*-amd64$' | sort -V | tail -n 1
+	ls /lib/modules | grep -E "^${1:-6.1}\.[0-9]+.*-amd64\$" | sort -V | tail -n 1
 }
 
 case "$kernel" in
-stock)
-	kver=$(stock_kver)
-	[ -n "$kver" ] || { log "no Debian kernel installed"; exit 1; }
+stock|6.1|6.12)
+	[ "$kernel" = 6.12 ] && "$testing/provision.sh" kernel612
+	kver=$(stock_kver "${kernel/stock/6.1}")
+	[ -n "$kver" ] || { log "no Debian $kernel kernel installed"; exit 1; }
 	bzimage=/boot/vmlinuz-$kver
 	mods="virtio_pci 9pnet_virtio 9p overlay"
 	;;
@@ -73,7 +75,7 @@ debug)
 	mods=
 	;;
 *)
-	log "unknown kernel '$kernel' (stock or debug)"
+	log "unknown kernel '$kernel' (stock, 6.1, 6.12 or debug)"
 	exit 2
 	;;
 esac

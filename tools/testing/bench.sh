@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# `make bench`: measure tcpfault's cost side by side with no module,
+# iptables and nftables, in a guest on Debian's kernel, and write
+# BENCHMARKS.md from the results. `bench.sh --quick` is the short run that
+# `make check` does (smaller sizes, one round; BENCHMARKS.md untouched).
+set -euo pipefail
+main() {
+	local top kdir ko out quick=0 args=()
+	top=$(cd "$(dirname "$0")/../.." && pwd)
+	cd "$top"
+	[ "${1:-}" = --quick ] && quick=1
+	tools/testing/provision.sh build guest bench >&2
+	kdir=$(ls -d /lib/modules/6.1.*-amd64/build | sort -V | tail -n 1)
+	ko=$(tools/testing/build-module.sh "$kdir" build/stock)
+	make -s -C "$kdir" M="$top/tools/testing/bench/kmod" W=1 modules >build/bench-kmod.log 2>&1 ||
+		{ cat build/bench-kmod.log; exit 1; }
+	mkdir -p build/bench
+	gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o build/bench/rr tools/testing/bench/rr.c
+	if [ "$quick" = 1 ]; then
+		args=(--quick --rounds 1 --seconds 1)
+		out=/results/quick.json
+	else
+		args=(--rounds 3 --seconds 3)
+		out=/results/bench.json
+	fi
+	tools/testing/qemu/run.sh --kernel stock --mem 4096 --timeout 3600 --results build/bench -- \
+		python3 tools/testing/bench/bench.py --ko "$ko" \
+		--bench-ko tools/testing/bench/kmod/tcpfault_bench.ko --rr build/bench/rr \
+		--json "$out" "${args[@]}" | grep --line-buffered -E '^round|Traceback|Error|error'
+	if [ "$quick" = 0 ]; then
+		python3 tools/testing/bench/report.py build/bench/bench.json > BENCHMARKS.md
+		echo "bench: wrote BENCHMARKS.md"
+	else
+		python3 tools/testing/bench/report.py build/bench/quick.json > build/bench/quick.md
+		cat build/bench/quick.md
+	fi
+}
+main "$@"

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""tcpfault benchmark, run inside the guest by tools/testing/bench.sh.
+
+Bulk TCP throughput (iperf3) and request/response rate (rr) over a veth
+pair between two namespaces, in several configurations measured side by
+side in one run, interleaved round by round, so that the ratios to the
+"no module" baseline are what the machine's noise leaves comparable. Then
+the in-kernel micro-benchmark (tcpfault_bench.ko). Writes JSON.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, ".."))
+import tfk  # noqa: E402
+
+PORT_IPERF = 5201
+PORT_RR = 5301
+
+
+def sh(cmd, **kw):
+    return tfk.run(cmd, **kw)
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.topo = tfk.Topology()
+        self.c, self.s = self.topo.client, self.topo.server
+        self.servers = [
+            subprocess.Popen(["ip", "netns", "exec", self.s.name, "iperf3", "-s", "-B",
+                              self.topo.saddr, "-p", str(PORT_IPERF)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+            subprocess.Popen(["ip", "netns", "exec", self.s.name, args.rr, "server",
+                              self.topo.saddr, str(PORT_RR)], stdout=subprocess.PIPE, text=True),
+        ]
+        self.servers[1].stdout.readline()
+        tfk.wait_until(lambda: f":{PORT_IPERF}" in self.s.sh("ss -ltn"), 10, "iperf3 server")
+
+    def close(self):
+        for p in self.servers:
+            p.kill()
+        self.topo.close()
+
+    def iperf(self):
+        out = self.c.sh(f"iperf3 -c {self.topo.saddr} -p {PORT_IPERF} -t {self.args.seconds} -J")
+        return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e9
+
+    def rr(self):
+        out = self.c.sh(f"{self.args.rr} client {self.topo.saddr} {PORT_RR} {self.args.seconds}")
+        return float(out.split()[1])
+
+
+# ---- configurations ----------------------------------------------------------
+# Each is (name, setup(bench, module), teardown(bench, module)). Faults never
+# match the benchmark's traffic: the point is the cost of looking.
+
+def _faults(b, m, n, fmt):
+    path = f"{tfk.SYSFS}/add"
+    with b.c.enter():
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            for i in range(n):
+                os.write(fd, fmt(i).encode())
+        finally:
+            os.close(fd)
+
+
+def exact(n):
+    def setup(b, m):
+        m.load()
+        _faults(b, m, n, lambda i: f"x{i} mode=link-down src=10.9.{i >> 8 & 255}.{i & 255} "
+                                   f"sport={1024 + (i >> 16)} dst=10.8.0.1 dport=80")
+    return setup
+
+
+def ranges(n):
+    def setup(b, m):
+        m.load()
+        _faults(b, m, n, lambda i: f"r{i} mode=link-down src=10.9.{i >> 8 & 255}.{i & 255} "
+                                   f"dport={3000 + i % 1000}-{3001 + i % 1000}")
+    return setup
+
+
+def loaded(b, m):
+    m.load()
+
+
+def unloaded(b, m):
+    m.unload()
+
+
+def tracked(n):
+    def setup(b, m):
+        m.load(f"conns_max={max(n + n // 4, 1024)}")
+        m.write(None, "track_all", "1")
+        # Fill the table with n idle tuples: a SYN sweep from distinct
+        # sources (raw socket) that the server's stack answers and forgets.
+        sys.path.insert(0, os.path.join(here, "..", "tests"))
+        from test_reliability import _syn_flood, _veth
+        b.c.ip_batch([f"addr add 10.7.0.1/16 dev {_veth(b.c)}"])
+        b.s.ip_batch([f"route add 10.7.0.0/16 via {b.topo.caddr}"])
+        _syn_flood(b.c, "10.7.0.1", b.topo.saddr, 9, n)
+        b.tracked = int(m.attr("conns"))
+    return setup
+
+
+def iptables(n):
+    def setup(b, m):
+        m.unload()
+        rules = ["*raw", ":PREROUTING ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]"]
+        for chain in ("PREROUTING", "OUTPUT"):
+            rules += [f"-A {chain} -s 10.9.{i >> 8 & 255}.{i & 255}/32 -p tcp --dport 80 -j DROP"
+                      for i in range(n)]
+        rules.append("COMMIT")
+        sh(["ip", "netns", "exec", b.c.name, "iptables-legacy-restore"], input="\n".join(rules) + "\n")
+    return setup
+
+
+def iptables_down(b, m):
+    sh(["ip", "netns", "exec", b.c.name, "iptables-legacy", "-t", "raw", "-F"])
+
+
+def nft_set(n):
+    def setup(b, m):
+        m.unload()
+        elems = ", ".join(f"10.9.{i >> 8 & 255}.{i & 255} . {80 + (i >> 16)}" for i in range(n))
+        ruleset = f"""table inet tf {{
+  set s {{ type ipv4_addr . inet_service; elements = {{ {elems} }} }}
+  chain pre {{ type filter hook prerouting priority raw; ip saddr . tcp dport @s drop; }}
+  chain out {{ type filter hook output priority raw; ip saddr . tcp dport @s drop; }}
+}}
+"""
+        sh(["ip", "netns", "exec", b.c.name, "nft", "-f", "-"], input=ruleset)
+    return setup
+
+
+def nft_down(b, m):
+    sh(["ip", "netns", "exec", b.c.name, "nft", "flush", "ruleset"])
+
+
+def configs(quick):
+    big = 10000 if quick else 100000
+    return [
+        ("no module", unloaded, None),
+        ("module, 0 faults", loaded, unloaded),
+        ("1 exact fault", exact(1), unloaded),
+        ("1,000 exact faults", exact(1000), unloaded),
+        (f"{big:,} exact faults", exact(big), unloaded),
+        ("1,000 wildcard (port-range) faults", ranges(1000), unloaded),
+        (f"tracking {big:,} idle tuples", tracked(big), unloaded),
+        ("iptables, 1,000 rules", iptables(1000), iptables_down),
+        ("iptables, 10,000 rules", iptables(10000), iptables_down),
+        (f"nftables set, {big:,} elements", nft_set(big), nft_down),
+    ]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ko", required=True)
+    ap.add_argument("--bench-ko", required=True)
+    ap.add_argument("--rr", required=True)
+    ap.add_argument("--seconds", type=float, default=3)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--json", required=True)
+    args = ap.parse_args()
+    m = tfk.Module(args.ko)
+    b = Bench(args)
+    results = {name: {"tput_gbps": [], "rr_tps": []} for name, _, _ in configs(args.quick)}
+    extra = {}
+    try:
+        for rnd in range(args.rounds):
+            for name, setup, teardown in configs(args.quick):
+                t0 = time.monotonic()
+                setup(b, m)
+                if getattr(b, "tracked", None) is not None:
+                    extra["tracked_tuples"] = b.tracked
+                    b.tracked = None
+                results[name]["tput_gbps"].append(b.iperf())
+                results[name]["rr_tps"].append(b.rr())
+                if teardown:
+                    teardown(b, m)
+                print(f"round {rnd + 1} {name}: {results[name]['tput_gbps'][-1]:.3f} Gbit/s, "
+                      f"{results[name]['rr_tps'][-1]:.0f} trans/s ({time.monotonic() - t0:.0f} s)",
+                      flush=True)
+    finally:
+        b.close()
+        m.unload()
+    # The in-kernel micro-benchmark.
+    counts = "1,100,1000,10000" if args.quick else "1,10,100,1000,10000,100000"
+    sh(["dmesg", "-C"])
+    sh(["insmod", args.bench_ko, f"counts={counts}", "iters=" + ("50000" if args.quick else "200000")])
+    sh(["rmmod", "tcpfault_bench"])
+    micro = []
+    for line in sh(["dmesg"]).splitlines():
+        if "tcpfault_bench:" in line and "ns_per_packet=" in line:
+            kv = dict(w.split("=", 1) for w in line.split("tcpfault_bench:", 1)[1].split() if "=" in w)
+            micro.append({"kind": kv["kind"], "faults": int(kv["faults"]), "match": kv["match"] == "1",
+                          "ns_per_packet": float(kv["ns_per_packet"])})
+    with open(args.json, "w") as f:
+        json.dump({"configs": results, "micro": micro, "extra": extra,
+                   "seconds": args.seconds, "rounds": args.rounds,
+                   "kernel": os.uname().release, "quick": args.quick}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
