@@ -180,6 +180,17 @@ int tcpfault_inject_rst(struct net *net, const struct tcpfault_rst *rst)
 	return -EAFNOSUPPORT;
 }
 
+/* An RST on @pkt's connection: back toward its sender, or on toward its receiver. */
+static void rst_on(const struct tcpfault_pkt *pkt, bool back, struct tcpfault_rst *rst)
+{
+	memset(rst, 0, sizeof(*rst));
+	rst->family = pkt->t.family;
+	memcpy(rst->saddr, back ? pkt->t.daddr : pkt->t.saddr, 16);
+	memcpy(rst->daddr, back ? pkt->t.saddr : pkt->t.daddr, 16);
+	rst->sport = back ? pkt->t.dport : pkt->t.sport;
+	rst->dport = back ? pkt->t.sport : pkt->t.dport;
+}
+
 /**
  * tcpfault_inject_reply_rst() - the RST a stateless host answers a segment with
  * @pkt: the segment
@@ -187,12 +198,7 @@ int tcpfault_inject_rst(struct net *net, const struct tcpfault_rst *rst)
  */
 void tcpfault_inject_reply_rst(const struct tcpfault_pkt *pkt, struct tcpfault_rst *rst)
 {
-	memset(rst, 0, sizeof(*rst));
-	rst->family = pkt->t.family;
-	memcpy(rst->saddr, pkt->t.daddr, 16);
-	memcpy(rst->daddr, pkt->t.saddr, 16);
-	rst->sport = pkt->t.dport;
-	rst->dport = pkt->t.sport;
+	rst_on(pkt, true, rst);
 	if (pkt->flags & TCPFAULT_TH_ACK) {
 		rst->seq = pkt->ack_seq;
 	} else {
@@ -200,6 +206,22 @@ void tcpfault_inject_reply_rst(const struct tcpfault_pkt *pkt, struct tcpfault_r
 		rst->ack_seq = pkt->seq + pkt->len + !!(pkt->flags & TCPFAULT_TH_SYN) +
 			       !!(pkt->flags & TCPFAULT_TH_FIN);
 	}
+}
+
+/**
+ * tcpfault_inject_forward_rst() - an RST for @pkt's receiver, as if from its sender
+ * @pkt: the segment, classified (its sender's sequence state is known)
+ * @rst: filled in
+ *
+ * The receiver accepts an RST at exactly its rcv_nxt: what the sender had
+ * sent before this segment.
+ */
+void tcpfault_inject_forward_rst(const struct tcpfault_pkt *pkt, struct tcpfault_rst *rst)
+{
+	rst_on(pkt, false, rst);
+	rst->seq = pkt->prev_valid ? pkt->prev_nxt : pkt->seq;
+	rst->ack_seq = pkt->ack_seq;
+	rst->ack = !!(pkt->flags & TCPFAULT_TH_ACK);
 }
 
 static bool sk_local_in(const struct sock *sk, const struct tcpfault_prefix *host)

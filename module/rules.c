@@ -336,21 +336,6 @@ static bool rebooted_verdict(struct net *net, struct tcpfault_fault *f, bool rev
 	return true;
 }
 
-/* RST toward the receiver of @pkt, as if from its sender. */
-static void forward_rst(const struct tcpfault_pkt *pkt, struct tcpfault_rst *rst)
-{
-	memset(rst, 0, sizeof(*rst));
-	rst->family = pkt->t.family;
-	memcpy(rst->saddr, pkt->t.saddr, 16);
-	memcpy(rst->daddr, pkt->t.daddr, 16);
-	rst->sport = pkt->t.sport;
-	rst->dport = pkt->t.dport;
-	/* The receiver expects what the sender had sent before this segment. */
-	rst->seq = pkt->prev_valid ? pkt->prev_nxt : pkt->seq;
-	rst->ack_seq = pkt->ack_seq;
-	rst->ack = !!(pkt->flags & TCPFAULT_TH_ACK);
-}
-
 static bool reset_verdict(struct net *net, struct tcpfault_fault *f,
 			  struct tcpfault_pkt *pkt, struct tcpfault_conn *c)
 {
@@ -368,7 +353,7 @@ static bool reset_verdict(struct net *net, struct tcpfault_fault *f,
 		WRITE_ONCE(c->reset_done, 1);
 	tcpfault_inject_reply_rst(pkt, &rst);
 	send_rst(net, f, c, &rst, pkt->dir);
-	forward_rst(pkt, &rst);
+	tcpfault_inject_forward_rst(pkt, &rst);
 	send_rst(net, f, c, &rst, !pkt->dir);
 	return true;
 }

@@ -410,6 +410,7 @@ struct tcpfault_rst {
 bool tcpfault_inject_in_progress(void);
 int tcpfault_inject_rst(struct net *net, const struct tcpfault_rst *rst);
 void tcpfault_inject_reply_rst(const struct tcpfault_pkt *pkt, struct tcpfault_rst *rst);
+void tcpfault_inject_forward_rst(const struct tcpfault_pkt *pkt, struct tcpfault_rst *rst);
 int tcpfault_inject_abort_host(struct net *net, const struct tcpfault_prefix *host,
 			       void (*cb)(struct sock *sk, void *arg), void *arg);
 void tcpfault_inject_sock_view(struct net *net, const struct tcpfault_conn *c, int ep,
