@@ -200,7 +200,7 @@ step() {
 }
 
 build_bench() {
-	make -s -C "$1" M="$top/tools/testing/bench/kmod" W=1 modules &&
+	make -s -C "$1" M="$top/tools/testing/bench/kmod" W=1 modules 2>&1 | tee /dev/stderr | { ! grep -q "warning:"; } &&
 		mkdir -p build/bench &&
 		gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o build/bench/rr tools/testing/bench/rr.c
 }

@@ -21,6 +21,7 @@ import subprocess
 import time
 
 CLONE_NEWNET = 0x40000000
+MNT_DETACH = 2
 SYSFS = "/sys/kernel/tcpfault"
 _libc = ctypes.CDLL(None, use_errno=True)
 _host_ns_fd = os.open("/proc/self/ns/net", os.O_RDONLY)
@@ -157,13 +158,25 @@ class Netns:
         return out
 
     def close(self):
-        with contextlib.suppress(OSError):
+        """Kill what runs in the namespace, then do what `ip netns del`
+        does (detach the bind mount, remove it), without a process."""
+        path = f"/run/netns/{self.name}"
+        try:
+            ino = os.fstat(self.fd).st_ino
             os.close(self.fd)
-        run(["ip", "netns", "pids", self.name], check_rc=False)
-        for pid in run(["ip", "netns", "pids", self.name], check_rc=False).split():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(pid), 9)
-        run(["ip", "netns", "del", self.name], check_rc=False)
+        except OSError:
+            return
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            with contextlib.suppress(OSError):
+                if os.stat(f"/proc/{pid}/ns/net").st_ino == ino:
+                    os.kill(int(pid), 9)
+        if _libc.umount2(path.encode(), MNT_DETACH) != 0:
+            run(["ip", "netns", "del", self.name], check_rc=False)
+            return
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def shrink_tcp(ns, retries2=4, ka_time=1, ka_intvl=1, ka_probes=3, syn_retries=3):

@@ -147,7 +147,7 @@ def test_churn_counters_add_up(m):
 def test_unload_under_traffic(m):
     """rmmod with faults active and traffic flowing, then load again; the
     traffic recovers, nothing is stranded."""
-    rounds = size(5, 50)
+    rounds = size(3, 50)
     topo = tfk.Topology()
     try:
         tfk.shrink_tcp(topo.client, retries2=12)
@@ -220,7 +220,7 @@ def _csum(b):
 def test_table_pressure_syn_flood(m):
     """A SYN flood over many distinct tuples with track_all on: the table stays
     under its cap, evictions are counted, and real connections still work."""
-    count = size(3000, 200000)
+    count = size(2000, 200000)
     topo = tfk.Topology()
     try:
         m.write(None, "track_all", "1")
@@ -251,7 +251,7 @@ def test_table_pressure_syn_flood(m):
 
 
 # Short run: a small table, so that a short flood already overflows it.
-test_table_pressure_syn_flood.params = (f"conns_max={size(1024, 65536)}",)
+test_table_pressure_syn_flood.params = (f"conns_max={size(512, 65536)}",)
 
 
 def _veth(ns):
@@ -261,7 +261,7 @@ def _veth(ns):
 def test_namespace_teardown_with_live_state(m):
     """Delete namespaces that hold active faults, tracked connections and
     traffic; their state goes with them."""
-    rounds = size(3, 20)
+    rounds = size(2, 20)
     for i in range(rounds):
         topo = tfk.Topology(routed=True)
         cli, srv, lst = tfk.connect(topo, PORT)
