@@ -9,7 +9,7 @@ main() {
 	top=$(cd "$(dirname "$0")/../.." && pwd)
 	cd "$top"
 	tools/testing/provision.sh build guest >&2
-	kdir=$(ls -d /lib/modules/*-amd64/build | sort -V | tail -n 1)
+	kdir=$(ls -d /lib/modules/6.1.*-amd64/build | sort -V | tail -n 1)
 	echo "demo: building the module for $(basename "$(dirname "$kdir")") and tcpfaultctl" >&2
 	ko=$(tools/testing/build-module.sh "$kdir" build/stock)
 	make -s -C tools >&2
