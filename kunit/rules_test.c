@@ -2,11 +2,13 @@
 /*
  * KUnit: the fault table. The hashed tuple-space lookup must agree with
  * the reference matcher (tcpfault_spec_match) on random selectors and
- * segments; shapes are shared; port ranges take the slow list; the timed
+ * segments; shapes are shared; port ranges are hashed on their addresses;
+ * shapes past SHAPES_MAX take the overflow list and still match; the timed
  * state machine (delay, duration, power-off and reboot) moves as
  * specified; each mode's verdict is the documented one.
  */
 #include <kunit/test.h>
+#include <linux/inet.h>
 #include <linux/random.h>
 
 #include "../module/rules.c"
@@ -177,8 +179,11 @@ static void shapes_are_shared(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rn->nshapes, 1U);
 	KUNIT_EXPECT_EQ(test, rn->nfaults, 100U);
 	KUNIT_ASSERT_EQ(test, add(test, "range mode=watch dport=10-20"), 0);
-	KUNIT_EXPECT_EQ(test, rn->nshapes, 1U);
-	KUNIT_EXPECT_FALSE(test, list_empty(&rn->slow));
+	KUNIT_EXPECT_EQ(test, rn->nshapes, 2U);
+	KUNIT_EXPECT_TRUE(test, list_empty(&rn->slow));
+	KUNIT_ASSERT_NOT_NULL(test, find("range")->fnode);
+	KUNIT_EXPECT_TRUE(test, find("range")->fnode->ranged);
+	KUNIT_EXPECT_FALSE(test, find("t7")->fnode->ranged);
 	KUNIT_EXPECT_EQ(test, add(test, "t7 mode=watch"), -EEXIST);
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("nope", NULL), -ENOENT);
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_flush(NULL), 101);
@@ -186,6 +191,88 @@ static void shapes_are_shared(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, list_empty(&rn->slow));
 	KUNIT_EXPECT_NULL(test, rcu_access_pointer(rn->shapes));
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_count(), 0ULL);
+}
+
+/* Lookup of one IPv4 segment; returns the single fault matched, or NULL. */
+static struct tcpfault_fault *lookup1(struct kunit *test, const char *src, u16 sport,
+				      const char *dst, u16 dport, bool *rev)
+{
+	struct tcpfault_pkt pkt = {};
+	struct tcpfault_matches m;
+
+	pkt.t.family = TCPFAULT_FAM_INET;
+	KUNIT_ASSERT_EQ(test, in4_pton(src, -1, pkt.t.saddr, -1, NULL), 1);
+	KUNIT_ASSERT_EQ(test, in4_pton(dst, -1, pkt.t.daddr, -1, NULL), 1);
+	pkt.t.sport = sport;
+	pkt.t.dport = dport;
+	rcu_read_lock();
+	tcpfault_rules_lookup(&init_net, &pkt, &m);
+	rcu_read_unlock();
+	KUNIT_EXPECT_LE(test, m.n, 1U);
+	if (!m.n)
+		return NULL;
+	*rev = m.rev[0];
+	return m.f[0];
+}
+
+/* Faults on distinct hosts with the same port range: one shape, each hit checked. */
+static void ranges_are_hashed(struct kunit *test)
+{
+	struct rules_net *rn = rules_net(&init_net);
+	char text[128];
+	bool rev;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		snprintf(text, sizeof(text), "g%d mode=link-down src=10.4.0.%d dport=%d-%d",
+			 i, i, 3000 + i, 3001 + i);
+		KUNIT_ASSERT_EQ(test, add(test, text), 0);
+	}
+	KUNIT_EXPECT_EQ(test, rn->nshapes, 1U);
+	KUNIT_EXPECT_TRUE(test, list_empty(&rn->slow));
+	KUNIT_EXPECT_PTR_EQ(test, lookup1(test, "10.4.0.7", 5555, "10.9.0.1", 3008, &rev),
+			    find("g7"));
+	KUNIT_EXPECT_FALSE(test, rev);
+	/* The reply, seen from the other side. */
+	KUNIT_EXPECT_PTR_EQ(test, lookup1(test, "10.9.0.1", 3007, "10.4.0.7", 5555, &rev),
+			    find("g7"));
+	KUNIT_EXPECT_TRUE(test, rev);
+	/* Right host, port outside its range; right port, another host. */
+	KUNIT_EXPECT_NULL(test, lookup1(test, "10.4.0.7", 5555, "10.9.0.1", 3009, &rev));
+	KUNIT_EXPECT_NULL(test, lookup1(test, "10.4.0.8", 5555, "10.9.0.1", 3007, &rev));
+}
+
+/* More shapes than SHAPES_MAX: the rest go to the overflow list and still match. */
+static void shape_overflow(struct kunit *test)
+{
+	static const char * const ports[] = { "any", "7" };
+	struct rules_net *rn = rules_net(&init_net);
+	char text[128];
+	int plen, i, j, n = 0;
+	bool rev;
+
+	for (plen = 8; plen <= 32; plen++)
+		for (i = 0; i < 2; i++)
+			for (j = 0; j < 2; j++) {
+				snprintf(text, sizeof(text),
+					 "o%d mode=watch dst=10.0.0.0/%d sport=%s dport=%s",
+					 n++, plen, ports[i], ports[j]);
+				KUNIT_ASSERT_EQ(test, add(test, text), 0);
+			}
+	KUNIT_EXPECT_EQ(test, rn->nshapes, (unsigned int)SHAPES_MAX);
+	KUNIT_EXPECT_FALSE(test, list_empty(&rn->slow));
+	KUNIT_ASSERT_EQ(test, add(test, "last mode=watch src=192.168.0.1 dport=5-6"), 0);
+	KUNIT_EXPECT_NULL(test, find("last")->fnode);
+	KUNIT_EXPECT_PTR_EQ(test, lookup1(test, "192.168.0.1", 1234, "172.16.0.1", 6, &rev),
+			    find("last"));
+	KUNIT_EXPECT_FALSE(test, rev);
+	KUNIT_EXPECT_PTR_EQ(test, lookup1(test, "172.16.0.1", 5, "192.168.0.1", 1234, &rev),
+			    find("last"));
+	KUNIT_EXPECT_TRUE(test, rev);
+	KUNIT_EXPECT_NULL(test, lookup1(test, "192.168.0.1", 1234, "172.16.0.1", 7, &rev));
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_flush(NULL), n + 1);
+	KUNIT_EXPECT_TRUE(test, list_empty(&rn->slow));
+	KUNIT_EXPECT_EQ(test, rn->nshapes, 0U);
 }
 
 /* Poll a fault's state; the timers run on the system workqueue. */
@@ -340,6 +427,8 @@ static void verdicts(struct kunit *test)
 static struct kunit_case rules_test_cases[] = {
 	KUNIT_CASE(lookup_matches_reference),
 	KUNIT_CASE(shapes_are_shared),
+	KUNIT_CASE(ranges_are_hashed),
+	KUNIT_CASE(shape_overflow),
 	KUNIT_CASE(timers_delay_and_duration),
 	KUNIT_CASE(power_off_and_reboot),
 	KUNIT_CASE(verdicts),

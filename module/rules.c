@@ -10,8 +10,12 @@
  *   masked addresses and ports). A segment is masked once per shape present
  *   in its namespace and looked up in both orientations, so the cost is
  *   2 x (number of distinct shapes), whatever the number of faults: 100,000
- *   exact 4-tuples are one shape. Faults with port ranges (LO-HI) live on a
- *   per-namespace RCU list and are matched linearly.
+ *   exact 4-tuples are one shape. A port range (LO-HI) is not part of the
+ *   key: such a fault is hashed on its addresses alone, and a hit is checked
+ *   against its ranges. Only faults that share their addresses share a hash
+ *   chain, so 1,000 range faults on distinct hosts cost one lookup each way.
+ *   Past SHAPES_MAX distinct shapes, further shapes go to a per-namespace
+ *   RCU list that is matched linearly.
  *
  * Locking: tcpfault_rules_mutex serialises every change (add, delete,
  * enable, timed transitions). The packet path reads under RCU only; a
@@ -52,6 +56,7 @@ struct tcpfault_fnode {
 	struct rhlist_head node;
 	struct tcpfault_fkey key;
 	struct tcpfault_fault *f;
+	bool ranged;	/* a port is a range: the key holds only exact ports */
 };
 
 struct tcpfault_shapes {
@@ -63,7 +68,7 @@ struct tcpfault_shapes {
 /**
  * struct rules_net - one namespace's faults
  * @faults: every fault, under tcpfault_rules_mutex
- * @slow: port-range faults, RCU
+ * @slow: faults whose shape did not fit in SHAPES_MAX, RCU
  * @shapes: the shapes present, an immutable RCU snapshot
  * @shape: the shapes present with their fault counts, under the mutex
  * @shape_refs: fault count per entry of @shape
@@ -135,20 +140,22 @@ static void mask_addr(u8 *out, const u8 *in, unsigned int plen)
 		out[full] = in[full] & (u8)(0xff << (8 - rest));
 }
 
-/* Can this spec live in the hash, and under which shape? */
+/*
+ * A spec's shape: exact ports are keyed, "any" and ranges are not.
+ * Returns true if a port is a range, to be checked on every hash hit.
+ */
 static bool spec_shape(const struct tcpfault_spec *s, struct tcpfault_shape *sh)
 {
 	bool sany = s->sport.lo == 0 && s->sport.hi == 65535;
 	bool dany = s->dport.lo == 0 && s->dport.hi == 65535;
+	bool sexact = s->sport.lo == s->sport.hi, dexact = s->dport.lo == s->dport.hi;
 
-	if ((!sany && s->sport.lo != s->sport.hi) || (!dany && s->dport.lo != s->dport.hi))
-		return false;
 	memset(sh, 0, sizeof(*sh));
 	sh->family = s->family;
 	sh->splen = s->src.family ? s->src.plen : 0;
 	sh->dplen = s->dst.family ? s->dst.plen : 0;
-	sh->ports = (sany ? 0 : 1) | (dany ? 0 : 2);
-	return true;
+	sh->ports = (sexact ? 1 : 0) | (dexact ? 2 : 0);
+	return !(sany || sexact) || !(dany || dexact);
 }
 
 static void pkt_key(const struct net *net, const struct tcpfault_tuple *t, bool rev,
@@ -213,7 +220,8 @@ unsigned int tcpfault_rules_lookup(const struct net *net, const struct tcpfault_
 			pkt_key(net, &pkt->t, rev, sh, &key);
 			list = rhltable_lookup(&ftab, &key, ftab_params);
 			rhl_for_each_entry_rcu(fn, pos, list, node)
-				add_match(m, fn->f, rev);
+				if (!fn->ranged || tcpfault_spec_match(&fn->f->spec, &pkt->t, rev))
+					add_match(m, fn->f, rev);
 		}
 	}
 	list_for_each_entry_rcu(f, &rn->slow, slow_node) {
@@ -760,40 +768,39 @@ void tcpfault_rules_fault_free(struct tcpfault_fault *f)
 static int fault_link(struct tcpfault_fault *f, struct name_entry *ne)
 {
 	struct rules_net *rn = rules_net(f->net);
+	struct tcpfault_fnode *fn;
 	struct tcpfault_shape sh;
 	int ret;
 
 	ret = rhashtable_insert_fast(&names, &ne->node, names_params);
 	if (ret)
 		return ret;
-	if (spec_shape(&f->spec, &sh)) {
-		struct tcpfault_fnode *fn = kzalloc(sizeof(*fn), GFP_KERNEL);
-
-		ret = -ENOMEM;
-		if (!fn)
+	fn = kzalloc(sizeof(*fn), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!fn)
+		goto err_name;
+	fn->f = f;
+	fn->ranged = spec_shape(&f->spec, &sh);
+	fn->key.cookie = f->net->net_cookie;
+	fn->key.shape = sh;
+	memcpy(fn->key.saddr, f->spec.src.addr, 16);
+	memcpy(fn->key.daddr, f->spec.dst.addr, 16);
+	fn->key.sport = (sh.ports & 1) ? f->spec.sport.lo : 0;
+	fn->key.dport = (sh.ports & 2) ? f->spec.dport.lo : 0;
+	ret = shape_get(rn, &sh);
+	if (ret) {
+		kfree(fn);
+		if (ret != -ENOSPC)
 			goto err_name;
-		fn->f = f;
-		fn->key.cookie = f->net->net_cookie;
-		fn->key.shape = sh;
-		memcpy(fn->key.saddr, f->spec.src.addr, 16);
-		memcpy(fn->key.daddr, f->spec.dst.addr, 16);
-		fn->key.sport = (sh.ports & 1) ? f->spec.sport.lo : 0;
-		fn->key.dport = (sh.ports & 2) ? f->spec.dport.lo : 0;
-		ret = shape_get(rn, &sh);
+		/* Too many distinct shapes: fall back to the list. */
+	} else {
+		ret = rhltable_insert(&ftab, &fn->node, ftab_params);
 		if (ret) {
+			shape_put(rn, &sh);
 			kfree(fn);
-			if (ret != -ENOSPC)
-				goto err_name;
-			/* Too many distinct shapes: fall back to the list. */
-		} else {
-			ret = rhltable_insert(&ftab, &fn->node, ftab_params);
-			if (ret) {
-				shape_put(rn, &sh);
-				kfree(fn);
-				goto err_name;
-			}
-			f->fnode = fn;
+			goto err_name;
 		}
+		f->fnode = fn;
 	}
 	if (!f->fnode)
 		list_add_tail_rcu(&f->slow_node, &rn->slow);

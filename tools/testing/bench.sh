@@ -21,7 +21,7 @@ main() {
 		args=(--quick --rounds 1 --seconds 1)
 		out=/results/quick.json
 	else
-		args=(--rounds 3 --seconds 3)
+		args=(--rounds 5 --seconds 3)
 		out=/results/bench.json
 	fi
 	tools/testing/qemu/run.sh --kernel stock --mem 4096 --timeout 3600 --results build/bench -- \

@@ -104,8 +104,8 @@ def tracked(n):
         # sources (raw socket) that the server's stack answers and forgets.
         sys.path.insert(0, os.path.join(here, "..", "tests"))
         from test_reliability import _syn_flood, _veth
-        b.c.ip_batch([f"addr add 10.7.0.1/16 dev {_veth(b.c)}"])
-        b.s.ip_batch([f"route add 10.7.0.0/16 via {b.topo.caddr}"])
+        b.c.ip_batch([f"addr replace 10.7.0.1/16 dev {_veth(b.c)}"])
+        b.s.ip_batch([f"route replace 10.7.0.0/16 via {b.topo.caddr}"])
         _syn_flood(b.c, "10.7.0.1", b.topo.saddr, 9, n)
         b.tracked = int(m.attr("conns"))
     return setup
