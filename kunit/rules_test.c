@@ -215,6 +215,18 @@ static struct tcpfault_fault *lookup1(struct kunit *test, const char *src, u16 s
 	return m.f[0];
 }
 
+/* The segment SRC:SPORT -> DST:DPORT selects @f alone, forward; its reply, reversed. */
+static void expect_both_ways(struct kunit *test, struct tcpfault_fault *f, const char *src,
+			     u16 sport, const char *dst, u16 dport)
+{
+	bool rev;
+
+	KUNIT_EXPECT_PTR_EQ(test, lookup1(test, src, sport, dst, dport, &rev), f);
+	KUNIT_EXPECT_FALSE(test, rev);
+	KUNIT_EXPECT_PTR_EQ(test, lookup1(test, dst, dport, src, sport, &rev), f);
+	KUNIT_EXPECT_TRUE(test, rev);
+}
+
 /* Faults on distinct hosts with the same port range: one shape, each hit checked. */
 static void ranges_are_hashed(struct kunit *test)
 {
@@ -230,13 +242,9 @@ static void ranges_are_hashed(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, rn->nshapes, 1U);
 	KUNIT_EXPECT_TRUE(test, list_empty(&rn->slow));
-	KUNIT_EXPECT_PTR_EQ(test, lookup1(test, "10.4.0.7", 5555, "10.9.0.1", 3008, &rev),
-			    find("g7"));
-	KUNIT_EXPECT_FALSE(test, rev);
-	/* The reply, seen from the other side. */
-	KUNIT_EXPECT_PTR_EQ(test, lookup1(test, "10.9.0.1", 3007, "10.4.0.7", 5555, &rev),
-			    find("g7"));
-	KUNIT_EXPECT_TRUE(test, rev);
+	/* Both ends of g7's range, 3007-3008. */
+	expect_both_ways(test, find("g7"), "10.4.0.7", 5555, "10.9.0.1", 3007);
+	expect_both_ways(test, find("g7"), "10.4.0.7", 5555, "10.9.0.1", 3008);
 	/* Right host, port outside its range; right port, another host. */
 	KUNIT_EXPECT_NULL(test, lookup1(test, "10.4.0.7", 5555, "10.9.0.1", 3009, &rev));
 	KUNIT_EXPECT_NULL(test, lookup1(test, "10.4.0.8", 5555, "10.9.0.1", 3007, &rev));
@@ -263,12 +271,8 @@ static void shape_overflow(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, list_empty(&rn->slow));
 	KUNIT_ASSERT_EQ(test, add(test, "last mode=watch src=192.168.0.1 dport=5-6"), 0);
 	KUNIT_EXPECT_NULL(test, find("last")->fnode);
-	KUNIT_EXPECT_PTR_EQ(test, lookup1(test, "192.168.0.1", 1234, "172.16.0.1", 6, &rev),
-			    find("last"));
-	KUNIT_EXPECT_FALSE(test, rev);
-	KUNIT_EXPECT_PTR_EQ(test, lookup1(test, "172.16.0.1", 5, "192.168.0.1", 1234, &rev),
-			    find("last"));
-	KUNIT_EXPECT_TRUE(test, rev);
+	expect_both_ways(test, find("last"), "192.168.0.1", 1234, "172.16.0.1", 5);
+	expect_both_ways(test, find("last"), "192.168.0.1", 1234, "172.16.0.1", 6);
 	KUNIT_EXPECT_NULL(test, lookup1(test, "192.168.0.1", 1234, "172.16.0.1", 7, &rev));
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_flush(NULL), n + 1);
 	KUNIT_EXPECT_TRUE(test, list_empty(&rn->slow));
