@@ -164,35 +164,6 @@ static void lookup_matches_reference(struct kunit *test)
 	}
 }
 
-static void shapes_are_shared(struct kunit *test)
-{
-	struct rules_net *rn = rules_net(&init_net);
-	char text[128];
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		snprintf(text, sizeof(text),
-			 "t%d mode=link-down src=10.1.%d.%d sport=%d dst=10.2.0.1 dport=80",
-			 i, i / 256, i % 256, 1000 + i);
-		KUNIT_ASSERT_EQ(test, add(test, text), 0);
-	}
-	KUNIT_EXPECT_EQ(test, rn->nshapes, 1U);
-	KUNIT_EXPECT_EQ(test, rn->nfaults, 100U);
-	KUNIT_ASSERT_EQ(test, add(test, "range mode=watch dport=10-20"), 0);
-	KUNIT_EXPECT_EQ(test, rn->nshapes, 2U);
-	KUNIT_EXPECT_TRUE(test, list_empty(&rn->slow));
-	KUNIT_ASSERT_NOT_NULL(test, find("range")->fnode);
-	KUNIT_EXPECT_TRUE(test, find("range")->fnode->ranged);
-	KUNIT_EXPECT_FALSE(test, find("t7")->fnode->ranged);
-	KUNIT_EXPECT_EQ(test, add(test, "t7 mode=watch"), -EEXIST);
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("nope", NULL), -ENOENT);
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_flush(NULL), 101);
-	KUNIT_EXPECT_EQ(test, rn->nshapes, 0U);
-	KUNIT_EXPECT_TRUE(test, list_empty(&rn->slow));
-	KUNIT_EXPECT_NULL(test, rcu_access_pointer(rn->shapes));
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_count(), 0ULL);
-}
-
 /* Lookup of one IPv4 segment; returns the single fault matched, or NULL. */
 static struct tcpfault_fault *lookup1(struct kunit *test, const char *src, u16 sport,
 				      const char *dst, u16 dport, bool *rev)
@@ -227,6 +198,41 @@ static void expect_both_ways(struct kunit *test, struct tcpfault_fault *f, const
 	KUNIT_EXPECT_TRUE(test, rev);
 }
 
+static void shapes_are_shared(struct kunit *test)
+{
+	struct rules_net *rn = rules_net(&init_net);
+	char text[128];
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		snprintf(text, sizeof(text),
+			 "t%d mode=link-down src=10.1.%d.%d sport=%d dst=10.2.0.1 dport=80",
+			 i, i / 256, i % 256, 1000 + i);
+		KUNIT_ASSERT_EQ(test, add(test, text), 0);
+	}
+	KUNIT_EXPECT_EQ(test, rn->nshapes, 1U);
+	KUNIT_EXPECT_EQ(test, rn->nfaults, 100U);
+	KUNIT_ASSERT_EQ(test, add(test, "range mode=watch dport=10-20"), 0);
+	KUNIT_EXPECT_EQ(test, rn->nshapes, 2U);
+	KUNIT_EXPECT_TRUE(test, list_empty(&rn->slow));
+	KUNIT_ASSERT_NOT_NULL(test, find("range")->fnode);
+	KUNIT_EXPECT_TRUE(test, find("range")->fnode->ranged);
+	KUNIT_EXPECT_FALSE(test, find("t7")->fnode->ranged);
+	/* Not its own mirror: the shape and its mirror, two lookups. */
+	KUNIT_ASSERT_EQ(test, add(test, "half mode=watch dst=10.3.0.1 dport=80"), 0);
+	KUNIT_EXPECT_EQ(test, rn->nshapes, 4U);
+	expect_both_ways(test, find("half"), "10.5.0.1", 4321, "10.3.0.1", 80);
+	KUNIT_EXPECT_EQ(test, add(test, "t7 mode=watch"), -EEXIST);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("nope", NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("half", NULL), 0);
+	KUNIT_EXPECT_EQ(test, rn->nshapes, 2U);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_flush(NULL), 101);
+	KUNIT_EXPECT_EQ(test, rn->nshapes, 0U);
+	KUNIT_EXPECT_TRUE(test, list_empty(&rn->slow));
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(rn->shapes));
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_count(), 0ULL);
+}
+
 /* Faults on distinct hosts with the same port range: one shape, each hit checked. */
 static void ranges_are_hashed(struct kunit *test)
 {
@@ -240,7 +246,8 @@ static void ranges_are_hashed(struct kunit *test)
 			 i, i, 3000 + i, 3001 + i);
 		KUNIT_ASSERT_EQ(test, add(test, text), 0);
 	}
-	KUNIT_EXPECT_EQ(test, rn->nshapes, 1U);
+	/* One shape (source /32, no exact port) and its mirror. */
+	KUNIT_EXPECT_EQ(test, rn->nshapes, 2U);
 	KUNIT_EXPECT_TRUE(test, list_empty(&rn->slow));
 	/* Both ends of g7's range, 3007-3008. */
 	expect_both_ways(test, find("g7"), "10.4.0.7", 5555, "10.9.0.1", 3007);

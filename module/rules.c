@@ -7,13 +7,16 @@
  *   Every fault whose ports are exact or "any" has a shape: (family, source
  *   prefix length, destination prefix length, which ports are exact). Faults
  *   live in one RCU hash table (rhltable) keyed by (netns cookie, shape,
- *   masked addresses and ports). A segment is masked once per shape present
- *   in its namespace and looked up in both orientations, so the cost is
- *   2 x (number of distinct shapes), whatever the number of faults: 100,000
- *   exact 4-tuples are one shape. A port range (LO-HI) is not part of the
- *   key: such a fault is hashed on its addresses alone, and a hit is checked
- *   against its ranges. Only faults that share their addresses share a hash
- *   chain, so 1,000 range faults on distinct hosts cost one lookup each way.
+ *   masked addresses and ports). Each fault is hashed twice, as written and
+ *   mirrored (source and destination swapped, under the mirrored shape), so
+ *   that a segment, masked once per shape present in its namespace, is
+ *   looked up in its own orientation only: the cost is one lookup per
+ *   distinct shape, whatever the number of faults. 100,000 exact 4-tuples
+ *   are one shape, which is its own mirror. A port range (LO-HI) is not part
+ *   of the key: such a fault is hashed on its addresses alone, and a hit is
+ *   checked against its ranges. Only faults that share their addresses
+ *   share a hash chain, so 1,000 range faults on distinct hosts cost one
+ *   lookup per shape.
  *   Past SHAPES_MAX distinct shapes, further shapes go to a per-namespace
  *   RCU list that is matched linearly.
  *
@@ -52,17 +55,26 @@ struct tcpfault_fkey {
 	struct tcpfault_shape shape;
 };
 
+/* A fault has two: [0] as written, [1] mirrored (rev). */
 struct tcpfault_fnode {
 	struct rhlist_head node;
 	struct tcpfault_fkey key;
 	struct tcpfault_fault *f;
 	bool ranged;	/* a port is a range: the key holds only exact ports */
+	bool rev;
+};
+
+/* A shape as the packet path uses it, with its address masks as words. */
+struct tcpfault_lshape {
+	struct tcpfault_shape sh;
+	u32 smask[4];
+	u32 dmask[4];
 };
 
 struct tcpfault_shapes {
 	struct rcu_head rcu;
 	unsigned int n;
-	struct tcpfault_shape s[];
+	struct tcpfault_lshape s[];
 };
 
 /**
@@ -93,8 +105,39 @@ static unsigned int rules_net_id __read_mostly;
 static struct rhltable ftab;
 static struct rhashtable names;
 
+/*
+ * The key's words: cookie, the two addresses, the ports, the shape. The
+ * cookie and the shape vary little, so they seed the hash rather than
+ * costing a round of it.
+ */
+static u32 fkey_hash(const void *data, u32 len, u32 seed)
+{
+	const struct tcpfault_fkey *k = data;
+	u32 w[9], sh;
+
+	memcpy(w, k->saddr, 16);
+	memcpy(w + 4, k->daddr, 16);
+	w[8] = (u32)k->sport << 16 | k->dport;
+	memcpy(&sh, &k->shape, sizeof(sh));
+	return jhash2(w, 9, seed ^ (u32)k->cookie ^ (u32)(k->cookie >> 32) ^ sh);
+}
+
+static int fkey_cmp(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const u64 *a = arg->key, *b = obj + offsetof(struct tcpfault_fnode, key);
+	unsigned int i;
+	u64 d = 0;
+
+	BUILD_BUG_ON(sizeof(struct tcpfault_fkey) % sizeof(u64));
+	for (i = 0; i < sizeof(struct tcpfault_fkey) / sizeof(u64); i++)
+		d |= a[i] ^ b[i];
+	return d != 0;
+}
+
 static const struct rhashtable_params ftab_params = {
 	.key_len = sizeof(struct tcpfault_fkey),
+	.hashfn = fkey_hash,
+	.obj_cmpfn = fkey_cmp,
 	.key_offset = offsetof(struct tcpfault_fnode, key),
 	.head_offset = offsetof(struct tcpfault_fnode, node),
 	.automatic_shrinking = true,
@@ -158,27 +201,55 @@ static bool spec_shape(const struct tcpfault_spec *s, struct tcpfault_shape *sh)
 	return !(sany || sexact) || !(dany || dexact);
 }
 
-static void pkt_key(const struct net *net, const struct tcpfault_tuple *t, bool rev,
-		    const struct tcpfault_shape *sh, struct tcpfault_fkey *key)
+static void mirror_shape(const struct tcpfault_shape *sh, struct tcpfault_shape *mi)
 {
-	memset(key, 0, sizeof(*key));
-	key->cookie = net->net_cookie;
-	key->shape = *sh;
-	mask_addr(key->saddr, rev ? t->daddr : t->saddr, sh->splen);
-	mask_addr(key->daddr, rev ? t->saddr : t->daddr, sh->dplen);
-	if (sh->ports & 1)
-		key->sport = rev ? t->dport : t->sport;
-	if (sh->ports & 2)
-		key->dport = rev ? t->sport : t->dport;
+	mi->family = sh->family;
+	mi->splen = sh->dplen;
+	mi->dplen = sh->splen;
+	mi->ports = ((sh->ports & 1) << 1) | ((sh->ports & 2) >> 1);
 }
 
+static void mask_words(u32 *out, const u8 *addr, const u32 *mask)
+{
+	unsigned int i;
+	u32 w;
+
+	for (i = 0; i < 4; i++) {
+		memcpy(&w, addr + 4 * i, sizeof(w));
+		out[i] = w & mask[i];
+	}
+}
+
+/* The hot part of a lookup: whole words, no byte loops. */
+static void pkt_key(const struct net *net, const struct tcpfault_tuple *t,
+		    const struct tcpfault_lshape *ls, struct tcpfault_fkey *key)
+{
+	u32 w[4];
+
+	key->cookie = net->net_cookie;
+	mask_words(w, t->saddr, ls->smask);
+	memcpy(key->saddr, w, sizeof(w));
+	mask_words(w, t->daddr, ls->dmask);
+	memcpy(key->daddr, w, sizeof(w));
+	key->sport = (ls->sh.ports & 1) ? t->sport : 0;
+	key->dport = (ls->sh.ports & 2) ? t->dport : 0;
+	key->shape = ls->sh;
+}
+
+/*
+ * A fault that matches both ways (its mirror's key equals its own) is
+ * reported in the segment's own orientation.
+ */
 static void add_match(struct tcpfault_matches *m, struct tcpfault_fault *f, bool rev)
 {
 	unsigned int i;
 
-	for (i = 0; i < m->n; i++)
-		if (m->f[i] == f)
+	for (i = 0; i < m->n; i++) {
+		if (m->f[i] == f) {
+			m->rev[i] &= rev;
 			return;
+		}
+	}
 	if (m->n < TCPFAULT_MATCH_MAX) {
 		m->f[m->n] = f;
 		m->rev[m->n++] = rev;
@@ -203,26 +274,22 @@ unsigned int tcpfault_rules_lookup(const struct net *net, const struct tcpfault_
 	const struct tcpfault_shapes *shapes;
 	struct tcpfault_fault *f;
 	unsigned int i;
-	int rev;
 
 	m->n = 0;
 	shapes = rcu_dereference(rn->shapes);
 	for (i = 0; shapes && i < shapes->n; i++) {
-		const struct tcpfault_shape *sh = &shapes->s[i];
+		const struct tcpfault_lshape *ls = &shapes->s[i];
+		struct rhlist_head *list, *pos;
+		struct tcpfault_fnode *fn;
+		struct tcpfault_fkey key;
 
-		if (sh->family && sh->family != pkt->t.family)
+		if (ls->sh.family && ls->sh.family != pkt->t.family)
 			continue;
-		for (rev = 0; rev < 2; rev++) {
-			struct rhlist_head *list, *pos;
-			struct tcpfault_fnode *fn;
-			struct tcpfault_fkey key;
-
-			pkt_key(net, &pkt->t, rev, sh, &key);
-			list = rhltable_lookup(&ftab, &key, ftab_params);
-			rhl_for_each_entry_rcu(fn, pos, list, node)
-				if (!fn->ranged || tcpfault_spec_match(&fn->f->spec, &pkt->t, rev))
-					add_match(m, fn->f, rev);
-		}
+		pkt_key(net, &pkt->t, ls, &key);
+		list = rhltable_lookup(&ftab, &key, ftab_params);
+		rhl_for_each_entry_rcu(fn, pos, list, node)
+			if (!fn->ranged || tcpfault_spec_match(&fn->f->spec, &pkt->t, fn->rev))
+				add_match(m, fn->f, fn->rev);
 	}
 	list_for_each_entry_rcu(f, &rn->slow, slow_node) {
 		if (tcpfault_spec_match(&f->spec, &pkt->t, false))
@@ -681,9 +748,35 @@ int tcpfault_rules_set_enabled(struct tcpfault_fault *f, bool on)
 	return ret;
 }
 
+/* Publish the packet path's copy of the shapes; NULL when there are none. */
+static int shapes_publish(struct rules_net *rn)
+{
+	struct tcpfault_shapes *snap = NULL, *old;
+	u8 ones[16], m[16];
+	unsigned int i;
+
+	memset(ones, 0xff, sizeof(ones));
+	if (rn->nshapes) {
+		snap = kmalloc(struct_size(snap, s, rn->nshapes), GFP_KERNEL);
+		if (!snap)
+			return -ENOMEM;
+		snap->n = rn->nshapes;
+		for (i = 0; i < rn->nshapes; i++) {
+			snap->s[i].sh = rn->shape[i];
+			mask_addr(m, ones, rn->shape[i].splen);
+			memcpy(snap->s[i].smask, m, sizeof(m));
+			mask_addr(m, ones, rn->shape[i].dplen);
+			memcpy(snap->s[i].dmask, m, sizeof(m));
+		}
+	}
+	old = rcu_replace_pointer(rn->shapes, snap, lockdep_is_held(&tcpfault_rules_mutex));
+	if (old)
+		kfree_rcu(old, rcu);
+	return 0;
+}
+
 static int shape_get(struct rules_net *rn, const struct tcpfault_shape *sh)
 {
-	struct tcpfault_shapes *snap, *old;
 	unsigned int i;
 
 	for (i = 0; i < rn->nshapes; i++) {
@@ -694,22 +787,17 @@ static int shape_get(struct rules_net *rn, const struct tcpfault_shape *sh)
 	}
 	if (rn->nshapes == SHAPES_MAX)
 		return -ENOSPC;
-	snap = kmalloc(struct_size(snap, s, rn->nshapes + 1), GFP_KERNEL);
-	if (!snap)
-		return -ENOMEM;
 	rn->shape[rn->nshapes] = *sh;
 	rn->shape_refs[rn->nshapes++] = 1;
-	snap->n = rn->nshapes;
-	memcpy(snap->s, rn->shape, rn->nshapes * sizeof(*sh));
-	old = rcu_replace_pointer(rn->shapes, snap, lockdep_is_held(&tcpfault_rules_mutex));
-	if (old)
-		kfree_rcu(old, rcu);
+	if (shapes_publish(rn)) {
+		rn->nshapes--;
+		return -ENOMEM;
+	}
 	return 0;
 }
 
 static void shape_put(struct rules_net *rn, const struct tcpfault_shape *sh)
 {
-	struct tcpfault_shapes *snap, *old;
 	unsigned int i;
 
 	for (i = 0; i < rn->nshapes; i++)
@@ -720,20 +808,35 @@ static void shape_put(struct rules_net *rn, const struct tcpfault_shape *sh)
 	rn->shape[i] = rn->shape[rn->nshapes - 1];
 	rn->shape_refs[i] = rn->shape_refs[rn->nshapes - 1];
 	rn->nshapes--;
-	snap = NULL;
-	if (rn->nshapes) {
-		/* Shrinking: if this allocation fails, keep the stale snapshot,
-		 * which only costs a lookup that finds nothing.
-		 */
-		snap = kmalloc(struct_size(snap, s, rn->nshapes), GFP_KERNEL);
-		if (!snap)
-			return;
-		snap->n = rn->nshapes;
-		memcpy(snap->s, rn->shape, rn->nshapes * sizeof(*sh));
-	}
-	old = rcu_replace_pointer(rn->shapes, snap, lockdep_is_held(&tcpfault_rules_mutex));
-	if (old)
-		kfree_rcu(old, rcu);
+	/* Shrinking: if the allocation fails, the stale snapshot stays,
+	 * which only costs a lookup that finds nothing.
+	 */
+	shapes_publish(rn);
+}
+
+/* Both a fault's shape and its mirror, or neither. */
+static int shapes_get(struct rules_net *rn, const struct tcpfault_shape *sh)
+{
+	struct tcpfault_shape mi;
+	int ret;
+
+	mirror_shape(sh, &mi);
+	ret = shape_get(rn, sh);
+	if (ret)
+		return ret;
+	ret = shape_get(rn, &mi);
+	if (ret)
+		shape_put(rn, sh);
+	return ret;
+}
+
+static void shapes_put(struct rules_net *rn, const struct tcpfault_shape *sh)
+{
+	struct tcpfault_shape mi;
+
+	mirror_shape(sh, &mi);
+	shape_put(rn, &mi);
+	shape_put(rn, sh);
 }
 
 static struct name_entry *name_find(const char *name)
@@ -764,39 +867,68 @@ void tcpfault_rules_fault_free(struct tcpfault_fault *f)
 	call_rcu(&f->rcu, fault_free_rcu);
 }
 
+/* A hash entry of @f, as written or mirrored (@rev). */
+static void fn_key(struct tcpfault_fnode *fn, struct tcpfault_fault *f,
+		   const struct tcpfault_shape *sh, bool ranged, bool rev)
+{
+	const struct tcpfault_spec *s = &f->spec;
+	u16 sport = (sh->ports & 1) ? s->sport.lo : 0;
+	u16 dport = (sh->ports & 2) ? s->dport.lo : 0;
+
+	fn->f = f;
+	fn->ranged = ranged;
+	fn->rev = rev;
+	fn->key.cookie = f->net->net_cookie;
+	if (rev) {
+		mirror_shape(sh, &fn->key.shape);
+		memcpy(fn->key.saddr, s->dst.addr, 16);
+		memcpy(fn->key.daddr, s->src.addr, 16);
+		fn->key.sport = dport;
+		fn->key.dport = sport;
+	} else {
+		fn->key.shape = *sh;
+		memcpy(fn->key.saddr, s->src.addr, 16);
+		memcpy(fn->key.daddr, s->dst.addr, 16);
+		fn->key.sport = sport;
+		fn->key.dport = dport;
+	}
+}
+
 /* Publish a fault in the lookup structures. */
 static int fault_link(struct tcpfault_fault *f, struct name_entry *ne)
 {
 	struct rules_net *rn = rules_net(f->net);
 	struct tcpfault_fnode *fn;
 	struct tcpfault_shape sh;
+	bool ranged;
 	int ret;
 
 	ret = rhashtable_insert_fast(&names, &ne->node, names_params);
 	if (ret)
 		return ret;
-	fn = kzalloc(sizeof(*fn), GFP_KERNEL);
+	fn = kcalloc(2, sizeof(*fn), GFP_KERNEL);
 	ret = -ENOMEM;
 	if (!fn)
 		goto err_name;
-	fn->f = f;
-	fn->ranged = spec_shape(&f->spec, &sh);
-	fn->key.cookie = f->net->net_cookie;
-	fn->key.shape = sh;
-	memcpy(fn->key.saddr, f->spec.src.addr, 16);
-	memcpy(fn->key.daddr, f->spec.dst.addr, 16);
-	fn->key.sport = (sh.ports & 1) ? f->spec.sport.lo : 0;
-	fn->key.dport = (sh.ports & 2) ? f->spec.dport.lo : 0;
-	ret = shape_get(rn, &sh);
+	ranged = spec_shape(&f->spec, &sh);
+	fn_key(&fn[0], f, &sh, ranged, false);
+	fn_key(&fn[1], f, &sh, ranged, true);
+	ret = shapes_get(rn, &sh);
 	if (ret) {
 		kfree(fn);
 		if (ret != -ENOSPC)
 			goto err_name;
 		/* Too many distinct shapes: fall back to the list. */
 	} else {
-		ret = rhltable_insert(&ftab, &fn->node, ftab_params);
+		ret = rhltable_insert(&ftab, &fn[0].node, ftab_params);
+		if (!ret) {
+			ret = rhltable_insert(&ftab, &fn[1].node, ftab_params);
+			if (ret)
+				rhltable_remove(&ftab, &fn[0].node, ftab_params);
+		}
 		if (ret) {
-			shape_put(rn, &sh);
+			shapes_put(rn, &sh);
+			synchronize_rcu();	/* fn[0] may have been seen */
 			kfree(fn);
 			goto err_name;
 		}
@@ -831,8 +963,9 @@ static void fault_unlink(struct tcpfault_fault *f)
 		kfree_rcu(ne, rcu);
 	}
 	if (f->fnode) {
-		rhltable_remove(&ftab, &f->fnode->node, ftab_params);
-		shape_put(rn, &f->fnode->key.shape);
+		rhltable_remove(&ftab, &f->fnode[1].node, ftab_params);
+		rhltable_remove(&ftab, &f->fnode[0].node, ftab_params);
+		shapes_put(rn, &f->fnode[0].key.shape);
 	} else {
 		list_del_rcu(&f->slow_node);
 	}

@@ -322,7 +322,7 @@ struct tcpfault_fnode;
  * @node: all faults, by name, under tcpfault_rules_mutex
  * @net_node: the namespace's faults, under tcpfault_rules_mutex
  * @slow_node: on the namespace's overflow list (too many shapes), RCU
- * @fnode: the hash entry, NULL on the overflow list
+ * @fnode: its two hash entries (as written, mirrored); NULL on the overflow list
  * @state: enum tcpfault_fstate; READ_ONCE in the packet path
  * @since_ns: when it last became active (or rebooted, for power-off)
  * @deadline_ns: the next timed transition, 0 if none
