@@ -66,7 +66,7 @@ stress:
 	tools/testing/check.sh --stress
 
 bench:
-	tools/testing/bench.sh
+	tools/testing/bench.sh $(BENCH_ARGS)
 
 deb:
 	tools/packaging/mkdeb.sh build

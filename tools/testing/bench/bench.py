@@ -169,6 +169,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=3)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--clock", choices=("icount", "real"), default="real",
+                    help="how the guest's clock runs (recorded in the result)")
     ap.add_argument("--json", required=True)
     args = ap.parse_args()
     m = tfk.Module(args.ko)
@@ -206,7 +208,8 @@ def main():
                           "ns_per_packet": float(kv["ns_per_packet"])})
     with open(args.json, "w") as f:
         json.dump({"configs": results, "micro": micro, "extra": extra,
-                   "seconds": args.seconds, "rounds": args.rounds,
+                   "seconds": args.seconds, "rounds": args.rounds, "clock": args.clock,
+                   "cpus": os.cpu_count(),
                    "kernel": os.uname().release, "quick": args.quick}, f, indent=1)
 
 

@@ -18,6 +18,8 @@
 # "6.12" the 6.12 LTS kernel from bookworm-backports (both provisioned with
 # apt); "debug" is tools/testing/kernel/build.sh's KASAN/lockdep/kmemleak/
 # KUnit kernel. KVM is used when a probe boot proves that it works, else TCG.
+# TCPFAULT_QEMU_ACCEL, if set, replaces the accelerator arguments (the
+# benchmark sets "-accel tcg -icount ..." for an instruction-counting clock).
 set -euo pipefail
 
 # The body is a function: bash parses it whole before running, so editing
@@ -138,7 +140,9 @@ echo >> "$g/cmd"
 # --- accelerator: KVM only if a probe boot proved it works ------------------
 accel_args() {
 	local probe=$cache/accel
-	if [ -f "$probe" ] && [ "$(cat "$probe")" = kvm ]; then
+	if [ -n "${TCPFAULT_QEMU_ACCEL:-}" ]; then
+		echo "$TCPFAULT_QEMU_ACCEL"
+	elif [ -f "$probe" ] && [ "$(cat "$probe")" = kvm ]; then
 		echo "-accel kvm -cpu host"
 	else
 		echo "-accel tcg,thread=multi -cpu max"

@@ -10,6 +10,7 @@
  * kind=exact: N exact 4-tuple faults (one shape, hashed);
  * kind=range: N port-range faults on distinct hosts (hashed on their
  * addresses, the range checked on a hit);
+ * kind=none: no fault at all, so the loop and the namespace check alone;
  * match=0: a segment that no fault selects; match=1: one that a watch
  * fault selects, with N other faults present.
  */
@@ -26,9 +27,9 @@ static unsigned int iters = 200000;
 module_param(iters, uint, 0444);
 MODULE_PARM_DESC(iters, "Segments per measurement");
 
-static char *kinds = "exact,range";
+static char *kinds = "none,exact,range";
 module_param(kinds, charp, 0444);
-MODULE_PARM_DESC(kinds, "exact and/or range");
+MODULE_PARM_DESC(kinds, "none, exact and/or range");
 
 static __printf(1, 2) int add(const char *fmt, ...)
 {
@@ -121,6 +122,11 @@ static int run_kind(const char *kind, unsigned int n)
 
 	tcpfault_rules_flush(NULL);
 	tcpfault_conn_gc(true, NULL);
+	if (!strcmp(kind, "none")) {
+		/* The loop itself, and the check that the namespace holds no fault. */
+		measure(kind, 0, false);
+		return 0;
+	}
 	ret = add("m mode=watch src=10.3.0.1 sport=1000 dst=10.2.0.1 dport=80");
 	for (i = 0; !ret && i < n; i++) {
 		if (!strcmp(kind, "exact"))
