@@ -48,9 +48,11 @@ static const struct command commands[] = {
 	  "counters. src is the originator (the side that sent the SYN), dst the\n"
 	  "other end; port matches either end. sort takes any column name of\n"
 	  "/proc/net/tcpfault/conns, e.g. o_retrans; -r reverses the order." },
-	{ "watch", cmd_watch, "[-i SECONDS] [-c COUNT]",
+	{ "watch", cmd_watch, "[-i SECONDS] [-c COUNT] [src ADDR[/LEN]] [dst ADDR[/LEN]]\n"
+	  "        [port PORT] [state STATE] [sort COLUMN] [-r]",
 	  "Show faults and connections every SECONDS (default 1) until\n"
-	  "interrupted, or COUNT times." },
+	  "interrupted, or COUNT times. The connections are filtered and sorted\n"
+	  "as by conns." },
 	{ "timeline", cmd_timeline, "CONN [--svg FILE]",
 	  "Show the events of one connection: CONN is its id or an ADDR:PORT of\n"
 	  "either end. Retransmissions and keepalive probes show the gap since\n"

@@ -67,15 +67,17 @@ static int parse_prefix_arg(const struct ctl *ctl, int argc, char **argv, int ar
  * @argv: the words
  * @first: the first word to look at
  * @q: the result
+ * @opt: the command's own options (watch's -i and -c), or NULL
+ * @arg: passed to @opt
  *
  * Return: an exit code.
  */
 int conns_parse_query(struct ctl *ctl, int argc, char **argv, int first,
-		      struct conn_query *q)
+		      struct conn_query *q, conns_opt_fn opt, void *arg)
 {
 	static const char * const keys[] = { "src", "dst", "port", "state", "sort" };
 	const size_t nkeys = ARRAY_SIZE(keys);
-	int i, missing = 0;
+	int i, r, missing = 0;
 
 	memset(q, 0, sizeof(*q));
 	q->port = -1;
@@ -86,6 +88,11 @@ int conns_parse_query(struct ctl *ctl, int argc, char **argv, int first,
 
 		if (args_read_opt(ctl, w))
 			continue;
+		r = opt ? opt(ctl, argc, argv, &i, arg) : -1;
+		if (r > 0)
+			return r;
+		if (!r)
+			continue;
 		if (!strcmp(w, "-r") || !strcmp(w, "--reverse")) {
 			q->reverse = true;
 			continue;
@@ -94,9 +101,9 @@ int conns_parse_query(struct ctl *ctl, int argc, char **argv, int first,
 			if (args_keyword(argc, argv, &i, keys[k], &val, &missing))
 				break;
 		if (k == nkeys)
-			return args_word_error(ctl, argc, argv, i,
-					       "%s: unexpected '%s' (expected src, dst, port, state, sort or -r)",
-					       argv[0], w);
+			return args_word_error(ctl, argc, argv, i, "%s: unexpected '%s' (expected %s)",
+					       argv[0], w, opt ? "src, dst, port, state, sort, -r, -i or -c" :
+							  "src, dst, port, state, sort or -r");
 		if (missing)
 			return args_end_error(ctl, argc, argv, "%s: %s: missing value", argv[0], w);
 		switch (k) {
@@ -367,7 +374,7 @@ int cmd_conns(struct ctl *ctl, int argc, char **argv)
 	struct table t;
 	int ret;
 
-	ret = conns_parse_query(ctl, argc, argv, 1, &q);
+	ret = conns_parse_query(ctl, argc, argv, 1, &q, NULL, NULL);
 	if (ret)
 		return ret;
 	ret = tf_read_table(ctl, "conns", &t);

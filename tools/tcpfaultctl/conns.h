@@ -35,8 +35,20 @@ struct conn_query {
 	bool reverse;
 };
 
+/**
+ * typedef conns_opt_fn - a command's own options among the query words
+ * @ctl: options
+ * @argc: words of the command
+ * @argv: the words
+ * @i: the word to look at; moved past what the option consumed
+ * @arg: the command's state
+ *
+ * Return: -1 if the word is not the command's, else an exit code.
+ */
+typedef int (*conns_opt_fn)(struct ctl *ctl, int argc, char **argv, int *i, void *arg);
+
 int conns_parse_query(struct ctl *ctl, int argc, char **argv, int first,
-		      struct conn_query *q);
+		      struct conn_query *q, conns_opt_fn opt, void *arg);
 int conns_select(const struct ctl *ctl, const struct table *t, const struct conn_query *q,
 		 int argc, char **argv, size_t **rows, size_t *n);
 int conns_print_text(const struct ctl *ctl, const struct table *t, const size_t *rows,

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- *   watch [-i SECONDS] [-c COUNT]
+ *   watch [-i SECONDS] [-c COUNT] [src ADDR[/LEN]] [dst ADDR[/LEN]]
+ *         [port PORT] [state STATE] [sort COLUMN] [-r]
  *
- * Faults and connections, refreshed every SECONDS, like top(1). The screen
+ * Faults and connections, refreshed every SECONDS, like top(1); the
+ * connections filtered and sorted as by "conns". The screen
  * is cleared (with ANSI escapes) only when stdout is a terminal; otherwise
  * frames follow one another, separated by a blank line, and with -j each
  * frame is one line of JSON. -c COUNT stops after COUNT frames.
@@ -23,40 +25,47 @@
 struct watch_args {
 	double interval;
 	unsigned long count;	/* 0: forever */
+	struct conn_query q;
+	int argc;
+	char **argv;
 };
+
+/* -i and -c, among the connection filters (conns_opt_fn). */
+static int watch_opt(struct ctl *ctl, int argc, char **argv, int *i, void *arg)
+{
+	struct watch_args *wa = arg;
+	const char *val;
+	int r;
+
+	r = args_opt_value(argc, argv, i, "-i", "--interval", &val);
+	if (r < 0)
+		return args_end_error(ctl, argc, argv, "watch: -i needs SECONDS");
+	if (r > 0) {
+		if (!args_parse_seconds(val, &wa->interval))
+			return args_word_error(ctl, argc, argv, *i,
+					       "watch: bad interval '%s' (seconds, 0.01 to 86400)",
+					       val);
+		return EXIT_OK;
+	}
+	r = args_opt_value(argc, argv, i, "-c", "--count", &val);
+	if (r < 0)
+		return args_end_error(ctl, argc, argv, "watch: -c needs COUNT");
+	if (r > 0) {
+		if (!args_parse_count(val, &wa->count))
+			return args_word_error(ctl, argc, argv, *i,
+					       "watch: bad count '%s' (a positive integer)", val);
+		return EXIT_OK;
+	}
+	return -1;
+}
 
 static int parse_args(struct ctl *ctl, int argc, char **argv, struct watch_args *wa)
 {
-	const char *val;
-	int i, r;
-
 	wa->interval = 1;
 	wa->count = 0;
-	for (i = 1; i < argc; i++) {
-		if (args_read_opt(ctl, argv[i]))
-			continue;
-		r = args_opt_value(argc, argv, &i, "-i", "--interval", &val);
-		if (r < 0)
-			return args_end_error(ctl, argc, argv, "watch: -i needs SECONDS");
-		if (r > 0) {
-			if (!args_parse_seconds(val, &wa->interval))
-				return args_word_error(ctl, argc, argv, i,
-						       "watch: bad interval '%s' (seconds, 0.01 to 86400)",
-						       val);
-			continue;
-		}
-		r = args_opt_value(argc, argv, &i, "-c", "--count", &val);
-		if (r < 0)
-			return args_end_error(ctl, argc, argv, "watch: -c needs COUNT");
-		if (r > 0) {
-			if (!args_parse_count(val, &wa->count))
-				return args_word_error(ctl, argc, argv, i,
-						       "watch: bad count '%s' (a positive integer)", val);
-			continue;
-		}
-		return args_word_error(ctl, argc, argv, i, "watch: unexpected '%s'", argv[i]);
-	}
-	return EXIT_OK;
+	wa->argc = argc;
+	wa->argv = argv;
+	return conns_parse_query(ctl, argc, argv, 1, &wa->q, watch_opt, wa);
 }
 
 static int frame_json(const struct ctl *ctl, unsigned long frame, const struct table *f,
@@ -99,13 +108,15 @@ static int frame_text(const struct ctl *ctl, unsigned long frame, const struct w
 	ret = faults_print_text(ctl, f);
 	if (ret)
 		return ret;
-	fprintf(ctl->out, "\nconnections: %zu\n", nc);
-	return conns_print_text(ctl, c, crows, nc, NULL);
+	if (nc == c->nrows)
+		fprintf(ctl->out, "\nconnections: %zu\n", nc);
+	else
+		fprintf(ctl->out, "\nconnections: %zu of %zu\n", nc, c->nrows);
+	return conns_print_text(ctl, c, crows, nc, wa->q.sort);
 }
 
 static int frame(const struct ctl *ctl, unsigned long n, const struct watch_args *wa)
 {
-	struct conn_query q = { .port = -1 };
 	struct table f, c;
 	size_t *frows = NULL, *crows = NULL, nc = 0, i;
 	int ret;
@@ -118,7 +129,7 @@ static int frame(const struct ctl *ctl, unsigned long n, const struct watch_args
 		table_free(&f);
 		return ret;
 	}
-	ret = conns_select(ctl, &c, &q, 0, NULL, &crows, &nc);
+	ret = conns_select(ctl, &c, &wa->q, wa->argc, wa->argv, &crows, &nc);
 	if (!ret) {
 		frows = calloc(f.nrows ? f.nrows : 1, sizeof(*frows));
 		for (i = 0; frows && i < f.nrows; i++)

@@ -380,6 +380,47 @@ static void test_watch_frames(void **state)
 	run_free(&r);
 }
 
+/* watch takes the conns filters and sort, among its own options */
+static void test_watch_filters(void **state)
+{
+	struct json_object *doc, *c;
+	struct run r;
+
+	run_ctl(*state, &r, false, "watch", "state", "established", "-c", "1", "sort",
+		"o_retrans", "-r", NULL);
+	assert_int_equal(r.rc, EXIT_OK);
+	assert_contains(r.out, "faults: 3\n");	/* faults are not filtered */
+	assert_contains(r.out, "connections: 2 of 3\n");
+	assert_true(strstr(r.out, "1  ESTABLISHED") < strstr(r.out, "3  ESTABLISHED"));
+	assert_not_contains(r.out, "CLOSED");
+	run_free(&r);
+
+	run_ctl(*state, &r, false, "-j", "watch", "-c1", "src", "fd00:1::/64", NULL);
+	assert_int_equal(r.rc, EXIT_OK);
+	doc = parse_json(r.out);
+	c = get(doc, "conns");
+	assert_int_equal(json_object_array_length(c), 1);
+	assert_int_equal(json_object_get_int64(get(json_object_array_get_idx(c, 0), "id")), 2);
+	assert_int_equal(json_object_array_length(get(doc, "faults")), 3);
+	json_object_put(doc);
+	run_free(&r);
+
+	/* bad filter words are refused before the first frame */
+	run_ctl(*state, &r, false, "watch", "-c", "1", "state", "bogus", NULL);
+	assert_int_equal(r.rc, EXIT_USAGE);
+	assert_contains(r.err, "watch: state: unknown state 'bogus'");
+	assert_string_equal(r.out, "");
+	run_free(&r);
+	run_ctl(*state, &r, false, "watch", "-c", "1", "sort", "nope", NULL);
+	assert_int_equal(r.rc, EXIT_USAGE);
+	assert_contains(r.err, "watch: no column 'nope'");
+	run_free(&r);
+	run_ctl(*state, &r, false, "watch", "bogus", NULL);
+	assert_int_equal(r.rc, EXIT_USAGE);
+	assert_contains(r.err, "expected src, dst, port, state, sort, -r, -i or -c");
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_conns_json_types),
 		cmocka_unit_test(test_conns_new_columns),
 		cmocka_unit_test(test_watch_frames),
+		cmocka_unit_test(test_watch_filters),
 	};
 
 	return cmocka_run_group_tests_name("output", tests, setup, teardown);
