@@ -41,5 +41,23 @@ expect "tcpfaultctl -n foo watch -" "-i --interval -c --count -r -j --json --hel
 expect "tcpfaultctl watch -c 1 state CL" "CLOSING CLOSED"
 expect "tcpfaultctl timeline 3 --s" "--svg"
 expect "tcpfaultctl help ti" "timeline"
+
+# With -n, names, ids and columns come from that namespace: "ip netns exec"
+# stands in for the real one here, serving the test fixtures.
+fixtures=$(cd "$(dirname "$0")/fixtures" && pwd)
+ip()
+{
+	[[ "$1 $2 $3 $4" == "netns exec client cat" ]] || return 1
+	case $5 in
+	/proc/net/tcpfault/faults) cat "$fixtures/faults" ;;
+	/proc/net/tcpfault/conns) cat "$fixtures/conns" ;;
+	*) return 1 ;;
+	esac
+}
+expect "tcpfaultctl -n client show " "cut flaky box"
+expect "tcpfaultctl --netns=client delete f" "flaky"
+expect "tcpfaultctl -n client timeline " "3 1 2"
+expect "tcpfaultctl -n client conns sort o_ret" "o_retrans"
+expect "tcpfaultctl -n nowhere show " ""
 echo "1..$n"
 exit $fail
