@@ -6,6 +6,7 @@ kmemleak report fails the run (the harness checks).
 """
 import os
 import random
+import resource
 import selectors
 import socket
 import struct
@@ -29,6 +30,14 @@ class Traffic:
 
     def __init__(self, topo, n, per_conn):
         self.topo, self.per_conn = topo, per_conn
+        # Both ends live in this process: 2n sockets, past the default
+        # limit of 1024 descriptors at the full size (the tests run as root).
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = 2 * n + 256
+        if soft != resource.RLIM_INFINITY and soft < want:
+            if hard != resource.RLIM_INFINITY:
+                hard = max(hard, want)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
         self.lst = topo.server.socket()
         self.lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.lst.bind((topo.saddr, PORT))
