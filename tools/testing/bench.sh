@@ -31,7 +31,8 @@ main() {
 	esac
 	tools/testing/provision.sh build guest bench >&2
 	kdir=$(ls -d /lib/modules/6.1.*-amd64/build | sort -V | tail -n 1)
-	ko=$(tools/testing/build-module.sh "$kdir" build/stock)
+	# Its own build directory: make check may rebuild build/stock meanwhile.
+	ko=$(tools/testing/build-module.sh "$kdir" build/bench-ko)
 	make -s -C "$kdir" M="$top/tools/testing/bench/kmod" W=1 modules >build/bench-kmod.log 2>&1 ||
 		{ cat build/bench-kmod.log; exit 1; }
 	mkdir -p build/bench
@@ -46,7 +47,8 @@ main() {
 	tools/testing/qemu/run.sh --kernel stock --mem 4096 "${qemu[@]}" --timeout 3600 \
 		--results build/bench -- python3 tools/testing/bench/bench.py --ko "$ko" \
 		--bench-ko tools/testing/bench/kmod/tcpfault_bench.ko --rr build/bench/rr \
-		--clock "$clock" --json "$out" "${args[@]}" | grep --line-buffered -E '^round|Traceback|Error|error'
+		--clock "$clock" --commit "$(git describe --always --dirty 2>/dev/null || echo unknown)" \
+		--json "$out" "${args[@]}" | grep --line-buffered -E '^round|Traceback|Error|error'
 	if [ "$quick" = 0 ]; then
 		python3 tools/testing/bench/report.py build/bench/bench.json > BENCHMARKS.md
 		echo "bench: wrote BENCHMARKS.md"

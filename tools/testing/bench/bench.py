@@ -172,6 +172,7 @@ def main():
     ap.add_argument("--clock", choices=("icount", "real"), default="real",
                     help="how the guest's clock runs (recorded in the result)")
     ap.add_argument("--json", required=True)
+    ap.add_argument("--commit", default="unknown", help="the tree measured (recorded)")
     args = ap.parse_args()
     m = tfk.Module(args.ko)
     b = Bench(args)
@@ -209,7 +210,8 @@ def main():
     with open(args.json, "w") as f:
         json.dump({"configs": results, "micro": micro, "extra": extra,
                    "seconds": args.seconds, "rounds": args.rounds, "clock": args.clock,
-                   "cpus": os.cpu_count(),
+                   "cpus": os.cpu_count(), "commit": args.commit,
+                   "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                    "kernel": os.uname().release, "quick": args.quick}, f, indent=1)
 
 

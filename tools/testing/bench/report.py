@@ -88,7 +88,8 @@ def main():
            f"- host: {cpu_model()}, {os.cpu_count()} CPUs, "
            f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') >> 30} GiB, shared",
            f"- guest: QEMU TCG (no KVM on this machine), {r.get('cpus', '?')} vCPU(s), "
-           f"kernel {r['kernel']}"]
+           f"kernel {r['kernel']}",
+           f"- measured: tcpfault {r.get('commit', 'unknown')}, {r.get('date', 'date unknown')}"]
     if icount:
         out += ["- clock: instruction counting (`-icount shift=2`): one guest nanosecond per "
                 "4 instructions executed. Rates and times inside the guest measure the "
@@ -144,7 +145,7 @@ def main():
             f"response, each seen once by the hooks in the client's namespace) takes {1e9 / br:,.0f} ns, "
             f"and bulk traffic moves {bt:.3f} Gbit/s.",
             "", "## Reproduce", "", "```sh",
-            "make bench                              # about 15 minutes; rewrites this file",
+            "make bench                              # about 25 minutes; rewrites this file",
             "make bench BENCH_ARGS='--clock real'    # wall-clock instead of instruction count",
             "```", ""]
     print("\n".join(out))
