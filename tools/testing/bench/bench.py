@@ -211,7 +211,6 @@ def main():
         json.dump({"configs": results, "micro": micro, "extra": extra,
                    "seconds": args.seconds, "rounds": args.rounds, "clock": args.clock,
                    "cpus": os.cpu_count(), "commit": args.commit,
-                   "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                    "kernel": os.uname().release, "quick": args.quick}, f, indent=1)
 
 

@@ -6,6 +6,7 @@ import os
 import platform
 import statistics
 import sys
+import time
 
 BASE = "no module"
 
@@ -78,6 +79,8 @@ def targets(cfg):
 
 def main():
     r = json.load(open(sys.argv[1]))
+    # The host's clock: the guest's runs on instruction counts.
+    finished = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.stat(sys.argv[1]).st_mtime))
     cfg = r["configs"]
     icount = r.get("clock") == "icount"
     base = cfg[BASE]
@@ -89,7 +92,7 @@ def main():
            f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') >> 30} GiB, shared",
            f"- guest: QEMU TCG (no KVM on this machine), {r.get('cpus', '?')} vCPU(s), "
            f"kernel {r['kernel']}",
-           f"- measured: tcpfault {r.get('commit', 'unknown')}, {r.get('date', 'date unknown')}"]
+           f"- measured: tcpfault {r.get('commit', 'unknown')}, run finished {finished}"]
     if icount:
         out += ["- clock: instruction counting (`-icount shift=2`): one guest nanosecond per "
                 "4 instructions executed. Rates and times inside the guest measure the "
