@@ -6,6 +6,9 @@
 #   make install         modules_install + depmod + the CLI into /usr/local/sbin
 #   make check           every test suite (see README.md)
 #   make demo            the classic TCP failure experiments in a QEMU guest
+#   make stress          make check at the full stress and fuzz sizes
+#   make bench           the benchmark; rewrites BENCHMARKS.md
+#                        (BENCH_ARGS='--clock real' for wall-clock time)
 
 KERNELRELEASE ?= $(shell uname -r)
 # The running kernel's build tree, or else the Debian kernel the test
