@@ -209,14 +209,16 @@ static void mirror_shape(const struct tcpfault_shape *sh, struct tcpfault_shape 
 	mi->ports = ((sh->ports & 1) << 1) | ((sh->ports & 2) >> 1);
 }
 
-static void mask_words(u32 *out, const u8 *addr, const u32 *mask)
+/* @out = @addr & @mask, 16 bytes, a word at a time. */
+static void mask_words(u8 *out, const u8 *addr, const u32 *mask)
 {
 	unsigned int i;
 	u32 w;
 
 	for (i = 0; i < 4; i++) {
 		memcpy(&w, addr + 4 * i, sizeof(w));
-		out[i] = w & mask[i];
+		w &= mask[i];
+		memcpy(out + 4 * i, &w, sizeof(w));
 	}
 }
 
@@ -224,13 +226,9 @@ static void mask_words(u32 *out, const u8 *addr, const u32 *mask)
 static void pkt_key(const struct net *net, const struct tcpfault_tuple *t,
 		    const struct tcpfault_lshape *ls, struct tcpfault_fkey *key)
 {
-	u32 w[4];
-
 	key->cookie = net->net_cookie;
-	mask_words(w, t->saddr, ls->smask);
-	memcpy(key->saddr, w, sizeof(w));
-	mask_words(w, t->daddr, ls->dmask);
-	memcpy(key->daddr, w, sizeof(w));
+	mask_words(key->saddr, t->saddr, ls->smask);
+	mask_words(key->daddr, t->daddr, ls->dmask);
 	key->sport = (ls->sh.ports & 1) ? t->sport : 0;
 	key->dport = (ls->sh.ports & 2) ? t->dport : 0;
 	key->shape = ls->sh;
@@ -867,31 +865,32 @@ void tcpfault_rules_fault_free(struct tcpfault_fault *f)
 	call_rcu(&f->rcu, fault_free_rcu);
 }
 
-/* A hash entry of @f, as written or mirrored (@rev). */
+/*
+ * A hash entry of @f, as written or mirrored (@rev): the ends swapped and
+ * keyed under the mirrored shape, whose port bits say which ports are
+ * exact, as in pkt_key().
+ */
 static void fn_key(struct tcpfault_fnode *fn, struct tcpfault_fault *f,
 		   const struct tcpfault_shape *sh, bool ranged, bool rev)
 {
 	const struct tcpfault_spec *s = &f->spec;
-	u16 sport = (sh->ports & 1) ? s->sport.lo : 0;
-	u16 dport = (sh->ports & 2) ? s->dport.lo : 0;
+	const struct tcpfault_prefix *src = rev ? &s->dst : &s->src;
+	const struct tcpfault_prefix *dst = rev ? &s->src : &s->dst;
+	const struct tcpfault_portrange *sport = rev ? &s->dport : &s->sport;
+	const struct tcpfault_portrange *dport = rev ? &s->sport : &s->dport;
 
 	fn->f = f;
 	fn->ranged = ranged;
 	fn->rev = rev;
 	fn->key.cookie = f->net->net_cookie;
-	if (rev) {
+	if (rev)
 		mirror_shape(sh, &fn->key.shape);
-		memcpy(fn->key.saddr, s->dst.addr, 16);
-		memcpy(fn->key.daddr, s->src.addr, 16);
-		fn->key.sport = dport;
-		fn->key.dport = sport;
-	} else {
+	else
 		fn->key.shape = *sh;
-		memcpy(fn->key.saddr, s->src.addr, 16);
-		memcpy(fn->key.daddr, s->dst.addr, 16);
-		fn->key.sport = sport;
-		fn->key.dport = dport;
-	}
+	memcpy(fn->key.saddr, src->addr, 16);
+	memcpy(fn->key.daddr, dst->addr, 16);
+	fn->key.sport = (fn->key.shape.ports & 1) ? sport->lo : 0;
+	fn->key.dport = (fn->key.shape.ports & 2) ? dport->lo : 0;
 }
 
 /* Publish a fault in the lookup structures. */
