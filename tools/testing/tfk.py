@@ -197,6 +197,7 @@ class Topology:
 
     def __init__(self, routed=False):
         self.routed = routed
+        self.link_ids = []
         roles = ["cli", "srv"] + (["rtr"] if routed else [])
         # Few processes: every exec is slow on a KASAN+lockdep guest.
         names = []
@@ -240,6 +241,7 @@ class Topology:
         the 3 s fallback RTO, RFC 6298 5.7)."""
         Topology._links += 1
         n = Topology._links
+        self.link_ids.append(n)
         ia, ib = f"v{n}a", f"v{n}b"
         ma, mb = f"02:00:00:00:{n % 256:02x}:0a", f"02:00:00:00:{n % 256:02x}:0b"
         links.append(f"link add {ia} netns {a.name} address {ma} type veth "
