@@ -17,12 +17,10 @@ declare -A groups=(
 	[bench]="iperf3 iptables nftables gcc"
 )
 
-# The 6.12 LTS kernel for bookworm comes from bookworm-backports. Add that
-# suite (its default pin, 100, never upgrades anything by itself) and
-# install the exact versioned image and headers its linux-image-amd64
-# points at: the host's own linux-image-amd64 and everything else stay.
-kernel612() {
-	local src=/etc/apt/sources.list.d/tcpfault-bookworm-backports.sources ver img hdr
+# Add the bookworm-backports suite. Its default pin, 100, never upgrades
+# anything by itself: only what is asked for by name comes from it.
+backports() {
+	local src=/etc/apt/sources.list.d/tcpfault-bookworm-backports.sources
 	if [ ! -f "$src" ]; then
 		[ "$(id -u)" = 0 ] || { echo "provision: need root to add bookworm-backports" >&2; exit 1; }
 		cat > "$src" <<-EOF
@@ -34,6 +32,14 @@ kernel612() {
 		EOF
 		apt-get update -q >&2
 	fi
+}
+
+# The 6.12 LTS kernel for bookworm comes from bookworm-backports: install
+# the exact versioned image and headers its linux-image-amd64 points at;
+# the host's own linux-image-amd64 and everything else stay.
+kernel612() {
+	local ver img hdr
+	backports
 	ver=$(apt-cache madison linux-image-amd64 | awk -F'|' '/bookworm-backports/ {gsub(/ /, "", $2); print $2; exit}')
 	[ -n "$ver" ] || { apt-get update -q >&2; ver=$(apt-cache madison linux-image-amd64 | awk -F'|' '/bookworm-backports/ {gsub(/ /, "", $2); print $2; exit}'); }
 	[ -n "$ver" ] || { echo "provision: no linux-image-amd64 in bookworm-backports" >&2; exit 1; }
@@ -51,6 +57,28 @@ kernel612() {
 	done
 }
 
+# QEMU from bookworm-backports (10.x). bookworm's 7.2 loses x86 guests
+# under multi-threaded TCG when the kernel patches live code: a vCPU keeps
+# executing an int3 that text_poke_bp() has already replaced (the guest
+# shows the new bytes), and the guest dies with "Oops: int3" or stalls.
+# tools/testing/qemu/textpoke-repro.py (a static key flipped under
+# traffic) hangs a 7.2 guest within seconds; 10.0 ran 37,000 flips clean.
+qemu() {
+	local v
+	v=$(qemu-system-x86_64 --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p')
+	[ -n "$v" ] && [ "$v" -ge 8 ] && return 0
+	[ "$(id -u)" = 0 ] || { echo "provision: need root to install QEMU from bookworm-backports" >&2; exit 1; }
+	backports
+	echo "provision: installing qemu-system-x86 from bookworm-backports" >&2
+	# pkg/suite picks backports for QEMU and the exact-version packages
+	# it depends on, and for nothing else.
+	export DEBIAN_FRONTEND=noninteractive
+	if ! apt-get install -y -q --no-install-recommends qemu-system-x86/bookworm-backports >&2; then
+		apt-get update -q >&2
+		apt-get install -y -q --no-install-recommends qemu-system-x86/bookworm-backports >&2
+	fi
+}
+
 want=()
 for g in "$@"; do
 	if [ "$g" = kernel612 ]; then
@@ -63,7 +91,10 @@ for g in "$@"; do
 		[ "$st" = installed ] || want+=("$p")
 	done
 done
-[ ${#want[@]} -eq 0 ] && exit 0
+for g in "$@"; do
+	[ "$g" = guest ] && want_qemu=1
+done
+[ ${#want[@]} -eq 0 ] && { [ -z "${want_qemu:-}" ] || qemu; exit 0; }
 
 if [ "$(id -u)" != 0 ]; then
 	echo "provision: need root to install: ${want[*]}" >&2
@@ -75,3 +106,4 @@ if ! apt-get install -y -q --no-install-recommends "${want[@]}" >&2; then
 	apt-get update -q >&2
 	apt-get install -y -q --no-install-recommends "${want[@]}" >&2
 fi
+[ -z "${want_qemu:-}" ] || qemu

@@ -144,16 +144,10 @@ accel_args() {
 		echo "$TCPFAULT_QEMU_ACCEL"
 	elif [ -f "$probe" ] && [ "$(cat "$probe")" = kvm ]; then
 		echo "-accel kvm -cpu host"
-	elif [ "$kernel" = 6.12 ]; then
-		# Multi-threaded TCG (QEMU 7.2) with the 6.12 guest: when netfilter
-		# hooks come and go under traffic, a vCPU can execute an int3 that
-		# text_poke_bp() has already replaced, and the guest dies with
-		# "Oops: int3" at a static-key site (__ip_local_out, say) whose
-		# dumped bytes are already patched. It took make stress's 50-round
-		# unload test a few rounds; single-threaded TCG, still 2 vCPUs,
-		# passed all 50.
-		echo "-accel tcg,thread=single -cpu max"
 	else
+		# Multi-threaded TCG needs QEMU 8 or later (provision.sh installs
+		# 10.x): 7.2 lets a vCPU execute an int3 that text_poke_bp() has
+		# already replaced (see qemu/textpoke-repro.py).
 		echo "-accel tcg,thread=multi -cpu max"
 	fi
 }
