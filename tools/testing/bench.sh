@@ -48,6 +48,7 @@ main() {
 		--results build/bench -- python3 tools/testing/bench/bench.py --ko "$ko" \
 		--bench-ko tools/testing/bench/kmod/tcpfault_bench.ko --rr build/bench/rr \
 		--clock "$clock" --commit "$(git describe --always --dirty 2>/dev/null || echo unknown)" \
+		--qemu "$(qemu-system-x86_64 --version | sed -n '1s/^QEMU emulator version //p')" \
 		--json "$out" "${args[@]}" | grep --line-buffered -E '^round|Traceback|Error|error'
 	if [ "$quick" = 0 ]; then
 		python3 tools/testing/bench/report.py build/bench/bench.json > BENCHMARKS.md

@@ -173,6 +173,7 @@ def main():
                     help="how the guest's clock runs (recorded in the result)")
     ap.add_argument("--json", required=True)
     ap.add_argument("--commit", default="unknown", help="the tree measured (recorded)")
+    ap.add_argument("--qemu", default="unknown", help="the emulator's version (recorded)")
     args = ap.parse_args()
     m = tfk.Module(args.ko)
     b = Bench(args)
@@ -211,6 +212,7 @@ def main():
         json.dump({"configs": results, "micro": micro, "extra": extra,
                    "seconds": args.seconds, "rounds": args.rounds, "clock": args.clock,
                    "cpus": os.cpu_count(), "commit": args.commit,
+                   "qemu": args.qemu,
                    "kernel": os.uname().release, "quick": args.quick}, f, indent=1)
 
 

@@ -90,7 +90,8 @@ def main():
            "## Machine and method", "",
            f"- host: {cpu_model()}, {os.cpu_count()} CPUs, "
            f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') >> 30} GiB, shared",
-           f"- guest: QEMU TCG (no KVM on this machine), {r.get('cpus', '?')} vCPU(s), "
+           f"- guest: QEMU {r.get('qemu', 'unknown')} TCG (no KVM on this "
+           f"machine), {r.get('cpus', '?')} vCPU(s), "
            f"kernel {r['kernel']}",
            f"- measured: tcpfault {r.get('commit', 'unknown')}, run finished {finished}"]
     if icount:
