@@ -8,7 +8,7 @@ set -euo pipefail
 
 declare -A groups=(
 	[build]="gcc make libc6-dev pkg-config libjson-c-dev linux-headers-amd64 kmod"
-	[guest]="qemu-system-x86 busybox-static linux-image-amd64 linux-headers-amd64 kmod cpio iproute2 procps python3 tcpdump iperf3 util-linux ethtool"
+	[guest]="busybox-static linux-image-amd64 linux-headers-amd64 kmod cpio iproute2 procps python3 tcpdump iperf3 util-linux ethtool"
 	[debug-kernel]="linux-source-6.1 gcc make bc bison flex libelf-dev libssl-dev cpio kmod xz-utils dwarves rsync python3"
 	[dkms]="dkms linux-headers-amd64 man-db"
 	[lint]="sparse perl"
@@ -72,15 +72,23 @@ qemu() {
 	echo "provision: installing qemu-system-x86 from bookworm-backports" >&2
 	# pkg/suite picks backports for QEMU and the exact-version packages
 	# it depends on, and for nothing else.
+	apt_install qemu-system-x86/bookworm-backports
+}
+
+# apt_install PKG...: install, refreshing the package lists once if needed
+apt_install() {
 	export DEBIAN_FRONTEND=noninteractive
-	if ! apt-get install -y -q --no-install-recommends qemu-system-x86/bookworm-backports >&2; then
+	if ! apt-get install -y -q --no-install-recommends "$@" >&2; then
 		apt-get update -q >&2
-		apt-get install -y -q --no-install-recommends qemu-system-x86/bookworm-backports >&2
+		apt-get install -y -q --no-install-recommends "$@" >&2
 	fi
 }
 
 want=()
+want_qemu=
 for g in "$@"; do
+	# QEMU is not in the guest list: qemu() installs it from backports.
+	[ "$g" = guest ] && want_qemu=1
 	if [ "$g" = kernel612 ]; then
 		kernel612
 		continue
@@ -91,19 +99,12 @@ for g in "$@"; do
 		[ "$st" = installed ] || want+=("$p")
 	done
 done
-for g in "$@"; do
-	[ "$g" = guest ] && want_qemu=1
-done
-[ ${#want[@]} -eq 0 ] && { [ -z "${want_qemu:-}" ] || qemu; exit 0; }
+[ -z "$want_qemu" ] || qemu
+[ ${#want[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
 	echo "provision: need root to install: ${want[*]}" >&2
 	exit 1
 fi
 echo "provision: installing ${want[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-if ! apt-get install -y -q --no-install-recommends "${want[@]}" >&2; then
-	apt-get update -q >&2
-	apt-get install -y -q --no-install-recommends "${want[@]}" >&2
-fi
-[ -z "${want_qemu:-}" ] || qemu
+apt_install "${want[@]}"
