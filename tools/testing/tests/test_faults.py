@@ -245,10 +245,15 @@ def test_loss(m):
     topo = tfk.Topology()
     try:
         # The draw is per packet as the stack hands it over, and a GSO
-        # super-packet is one draw worth many segments: with GSO the share
-        # of segments dropped swings widely. Without it every matched packet
-        # is one segment and one independent draw, so the count is binomial.
-        topo.client.sh("ethtool -K v%sa tso off gso off" % topo.link_ids[0])
+        # super-packet is one draw worth many segments: the share of segments
+        # dropped then swings widely. TCP builds super-packets whatever the
+        # device offers (sk_setup_caps() adds NETIF_F_GSO_SOFTWARE), and
+        # LOCAL_OUT sees them before any segmentation, so turning offloads
+        # off does nothing here. gso_max_segs 1 caps every skb the socket
+        # builds at one MSS (tcp_tso_autosize()); it is read at connect time.
+        # Then every matched packet is one segment and one independent draw,
+        # and the count is binomial.
+        topo.client.sh("ip link set dev v%sa gso_max_segs 1" % topo.link_ids[0])
         cli, srv, lst = tfk.connect(topo, PORT)
         m.add(topo.client, f"lossy mode=loss prob=10% dst={topo.saddr} dport={PORT}")
         data = _payload(1 << 20)
