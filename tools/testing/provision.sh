@@ -70,14 +70,24 @@ kernel612() {
 # on 6.1, and clean on 6.12 and the debug kernel too.
 qemu() {
 	local v
-	v=$(qemu-system-x86_64 --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p')
+	# No QEMU at all is the common case on a fresh machine: the probe
+	# must not end the script under set -e.
+	v=$(qemu-system-x86_64 --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p') || true
 	[ -n "$v" ] && [ "$v" -ge 8 ] && return 0
 	[ "$(id -u)" = 0 ] || { echo "provision: need root to install QEMU from bookworm-backports" >&2; exit 1; }
 	backports
-	echo "provision: installing qemu-system-x86 from bookworm-backports" >&2
-	# pkg/suite picks backports for QEMU and the exact-version packages
-	# it depends on, and for nothing else.
-	apt_install qemu-system-x86/bookworm-backports
+	# -t for this one transaction: QEMU needs exact versions of its own
+	# qemu-system-common/-data and a newer seabios, which exist only in
+	# backports; pkg/suite would select qemu-system-x86 alone from there.
+	# Dependencies that bookworm already satisfies stay bookworm's, and
+	# nothing installed is upgraded. Say what comes from backports.
+	local from_bp
+	from_bp=$(apt-get install -s -q --no-install-recommends -t bookworm-backports qemu-system-x86 2>/dev/null |
+		awk '/^Inst .*[Bb]ackports/ {print $2}' | tr '\n' ' ') || true
+	echo "provision: installing qemu-system-x86 from bookworm-backports (from backports: ${from_bp:-?})" >&2
+	apt_install -t bookworm-backports qemu-system-x86
+	v=$(qemu-system-x86_64 --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p') || true
+	[ -n "$v" ] && [ "$v" -ge 8 ] || { echo "provision: QEMU ${v:-?} installed, but 8 or later is needed" >&2; exit 1; }
 }
 
 # apt_install PKG...: install, refreshing the package lists once if needed
