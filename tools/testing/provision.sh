@@ -15,6 +15,7 @@ declare -A groups=(
 	[unit]="gcc make libcmocka-dev pkg-config libjson-c-dev libxml2-dev groff-base"
 	[fuzz]="clang libclang-rt-14-dev"
 	[bench]="iperf3 iptables nftables gcc"
+	[fresh]="mmdebstrap"
 )
 
 # Add the bookworm-backports suite. Its default pin, 100, never upgrades

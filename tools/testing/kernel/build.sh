@@ -4,15 +4,17 @@
 # Build (or reuse) the tcpfault debug guest kernel: Debian's linux-source-6.1,
 # `make allnoconfig`, then tools/testing/kernel/debug.config merged on top.
 #
-# The result is cached outside the clone under $TCPFAULT_CACHE (default
-# /var/cache/tcpfault), keyed by the hash of the fragment and the source
-# package version, so an edit to either builds a fresh tree.
+# The result is cached outside the clone under $TCPFAULT_CACHE/debug-kernel
+# (default /var/cache/tcpfault/debug-kernel; tools/testing/fresh.sh lends
+# this one directory to a fresh root). It is keyed by everything that goes
+# into the tree: the fragment, the source package's version, the compiler
+# and linker versions and this script's code, so a change to any builds afresh.
 #
 # Prints the build directory (usable as KDIR) on stdout.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${TCPFAULT_CACHE:-/var/cache/tcpfault}
+cache=${TCPFAULT_CACHE:-/var/cache/tcpfault}/debug-kernel
 frag=$here/debug.config
 jobs=${JOBS:-$(nproc)}
 
@@ -21,7 +23,8 @@ log() { echo "build-kernel: $*" >&2; }
 "$here/../provision.sh" debug-kernel >&2
 
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-key=$( (cat "$frag"; echo "$srcver") | sha256sum | cut -c1-16)
+key=$( (cat "$frag"; grep -v '^[[:space:]]*#' "$0"; echo "$srcver"; gcc --version | head -n 1; ld --version | head -n 1) |
+	sha256sum | cut -c1-16)
 src=$cache/src/linux-source-6.1-$srcver
 out=$cache/kernel-debug-$key
 

@@ -8,7 +8,21 @@ export HOME=/root LANG=C.UTF-8 TERM=dumb
 G=/results/.guest
 echo "tcpfault-guest: stage 2 at $(cut -d" " -f1 /proc/uptime) s"
 
+# The guest gets an empty /tmp of its own. A checkout under the host's /tmp
+# (where many first try a project) stays reachable: its top directory is
+# moved onto the new tmpfs at the same path.
+cwd=$(cat $G/cwd)
+keep=
+case "$cwd" in /tmp/?*) keep=${cwd#/tmp/}; keep=/tmp/${keep%%/*} ;; esac
+if [ -n "$keep" ]; then
+	mkdir -p /mnt/tcpfault-keep
+	mount --bind "$keep" /mnt/tcpfault-keep
+fi
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+if [ -n "$keep" ]; then
+	mkdir -p "$keep"
+	mount --move /mnt/tcpfault-keep "$keep"
+fi
 mount -t tmpfs -o mode=0755 tmpfs /run
 mkdir -p /dev/pts /dev/shm /run/netns
 mount -t devpts devpts /dev/pts
@@ -25,7 +39,7 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 fi
 
 echo "tcpfault-guest: ready at $(cut -d" " -f1 /proc/uptime) s"
-cd "$(cat $G/cwd)" || cd /
+cd "$cwd" || { echo "tcpfault-guest: cannot enter $cwd"; echo 2 > $G/rc; /bin/busybox reboot -f; }
 echo "tcpfault-guest: $(uname -r), $(nproc) CPUs, running: $(cat $G/cmd)"
 bash $G/cmd
 rc=$?
