@@ -77,18 +77,41 @@ qemu() {
 	[ -n "$v" ] && [ "$v" -ge 8 ] && return 0
 	[ "$(id -u)" = 0 ] || { echo "provision: need root to install QEMU from bookworm-backports" >&2; exit 1; }
 	backports
-	# -t for this one transaction: QEMU needs exact versions of its own
-	# qemu-system-common/-data and a newer seabios, which exist only in
-	# backports; pkg/suite would select qemu-system-x86 alone from there.
-	# Dependencies that bookworm already satisfies stay bookworm's, and
-	# nothing installed is upgraded. Say what comes from backports.
-	local from_bp
-	from_bp=$(apt-get install -s -q --no-install-recommends -t bookworm-backports qemu-system-x86 2>/dev/null |
-		awk '/^Inst .*[Bb]ackports/ {print $2}' | tr '\n' ' ') || true
-	echo "provision: installing qemu-system-x86 from bookworm-backports (from backports: ${from_bp:-?})" >&2
-	apt_install -t bookworm-backports qemu-system-x86
+	local pkgs
+	pkgs=$(backports_set qemu-system-x86) || exit 1
+	echo "provision: installing QEMU from bookworm-backports: $pkgs" >&2
+	# shellcheck disable=SC2086
+	apt_install $pkgs
 	v=$(qemu-system-x86_64 --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p') || true
 	[ -n "$v" ] && [ "$v" -ge 8 ] || { echo "provision: QEMU ${v:-?} installed, but 8 or later is needed" >&2; exit 1; }
+}
+
+# backports_set PKG: PKG from bookworm-backports, together with exactly
+# those of its dependencies that bookworm cannot satisfy (QEMU needs its own
+# qemu-system-common and -data, and a newer seabios), each as pkg/suite.
+# Everything else stays bookworm's: no -t, which would also take every new
+# library backports has (libelf1, libbpf1) and break later installs of their
+# bookworm -dev packages. Prints the list.
+backports_set() {
+	local pkgs=("$1/bookworm-backports") out deps d n
+	for n in 1 2 3 4 5 6 7 8; do
+		if out=$(apt-get install -s -q --no-install-recommends "${pkgs[@]}" 2>&1); then
+			echo "${pkgs[*]}"
+			return 0
+		fi
+		deps=$(sed -n 's/.*Depends: \([^ ]*\) .*but .* to be installed.*/\1/p' <<<"$out" | sort -u)
+		if [ -z "$deps" ]; then
+			[ "$n" = 1 ] && { apt-get update -q >&2; continue; }
+			echo "$out" >&2
+			echo "provision: cannot resolve $1 from bookworm-backports" >&2
+			return 1
+		fi
+		for d in $deps; do
+			pkgs+=("$d/bookworm-backports")
+		done
+	done
+	echo "provision: $1 from bookworm-backports: no solution after $n rounds" >&2
+	return 1
 }
 
 # apt_install PKG...: install, refreshing the package lists once if needed
@@ -112,7 +135,7 @@ for g in "$@"; do
 	[ -n "${groups[$g]+x}" ] || { echo "provision: unknown group '$g'" >&2; exit 2; }
 	for p in ${groups[$g]}; do
 		st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-		[ "$st" = installed ] || want+=("$p")
+		[ "$st" = installed ] || [[ " ${want[*]-} " == *" $p "* ]] || want+=("$p")
 	done
 done
 [ -z "$want_qemu" ] || qemu
