@@ -9,8 +9,9 @@
 #                      W=1, no warnings; tcpfaultctl (-Werror); the bench
 #                      tools; make deb and apt-get install of the package
 #                      (its postinst runs dkms add/build/install per kernel)
-#   unit               host unit tests (grammar, CLI) under ASan/UBSan, and
-#                      a short libFuzzer run on the grammar
+#   unit               host unit tests (grammar, CLI) under ASan/UBSan, a
+#                      short libFuzzer run on the grammar, and a guest booted
+#                      from a checkout under /tmp
 #   lint               sparse (C=1) and checkpatch --no-tree
 #   kunit              the KUnit suite in the debug-kernel guest
 #   integration-debug  the integration tests on the KASAN/lockdep/kmemleak kernel
@@ -110,6 +111,7 @@ main() {
 	step_reset
 	step "grammar (spec_test)" make -C "$testing/unit" run
 	step "cli units" make -C tools test
+	step "a checkout under /tmp reaches the guest" tmp_checkout
 	if [ -n "$quick" ]; then
 		step "fuzz the grammar (libFuzzer, 2M inputs or 30 s)" make -C "$testing/fuzz" run SECONDS=30
 	else
@@ -204,6 +206,20 @@ build_bench() {
 	make -s -C "$1" M="$top/tools/testing/bench/kmod" W=1 modules 2>&1 | tee /dev/stderr | { ! grep -q "warning:"; } &&
 		mkdir -p build/bench &&
 		gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o build/bench/rr tools/testing/bench/rr.c
+}
+
+# tmp_checkout: a clone under /tmp (the guest mounts its own tmpfs there)
+# is still the guest's working directory, with its files
+tmp_checkout() {
+	local d rc
+	d=$(mktemp -d /tmp/tcpfault-checkout.XXXXXX)
+	git clone -q "$top" "$d/tcpfault" &&
+		(cd "$d/tcpfault" && "$testing/qemu/run.sh" --kernel stock --timeout 300 \
+			--results "$out/tmp-checkout" --quiet -- \
+			bash -c '[ "$(pwd)" = "$1" ] && test -f tools/testing/qemu/run.sh' - "$d/tcpfault")
+	rc=$?
+	rm -rf "$d"
+	return "$rc"
 }
 
 # guest KERNEL RESULTS SUITE-ARGS...: one boot running tools/testing/guest-suite.sh
