@@ -21,6 +21,7 @@ struct seg_desc {
 	u8 proto;	/* 0: TCP */
 	u8 doff;	/* 0: 5 */
 	u16 gso_segs;
+	bool dodgy;	/* GSO from an untrusted source: gso_segs left 0 */
 };
 
 static struct sk_buff *mkskb(struct kunit *test, const struct seg_desc *s)
@@ -75,9 +76,12 @@ static struct sk_buff *mkskb(struct kunit *test, const struct seg_desc *s)
 	th->window = htons(s->win);
 	((u8 *)th)[13] = s->flags;
 	skb_put_zero(skb, s->len);
-	if (s->gso_segs) {
+	if (s->gso_segs || s->dodgy) {
 		skb_shinfo(skb)->gso_size = 1448;
 		skb_shinfo(skb)->gso_segs = s->gso_segs;
+		skb_shinfo(skb)->gso_type = s->v6 ? SKB_GSO_TCPV6 : SKB_GSO_TCPV4;
+		if (s->dodgy)
+			skb_shinfo(skb)->gso_type |= SKB_GSO_DODGY;
 	}
 	return skb;
 }
@@ -124,6 +128,30 @@ static void parse_ipv4(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, parse(test, &s, &p), 0);
 	KUNIT_EXPECT_EQ(test, p.segs, 3);
 	KUNIT_EXPECT_EQ(test, p.len, 3U * 1448);
+}
+
+/*
+ * virtio-net with guest TSO, tun/tap with a vnet header and AF_PACKET hand
+ * the stack super-packets marked SKB_GSO_DODGY with gso_segs still 0: they
+ * count as the segments they will become, not as one.
+ */
+static void parse_gso_dodgy(struct kunit *test)
+{
+	struct seg_desc s = { .sport = 40000, .dport = 80, .flags = TCPFAULT_TH_ACK,
+			      .len = 3 * 1448 + 100, .dodgy = true };
+	struct tcpfault_pkt p;
+
+	KUNIT_ASSERT_EQ(test, parse(test, &s, &p), 0);
+	KUNIT_EXPECT_EQ(test, p.segs, 4);
+	s.v6 = true;
+	s.len = 2 * 1448;
+	KUNIT_ASSERT_EQ(test, parse(test, &s, &p), 0);
+	KUNIT_EXPECT_EQ(test, p.segs, 2);
+	/* A trusted gso_segs is taken as it is. */
+	s.dodgy = false;
+	s.gso_segs = 5;
+	KUNIT_ASSERT_EQ(test, parse(test, &s, &p), 0);
+	KUNIT_EXPECT_EQ(test, p.segs, 5);
 }
 
 static void parse_rejects(struct kunit *test)
@@ -212,6 +240,7 @@ static void skbs_through_classifier(struct kunit *test)
 static struct kunit_case hooks_test_cases[] = {
 	KUNIT_CASE(parse_ipv4),
 	KUNIT_CASE(parse_ipv6),
+	KUNIT_CASE(parse_gso_dodgy),
 	KUNIT_CASE(parse_rejects),
 	KUNIT_CASE(skbs_through_classifier),
 	{}

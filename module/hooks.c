@@ -82,6 +82,23 @@ void tcpfault_hooks_stats(u64 *seen, u64 *dropped)
 	}
 }
 
+/*
+ * The segments a GSO super-packet becomes. Packets from untrusted sources
+ * (virtio-net with guest TSO, tun/tap with a vnet header, AF_PACKET) carry
+ * SKB_GSO_DODGY and gso_segs 0 until the stack validates them further on:
+ * count them from the payload and gso_size, as the segmentation will.
+ */
+static u16 parse_segs(const struct sk_buff *skb, u32 payload)
+{
+	const struct skb_shared_info *shi = skb_shinfo(skb);
+
+	if (!skb_is_gso(skb))
+		return 1;
+	if (shi->gso_segs)
+		return shi->gso_segs;
+	return clamp_t(u32, DIV_ROUND_UP(payload, shi->gso_size), 1, U16_MAX);
+}
+
 static int parse_tcp(struct sk_buff *skb, unsigned int thoff, struct tcpfault_pkt *pkt)
 {
 	struct tcphdr _th;
@@ -101,7 +118,7 @@ static int parse_tcp(struct sk_buff *skb, unsigned int thoff, struct tcpfault_pk
 	pkt->win = ntohs(th->window);
 	pkt->flags = tcp_flag_byte(th) & 0x3f;
 	pkt->len = skb->len - thoff - hlen;
-	pkt->segs = skb_is_gso(skb) ? max_t(u16, skb_shinfo(skb)->gso_segs, 1) : 1;
+	pkt->segs = parse_segs(skb, pkt->len);
 	return 0;
 }
 
