@@ -8,7 +8,7 @@ set -euo pipefail
 
 declare -A groups=(
 	[build]="gcc make libc6-dev pkg-config libjson-c-dev linux-headers-amd64 kmod"
-	[guest]="busybox-static linux-image-amd64 linux-headers-amd64 kmod cpio iproute2 procps python3 tcpdump iperf3 util-linux"
+	[guest]="busybox-static linux-image-amd64 linux-headers-amd64 kmod cpio iproute2 procps python3 tcpdump iperf3 util-linux nftables"
 	[debug-kernel]="linux-source-6.1 gcc make bc bison flex libelf-dev libssl-dev cpio kmod xz-utils dwarves rsync python3"
 	[dkms]="dkms linux-headers-amd64 man-db"
 	[lint]="sparse perl"
