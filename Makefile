@@ -16,6 +16,10 @@ KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= $(firstword $(wildcard /lib/modules/$(KERNELRELEASE)/build) \
 	$(shell ls -d /lib/modules/*-amd64/build 2>/dev/null | sort -V | tail -n 1))
 PWD := $(shell pwd)
+# kbuild's M= cannot take a path with spaces: say so before anything runs.
+ifneq ($(words $(PWD)),1)
+$(error the checkout's path '$(PWD)' has a space, which kbuild cannot build in; clone tcpfault to a path without spaces)
+endif
 VERSION := $(shell git -C $(PWD) describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 PREFIX ?= /usr/local
 

@@ -7,6 +7,13 @@
 # Fails on any compiler warning.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
+case "$top$2" in
+*[[:space:]:]*)
+	echo "build-module: kbuild cannot build in a path with spaces or colons" \
+		"('$top', '$2'): clone tcpfault to a path without them" >&2
+	exit 2
+	;;
+esac
 kdir=$1
 out=$(mkdir -p "$2" && cd "$2" && pwd)
 shift 2

@@ -54,6 +54,17 @@ done
 
 log() { echo "qemu-run: $*" >&2; }
 
+# The guest sees this machine's root, except what it mounts afresh: its
+# own /tmp and /run (a checkout there is carried over by stage2.sh), and
+# /dev, /proc and /sys, whose files a checkout cannot live in.
+case "$(pwd)/" in
+/dev/*|/proc/*|/sys/*)
+	log "the guest cannot see $(pwd): it mounts its own /dev, /proc and /sys;" \
+		"clone tcpfault anywhere else (/tmp works)"
+	exit 2
+	;;
+esac
+
 "$testing/provision.sh" guest
 
 # --- the kernel -----------------------------------------------------------

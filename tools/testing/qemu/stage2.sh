@@ -8,22 +8,24 @@ export HOME=/root LANG=C.UTF-8 TERM=dumb
 G=/results/.guest
 echo "tcpfault-guest: stage 2 at $(cut -d" " -f1 /proc/uptime) s"
 
-# The guest gets an empty /tmp of its own. A checkout under the host's /tmp
-# (where many first try a project) stays reachable: its top directory is
-# moved onto the new tmpfs at the same path.
+# The guest gets an empty /tmp and /run of its own. A checkout under the
+# host's /tmp or /run (many first try a project in /tmp) stays reachable:
+# its top directory is moved onto the new tmpfs at the same path.
 cwd=$(cat $G/cwd)
 keep=
-case "$cwd" in /tmp/?*) keep=${cwd#/tmp/}; keep=/tmp/${keep%%/*} ;; esac
-if [ -n "$keep" ]; then
+case "$cwd" in /tmp/?*|/run/?*)
+	keep=${cwd#/*/}
+	keep=${cwd%%/"$keep"}/${keep%%/*}
 	mkdir -p /mnt/tcpfault-keep
 	mount --bind "$keep" /mnt/tcpfault-keep
-fi
+	;;
+esac
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=0755 tmpfs /run
 if [ -n "$keep" ]; then
 	mkdir -p "$keep"
 	mount --move /mnt/tcpfault-keep "$keep"
 fi
-mount -t tmpfs -o mode=0755 tmpfs /run
 mkdir -p /dev/pts /dev/shm /run/netns
 mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
