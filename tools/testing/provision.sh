@@ -5,6 +5,8 @@
 # needs. Usage: provision.sh GROUP...   (see the table below)
 # Only missing packages are installed; nothing already present is upgraded.
 set -euo pipefail
+# apt's own output goes here; what provisioning does is said on stderr.
+aptlog=/var/log/tcpfault-provision.log
 
 declare -A groups=(
 	[build]="gcc make libc6-dev pkg-config libjson-c-dev linux-headers-amd64 kmod"
@@ -31,7 +33,8 @@ backports() {
 		Components: main
 		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 		EOF
-		apt-get update -q >&2
+		apt-get update -q >>"$aptlog" 2>&1 ||
+			{ tail -n 20 "$aptlog" >&2; exit 1; }
 	fi
 }
 
@@ -47,7 +50,7 @@ kernel612() {
 	local ver img hdr
 	backports
 	ver=$(bp_version linux-image-amd64)
-	[ -n "$ver" ] || { apt-get update -q >&2; ver=$(bp_version linux-image-amd64); }
+	[ -n "$ver" ] || { apt-get update -q >>"$aptlog" 2>&1; ver=$(bp_version linux-image-amd64); }
 	[ -n "$ver" ] || { echo "provision: no linux-image-amd64 in bookworm-backports" >&2; exit 1; }
 	img=$(apt-cache show "linux-image-amd64=$ver" | sed -n 's/^Depends: \(linux-image-[^ ]*\).*/\1/p')
 	hdr=$(apt-cache show "linux-headers-amd64=$ver" | sed -n 's/^Depends: \(linux-headers-[^ ]*\).*/\1/p')
@@ -101,7 +104,7 @@ backports_set() {
 		fi
 		deps=$(sed -n 's/.*Depends: \([^ ]*\) .*but .* to be installed.*/\1/p' <<<"$out" | sort -u)
 		if [ -z "$deps" ]; then
-			[ "$n" = 1 ] && { apt-get update -q >&2; continue; }
+			[ "$n" = 1 ] && { apt-get update -q >>"$aptlog" 2>&1; continue; }
 			echo "$out" >&2
 			echo "provision: cannot resolve $1 from bookworm-backports" >&2
 			return 1
@@ -117,10 +120,18 @@ backports_set() {
 # apt_install PKG...: install, refreshing the package lists once if needed
 apt_install() {
 	export DEBIAN_FRONTEND=noninteractive
-	if ! apt-get install -y -q --no-install-recommends "$@" >&2; then
-		apt-get update -q >&2
-		apt-get install -y -q --no-install-recommends "$@" >&2
+	local log=$aptlog t0=$SECONDS
+	# apt's own output goes to a log; a failure shows its end.
+	echo "== $(date -u) apt-get install $*" >>"$log"
+	if ! apt-get install -y -q --no-install-recommends "$@" >>"$log" 2>&1; then
+		apt-get update -q >>"$log" 2>&1
+		if ! apt-get install -y -q --no-install-recommends "$@" >>"$log" 2>&1; then
+			tail -n 30 "$log" >&2
+			echo "provision: apt-get install failed (whole log: $log)" >&2
+			return 1
+		fi
 	fi
+	echo "provision: installed in $((SECONDS - t0)) s (apt's log: $log)" >&2
 }
 
 want=()
