@@ -12,11 +12,9 @@ import errno
 import os
 import signal
 import subprocess
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testing"))
-import tfk  # noqa: E402
+import tfk
 
 PORT = 7001
 

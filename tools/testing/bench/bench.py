@@ -17,7 +17,7 @@ import sys
 import time
 
 here = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(here, ".."))
+sys.path.insert(0, os.path.join(here, "..", "..", "demo"))
 import tfk  # noqa: E402
 
 PORT_IPERF = 5201

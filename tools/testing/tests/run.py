@@ -18,7 +18,8 @@ import time
 import traceback
 
 here = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(here))
+# The kit is the demo's (tools/demo/tfk.py): the tests use it, not the reverse.
+sys.path.insert(0, os.path.join(here, "..", "..", "demo"))
 import tfk  # noqa: E402
 
 

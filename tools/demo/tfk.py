@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""tfk: the tcpfault test kit, used by the guest tests and the demo.
+"""tfk: the tcpfault kit, the demo's library, which the guest tests use too.
 
 One Python process drives a whole scenario. It enters network namespaces
 with setns(2) to create sockets there (a socket stays in the namespace it
