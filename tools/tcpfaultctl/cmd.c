@@ -76,15 +76,20 @@ void ctl_init(struct ctl *ctl, FILE *out, FILE *err)
 	ctl->err = err;
 }
 
+static void say(const struct ctl *ctl, const char *fmt, va_list ap)
+{
+	fprintf(ctl->err, "%s: ", ctl->prog);
+	vfprintf(ctl->err, fmt, ap);
+	fputc('\n', ctl->err);
+}
+
 void ctl_error(const struct ctl *ctl, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(ctl->err, "%s: ", ctl->prog);
 	va_start(ap, fmt);
-	vfprintf(ctl->err, fmt, ap);
+	say(ctl, fmt, ap);
 	va_end(ap);
-	fputc('\n', ctl->err);
 }
 
 static const struct command *find_exact(const char *name)
@@ -116,11 +121,9 @@ int ctl_usage_error(const struct ctl *ctl, const char *cmd, const char *fmt, ...
 	const struct command *c = cmd ? find_exact(cmd) : NULL;
 	va_list ap;
 
-	fprintf(ctl->err, "%s: ", ctl->prog);
 	va_start(ap, fmt);
-	vfprintf(ctl->err, fmt, ap);
+	say(ctl, fmt, ap);
 	va_end(ap);
-	fputc('\n', ctl->err);
 	if (c)
 		print_synopsis(ctl, ctl->err, c);
 	fprintf(ctl->err, "Try '%s %s%s--help' for more information.\n", ctl->prog,

@@ -313,31 +313,7 @@ static const char * const show_order[] = {
 	"id", "spec", "mode", "selector", "state", "enabled", "time_left_ms",
 	"netns", "matched", "dropped", "rst_sent", "aborted",
 };
-#define NSHOW (ARRAY_SIZE(show_order))
-
-static size_t show_rank(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < NSHOW; i++)
-		if (!strcmp(name, show_order[i]))
-			return i;
-	return NSHOW;
-}
-
-static int show_cmp(const struct dirent **a, const struct dirent **b)
-{
-	size_t ra = show_rank((*a)->d_name), rb = show_rank((*b)->d_name);
-
-	if (ra != rb)
-		return ra < rb ? -1 : 1;
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-static int not_dot(const struct dirent *d)
-{
-	return d->d_name[0] != '.';
-}
+static const struct tf_order show_ord = { show_order, ARRAY_SIZE(show_order) };
 
 struct show_ctx {
 	struct tt tt;
@@ -349,26 +325,17 @@ struct show_ctx {
 static int show_file(const struct ctl *ctl, struct show_ctx *sc, const char *dir,
 		     const char *file)
 {
-	char *path = tf_path(dir, file), *val;
 	const char *cells[2];
-	struct stat st;
+	char *val;
 	int ret;
 
-	if (!path)
-		return -ENOMEM;
-	if (stat(path, &st) || !S_ISREG(st.st_mode) || !(st.st_mode & 0444)) {
-		free(path);
-		return 0;
-	}
-	ret = tf_read_file(path, &val, NULL);
-	free(path);
+	ret = tf_read_figure(dir, file, &val);
 	if (ret == -ENOENT)
 		sc->hidden++;
 	if (ret == -ENOMEM)
 		return ret;
-	if (ret)
+	if (!val)
 		return 0;	/* write-only or vanishing: not a figure */
-	tf_chomp(val);
 	sc->shown++;
 	if (ctl->json) {
 		ret = tf_json_add_text(sc->obj, file, val);
@@ -405,7 +372,7 @@ int cmd_show(struct ctl *ctl, int argc, char **argv)
 	free(rel);
 	if (!dir)
 		return no_such_fault(ctl, name, -ENOMEM);
-	n = scandir(dir, &ents, not_dot, show_cmp);
+	n = tf_list_dir(dir, &show_ord, &ents);
 	if (n < 0) {
 		ret = errno;
 		ret = ret == ENOENT ? no_such_fault(ctl, name, -ret) :

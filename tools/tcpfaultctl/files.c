@@ -3,6 +3,7 @@
  * Access to /sys/kernel/tcpfault and /proc/net/tcpfault, and the messages
  * for what goes wrong there. No message carries a bare errno number.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -374,4 +375,84 @@ int tf_read_table(const struct ctl *ctl, const char *name, struct table *t)
 		ctl_error(ctl, "out of memory");
 	free(path);
 	return ret ? EXIT_RUNTIME : EXIT_OK;
+}
+
+static int not_dot(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
+}
+
+/* Where @name stands in @order; past its end if it is not there. */
+static size_t order_rank(const char *const *order, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(name, order[i]))
+			return i;
+	return n;
+}
+
+static int order_cmp(const void *a, const void *b, void *arg)
+{
+	const struct dirent *da = *(const struct dirent * const *)a;
+	const struct dirent *db = *(const struct dirent * const *)b;
+	const struct tf_order *o = arg;
+	size_t ra = order_rank(o->names, o->n, da->d_name);
+	size_t rb = order_rank(o->names, o->n, db->d_name);
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	return strcmp(da->d_name, db->d_name);
+}
+
+/**
+ * tf_list_dir() - a directory's entries, the named ones first
+ * @dir: the directory
+ * @order: names to list first, in this order; the rest follow alphabetically
+ * @ents: set to the entries (dot files left out); free each, then the array
+ *
+ * Return: the number of entries, or -1 with errno set.
+ */
+int tf_list_dir(const char *dir, const struct tf_order *order, struct dirent ***ents)
+{
+	int n = scandir(dir, ents, not_dot, NULL);
+
+	if (n > 1)
+		qsort_r(*ents, n, sizeof(**ents), order_cmp, (void *)order);
+	return n;
+}
+
+/**
+ * tf_read_figure() - the value of one readable file in a directory
+ * @dir: the directory
+ * @name: the file
+ * @val: set to its value without the trailing newline (free it), or to
+ *       NULL if @name is not a readable regular file (write-only, a
+ *       directory, gone while read)
+ *
+ * Return: 0; -ENOENT if the file is listed but reads as absent (the
+ * module hides it from this namespace); -ENOMEM.
+ */
+int tf_read_figure(const char *dir, const char *name, char **val)
+{
+	char *path = tf_path(dir, name);
+	struct stat st;
+	int ret;
+
+	*val = NULL;
+	if (!path)
+		return -ENOMEM;
+	if (stat(path, &st) || !S_ISREG(st.st_mode) || !(st.st_mode & 0444)) {
+		free(path);
+		return 0;
+	}
+	ret = tf_read_file(path, val, NULL);
+	free(path);
+	if (ret) {
+		*val = NULL;
+		return ret == -ENOENT || ret == -ENOMEM ? ret : 0;
+	}
+	tf_chomp(*val);
+	return 0;
 }

@@ -26,4 +26,15 @@ int tf_read_table(const struct ctl *ctl, const char *name, struct table *t);
 int tf_last_error(const struct ctl *ctl, long pid, char *reason, size_t len);
 void tf_chomp(char *s);
 
+struct dirent;
+
+/* Names a listing shows first, in this order. */
+struct tf_order {
+	const char *const *names;
+	size_t n;
+};
+
+int tf_read_figure(const char *dir, const char *name, char **val);
+int tf_list_dir(const char *dir, const struct tf_order *order, struct dirent ***ents);
+
 #endif /* TF_FILES_H */

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "args.h"
 #include "files.h"
@@ -22,57 +21,7 @@ static const char * const order[] = {
 	"conn_buckets", "conn_memory_bytes", "conns_inserted", "conn_evictions",
 	"conn_insert_failed", "packets_seen", "packets_dropped", "last_error",
 };
-#define NORDER (ARRAY_SIZE(order))
-
-static size_t rank(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < NORDER; i++)
-		if (!strcmp(name, order[i]))
-			return i;
-	return NORDER;
-}
-
-static int cmp(const struct dirent **a, const struct dirent **b)
-{
-	size_t ra = rank((*a)->d_name), rb = rank((*b)->d_name);
-
-	if (ra != rb)
-		return ra < rb ? -1 : 1;
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-static int not_dot(const struct dirent *d)
-{
-	return d->d_name[0] != '.';
-}
-
-/* The value of a readable regular file, NULL for anything else. */
-static int read_figure(const struct ctl *ctl, const char *name, char **val)
-{
-	char *path = tf_path(ctl->sysfs, name);
-	struct stat st;
-	int ret;
-
-	*val = NULL;
-	if (!path)
-		return -ENOMEM;
-	if (stat(path, &st) || !S_ISREG(st.st_mode) || !(st.st_mode & 0444)) {
-		free(path);
-		return 0;
-	}
-	ret = tf_read_file(path, val, NULL);
-	free(path);
-	if (ret == -ENOMEM)
-		return ret;
-	if (ret) {
-		*val = NULL;	/* write-only to us, or gone */
-		return 0;
-	}
-	tf_chomp(*val);
-	return 0;
-}
+static const struct tf_order ord = { order, ARRAY_SIZE(order) };
 
 static int add_text_row(struct tt *tt, const char *name, const char *val)
 {
@@ -98,7 +47,7 @@ int cmd_stats(struct ctl *ctl, int argc, char **argv)
 	for (a = 1; a < argc; a++)
 		if (!args_read_opt(ctl, argv[a]))
 			return args_word_error(ctl, argc, argv, a, "stats: unexpected '%s'", argv[a]);
-	n = scandir(ctl->sysfs, &ents, not_dot, cmp);
+	n = tf_list_dir(ctl->sysfs, &ord, &ents);
 	if (n < 0)
 		return tf_explain_read(ctl, ctl->sysfs, errno);
 	tt_init(&tt, 2, 0);
@@ -109,8 +58,9 @@ int cmd_stats(struct ctl *ctl, int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		char *val = NULL;
 
-		if (!ret)
-			ret = read_figure(ctl, ents[i]->d_name, &val);
+		/* Only running out of memory stops the listing. */
+		if (!ret && tf_read_figure(ctl->sysfs, ents[i]->d_name, &val) == -ENOMEM)
+			ret = -ENOMEM;
 		if (!ret && val)
 			ret = ctl->json ? tf_json_add_text(obj, ents[i]->d_name, val) :
 					  add_text_row(&tt, ents[i]->d_name, val);
