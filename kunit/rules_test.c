@@ -159,6 +159,8 @@ static void lookup_matches_reference(struct kunit *test)
 				    tcpfault_spec_match(&specs[i], &pkt.t, true))
 					want |= 1U << i;
 			KUNIT_EXPECT_EQ_MSG(test, found, want, "round %d segment %d", round, n);
+			/* Each fault once, whichever ways it matches. */
+			KUNIT_EXPECT_EQ(test, m.n, (unsigned int)hweight32(found));
 		}
 		tcpfault_rules_flush(NULL);
 	}
@@ -435,6 +437,27 @@ static void verdicts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, verdict_for(test, 9, 1, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
 }
 
+/* No match limit hides a fault: a cut behind many watches still bites. */
+static void many_matches_lose_nothing(struct kunit *test)
+{
+	char text[64];
+	int i;
+
+	KUNIT_ASSERT_EQ(test, add(test, "cut mode=link-down dst=198.51.100.2"), 0);
+	for (i = 0; i < TCPFAULT_MATCH_MAX + 2; i++) {
+		snprintf(text, sizeof(text), "w%d mode=watch dst=198.51.100.2", i);
+		KUNIT_ASSERT_EQ(test, add(test, text), 0);
+	}
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_DROP);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 2, 1, TCPFAULT_TH_ACK, NULL), NF_DROP);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_stat(find("cut"), TCPFAULT_F_DROPPED), 2ULL);
+	for (i = 0; i < TCPFAULT_MATCH_MAX + 2; i++) {
+		snprintf(text, sizeof(text), "w%d", i);
+		KUNIT_EXPECT_EQ_MSG(test, tcpfault_rules_stat(find(text), TCPFAULT_F_MATCHED),
+				    2ULL, "%s", text);
+	}
+}
+
 static struct kunit_case rules_test_cases[] = {
 	KUNIT_CASE(lookup_matches_reference),
 	KUNIT_CASE(shapes_are_shared),
@@ -443,6 +466,7 @@ static struct kunit_case rules_test_cases[] = {
 	KUNIT_CASE(timers_delay_and_duration),
 	KUNIT_CASE(power_off_and_reboot),
 	KUNIT_CASE(verdicts),
+	KUNIT_CASE(many_matches_lose_nothing),
 	{}
 };
 

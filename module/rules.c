@@ -235,45 +235,19 @@ static void pkt_key(const struct net *net, const struct tcpfault_tuple *t,
 }
 
 /*
- * A fault that matches both ways (its mirror's key equals its own) is
- * reported in the segment's own orientation.
+ * Call @visit once for each fault a tuple matches, under RCU. A fault that
+ * matches both ways (its mirror's key equals its own, or its ranges allow
+ * both) is visited once, in the tuple's own orientation (rev == false).
  */
-static void add_match(struct tcpfault_matches *m, struct tcpfault_fault *f, bool rev)
-{
-	unsigned int i;
-
-	for (i = 0; i < m->n; i++) {
-		if (m->f[i] == f) {
-			m->rev[i] &= rev;
-			return;
-		}
-	}
-	if (m->n < TCPFAULT_MATCH_MAX) {
-		m->f[m->n] = f;
-		m->rev[m->n++] = rev;
-	}
-}
-
-/**
- * tcpfault_rules_lookup() - the faults a segment matches
- * @net: the segment's namespace
- * @pkt: the segment
- * @m: filled with at most TCPFAULT_MATCH_MAX faults
- *
- * Called under RCU from the hooks. A fault matching in the segment's own
- * orientation is reported with rev == false, else with rev == true.
- *
- * Return: the number of faults matched.
- */
-unsigned int tcpfault_rules_lookup(const struct net *net, const struct tcpfault_pkt *pkt,
-				   struct tcpfault_matches *m)
+static void visit_matches(const struct net *net, const struct tcpfault_tuple *t,
+			  void (*visit)(struct tcpfault_fault *f, bool rev, void *arg),
+			  void *arg)
 {
 	struct rules_net *rn = rules_net(net);
 	const struct tcpfault_shapes *shapes;
 	struct tcpfault_fault *f;
 	unsigned int i;
 
-	m->n = 0;
 	shapes = rcu_dereference(rn->shapes);
 	for (i = 0; shapes && i < shapes->n; i++) {
 		const struct tcpfault_lshape *ls = &shapes->s[i];
@@ -281,20 +255,57 @@ unsigned int tcpfault_rules_lookup(const struct net *net, const struct tcpfault_
 		struct tcpfault_fnode *fn;
 		struct tcpfault_fkey key;
 
-		if (ls->sh.family && ls->sh.family != pkt->t.family)
+		if (ls->sh.family && ls->sh.family != t->family)
 			continue;
-		pkt_key(net, &pkt->t, ls, &key);
+		pkt_key(net, t, ls, &key);
 		list = rhltable_lookup(&ftab, &key, ftab_params);
-		rhl_for_each_entry_rcu(fn, pos, list, node)
-			if (!fn->ranged || tcpfault_spec_match(&fn->f->spec, &pkt->t, fn->rev))
-				add_match(m, fn->f, fn->rev);
+		rhl_for_each_entry_rcu(fn, pos, list, node) {
+			if (fn->ranged && !tcpfault_spec_match(&fn->f->spec, t, fn->rev))
+				continue;
+			/* Matched as written too: that entry reports it. */
+			if (fn->rev && tcpfault_spec_match(&fn->f->spec, t, false))
+				continue;
+			visit(fn->f, fn->rev, arg);
+		}
 	}
 	list_for_each_entry_rcu(f, &rn->slow, slow_node) {
-		if (tcpfault_spec_match(&f->spec, &pkt->t, false))
-			add_match(m, f, false);
-		else if (tcpfault_spec_match(&f->spec, &pkt->t, true))
-			add_match(m, f, true);
+		if (tcpfault_spec_match(&f->spec, t, false))
+			visit(f, false, arg);
+		else if (tcpfault_spec_match(&f->spec, t, true))
+			visit(f, true, arg);
 	}
+}
+
+static void add_match(struct tcpfault_fault *f, bool rev, void *arg)
+{
+	struct tcpfault_matches *m = arg;
+
+	if (m->n == TCPFAULT_MATCH_MAX) {
+		m->more = true;
+		return;
+	}
+	m->f[m->n] = f;
+	m->rev[m->n++] = rev;
+}
+
+/**
+ * tcpfault_rules_lookup() - the faults a segment matches
+ * @net: the segment's namespace
+ * @pkt: the segment
+ * @m: filled with the first TCPFAULT_MATCH_MAX faults; @m->more is set if
+ *     there are more, and then tcpfault_rules_verdict() visits them all
+ *
+ * Called under RCU from the hooks. A fault matching in the segment's own
+ * orientation is reported with rev == false, else with rev == true.
+ *
+ * Return: the number of faults in @m.
+ */
+unsigned int tcpfault_rules_lookup(const struct net *net, const struct tcpfault_pkt *pkt,
+				   struct tcpfault_matches *m)
+{
+	m->n = 0;
+	m->more = false;
+	visit_matches(net, &pkt->t, add_match, m);
 	return m->n;
 }
 
@@ -431,10 +442,67 @@ static bool reset_verdict(struct net *net, struct tcpfault_fault *f,
 	return true;
 }
 
+struct verdict_walk {
+	struct net *net;
+	struct tcpfault_pkt *pkt;
+	struct tcpfault_conn *c;
+	unsigned int verdict;
+};
+
+/* What one matched fault does to the segment. */
+static void verdict_visit(struct tcpfault_fault *f, bool rev, void *arg)
+{
+	struct verdict_walk *w = arg;
+	struct tcpfault_pkt *pkt = w->pkt;
+	struct tcpfault_conn *c = w->c;
+	struct net *net = w->net;
+	/* Pairs with set_state(): since_ns is valid once state is seen. */
+	int st = smp_load_acquire(&f->state);
+	bool drop = false;
+
+	if (st == TCPFAULT_FS_REBOOTED) {
+		if (rev)
+			tcpfault_rules_stat_add(f, TCPFAULT_F_MATCHED, pkt->segs);
+		drop = rebooted_verdict(net, f, rev, pkt, c);
+	} else if (st == TCPFAULT_FS_ACTIVE) {
+		tcpfault_rules_stat_add(f, TCPFAULT_F_MATCHED, pkt->segs);
+		switch (f->spec.mode) {
+		case TCPFAULT_MODE_LINK_DOWN:
+			drop = after_ok(f, c);
+			break;
+		case TCPFAULT_MODE_ONEWAY:
+			drop = !rev && after_ok(f, c);
+			break;
+		case TCPFAULT_MODE_LOSS:
+			drop = after_ok(f, c) &&
+			       ((u64)get_random_u32() * TCPFAULT_PROB_ONE >> 32) <
+			       f->spec.prob;
+			break;
+		case TCPFAULT_MODE_SYN_BLOCK:
+			drop = (pkt->flags & (TCPFAULT_TH_SYN | TCPFAULT_TH_ACK)) ==
+			       TCPFAULT_TH_SYN;
+			break;
+		case TCPFAULT_MODE_POWER_OFF:
+			drop = true;
+			break;
+		case TCPFAULT_MODE_RESET:
+			drop = reset_verdict(net, f, pkt, c);
+			break;
+		default:
+			break;
+		}
+	}
+	if (drop) {
+		tcpfault_rules_stat_add(f, TCPFAULT_F_DROPPED, pkt->segs);
+		trace_tcpfault_drop(f, pkt);
+		w->verdict = NF_DROP;
+	}
+}
+
 /**
  * tcpfault_rules_verdict() - what the matched faults do to a segment
  * @net: the segment's namespace
- * @m: the faults it matched
+ * @m: the faults it matched; if @m->more, every fault it matches is visited
  * @pkt: the segment, classified
  * @c: its connection, or NULL if untracked
  *
@@ -443,53 +511,16 @@ static bool reset_verdict(struct net *net, struct tcpfault_fault *f,
 unsigned int tcpfault_rules_verdict(struct net *net, const struct tcpfault_matches *m,
 				    struct tcpfault_pkt *pkt, struct tcpfault_conn *c)
 {
-	unsigned int i, verdict = NF_ACCEPT;
+	struct verdict_walk w = { .net = net, .pkt = pkt, .c = c, .verdict = NF_ACCEPT };
+	unsigned int i;
 
-	for (i = 0; i < m->n; i++) {
-		struct tcpfault_fault *f = m->f[i];
-		/* Pairs with set_state(): since_ns is valid once state is seen. */
-		int st = smp_load_acquire(&f->state);
-		bool rev = m->rev[i], drop = false;
-
-		if (st == TCPFAULT_FS_REBOOTED) {
-			if (rev)
-				tcpfault_rules_stat_add(f, TCPFAULT_F_MATCHED, pkt->segs);
-			drop = rebooted_verdict(net, f, rev, pkt, c);
-		} else if (st == TCPFAULT_FS_ACTIVE) {
-			tcpfault_rules_stat_add(f, TCPFAULT_F_MATCHED, pkt->segs);
-			switch (f->spec.mode) {
-			case TCPFAULT_MODE_LINK_DOWN:
-				drop = after_ok(f, c);
-				break;
-			case TCPFAULT_MODE_ONEWAY:
-				drop = !rev && after_ok(f, c);
-				break;
-			case TCPFAULT_MODE_LOSS:
-				drop = after_ok(f, c) &&
-				       ((u64)get_random_u32() * TCPFAULT_PROB_ONE >> 32) <
-				       f->spec.prob;
-				break;
-			case TCPFAULT_MODE_SYN_BLOCK:
-				drop = (pkt->flags & (TCPFAULT_TH_SYN | TCPFAULT_TH_ACK)) ==
-				       TCPFAULT_TH_SYN;
-				break;
-			case TCPFAULT_MODE_POWER_OFF:
-				drop = true;
-				break;
-			case TCPFAULT_MODE_RESET:
-				drop = reset_verdict(net, f, pkt, c);
-				break;
-			default:
-				break;
-			}
-		}
-		if (drop) {
-			tcpfault_rules_stat_add(f, TCPFAULT_F_DROPPED, pkt->segs);
-			trace_tcpfault_drop(f, pkt);
-			verdict = NF_DROP;
-		}
+	if (m->more) {
+		visit_matches(net, &pkt->t, verdict_visit, &w);
+		return w.verdict;
 	}
-	return verdict;
+	for (i = 0; i < m->n; i++)
+		verdict_visit(m->f[i], m->rev[i], &w);
+	return w.verdict;
 }
 
 /* ------------------------------------------------------------------ */

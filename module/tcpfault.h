@@ -351,12 +351,14 @@ struct tcpfault_fault {
 
 /**
  * struct tcpfault_matches - the faults one segment matched
- * @n: how many
+ * @n: how many are here
+ * @more: it matched more than TCPFAULT_MATCH_MAX: verdicts look them all up
  * @f: the faults
  * @rev: matched with source and destination swapped
  */
 struct tcpfault_matches {
 	unsigned int n;
+	bool more;
 	struct tcpfault_fault *f[TCPFAULT_MATCH_MAX];
 	bool rev[TCPFAULT_MATCH_MAX];
 };

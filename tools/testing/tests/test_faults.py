@@ -328,6 +328,42 @@ def test_reset_untracked_on_next_segment(m):
         topo.close()
 
 
+def _echo_round(cli, srv, data):
+    """data client -> server and back: True if both arrived, False on a
+    reset, a timeout or a short read."""
+    try:
+        cli.sendall(data)
+        if _recv_all(srv, len(data), timeout=5)[0] != len(data):
+            return False
+        srv.sendall(data)
+        return _recv_all(cli, len(data), timeout=5)[0] == len(data)
+    except (ConnectionResetError, TimeoutError, socket.timeout):
+        return False
+
+
+def test_match_limit_never_loses_a_cut(m):
+    """Eight watch faults on a connection do not hide a ninth, link-down."""
+    topo = tfk.Topology()
+    try:
+        m.add(topo.client, f"cut mode=link-down dport={PORT} enabled=0")
+        for i in range(8):
+            m.add(topo.client, f"w{i} mode=watch dport={PORT}")
+        cli, srv, lst = tfk.connect(topo, PORT)
+        check(_echo_round(cli, srv, b"hello"), "echo before the cut")
+        m.set_enabled("cut", True)
+        cli.sendall(b"cut?")
+        srv.settimeout(2)
+        try:
+            got = srv.recv(10)
+            raise tfk.Fail(f"server received {got!r} through the cut")
+        except (TimeoutError, socket.timeout):
+            pass
+        check(int(m.fault("cut")["dropped"]) >= 1, "the cut dropped segments")
+        check(all(int(m.fault(f"w{i}")["matched"]) > 0 for i in range(8)), "every watch matched")
+    finally:
+        topo.close()
+
+
 def test_syn_block(m):
     topo = tfk.Topology()
     try:
