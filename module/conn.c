@@ -64,6 +64,8 @@ static atomic64_t next_id = ATOMIC64_INIT(0);
 static atomic64_t n_inserted = ATOMIC64_INIT(0);
 static atomic64_t n_evicted = ATOMIC64_INIT(0);
 static atomic64_t n_insert_failed = ATOMIC64_INIT(0);
+/* The last time the table lost track of a connection that may be open. */
+static u64 lost_ns;
 static bool track_all_on;
 static DEFINE_MUTEX(track_all_mutex);
 static struct delayed_work gc_work;
@@ -404,6 +406,16 @@ static void conn_free_rcu(struct rcu_head *head)
 	kmem_cache_free(conn_cache, container_of(head, struct tcpfault_conn, rcu));
 }
 
+/*
+ * The table no longer knows a connection that may still be open (evicted,
+ * or never inserted): from now on, a connection first seen mid-stream may
+ * be one whose SYN was seen and forgotten. See tcpfault_conn_opened_before().
+ */
+static void note_lost(void)
+{
+	WRITE_ONCE(lost_ns, ktime_get_ns());
+}
+
 static struct tcpfault_conn *conn_create(struct net *net,
 					 const struct tcpfault_conn_key *key,
 					 u32 hash, const struct tcpfault_pkt *pkt, u8 dir)
@@ -414,6 +426,7 @@ static struct tcpfault_conn *conn_create(struct net *net,
 	if (atomic_inc_return(&nconns) > (int)conns_max) {
 		atomic_dec(&nconns);
 		atomic64_inc(&n_insert_failed);
+		note_lost();
 		mod_delayed_work(system_power_efficient_wq, &gc_work, 0);
 		return NULL;
 	}
@@ -421,10 +434,12 @@ static struct tcpfault_conn *conn_create(struct net *net,
 	if (!c) {
 		atomic_dec(&nconns);
 		atomic64_inc(&n_insert_failed);
+		note_lost();
 		return NULL;
 	}
 	c->key = *key;
 	c->net = net;
+	c->blind_ns = READ_ONCE(lost_ns);
 	c->id = atomic64_inc_return(&next_id);
 	/* A SYN-ACK seen first means the other side opened the connection. */
 	c->orig = ((pkt->flags & (TCPFAULT_TH_SYN | TCPFAULT_TH_ACK)) ==
@@ -592,6 +607,28 @@ void tcpfault_conn_account(struct tcpfault_conn *c, const struct tcpfault_pkt *p
 }
 
 /**
+ * tcpfault_conn_opened_before() - is a connection known to predate a time
+ * @c: the connection
+ * @t: ktime_get_ns() of the moment in question (a fault's arming)
+ *
+ * Only valid for a fault that selected @c's segments continuously since
+ * @t: their SYN was then seen. True if the current incarnation's SYN came
+ * before @t; for a connection first seen mid-stream, true if the table had
+ * lost track of no connection between @t and @c's creation (so its SYN,
+ * had it come after @t, would have left an entry). Unknown is false.
+ *
+ * Return: true if @c is known to have opened before @t.
+ */
+bool tcpfault_conn_opened_before(const struct tcpfault_conn *c, u64 t)
+{
+	u64 syn = READ_ONCE(c->syn_ns);
+
+	if (syn)
+		return syn < t;
+	return c->blind_ns < t;
+}
+
+/**
  * tcpfault_conn_new_bytes() - payload bytes a connection carried, retransmits
  *                             not counted twice, both directions
  * @c: the connection
@@ -633,6 +670,10 @@ static u64 conn_last_ns(const struct tcpfault_conn *c)
 
 static void conn_unlink(struct tcpfault_conn *c)
 {
+	u8 st = READ_ONCE(c->state);
+
+	if (st != TCPFAULT_WS_CLOSED && st != TCPFAULT_WS_TIME_WAIT && !READ_ONCE(c->reset_done))
+		note_lost();
 	hlist_del_rcu(&c->node);
 	atomic_dec(&nconns);
 	call_rcu(&c->rcu, conn_free_rcu);
@@ -661,6 +702,8 @@ static unsigned int gc_pass(struct net *net, bool all, u64 now, u64 idle_ns, u64
 
 			if (net ? c->net != net :
 			    !(all || age > idle_ns || (closed && age > closed_ns)))
+				continue;
+			if (!net && !all && !closed && tcpfault_rules_conn_needed(c))
 				continue;
 			conn_unlink(c);
 			n++;

@@ -104,6 +104,8 @@ static u64 next_fault_id;
 static unsigned int rules_net_id __read_mostly;
 static struct rhltable ftab;
 static struct rhashtable names;
+/* Faults that keep old connections' entries: active resets, rebooted hosts. */
+static unsigned int npins;
 
 /*
  * The key's words: cookie, the two addresses, the ports, the shape. The
@@ -361,12 +363,62 @@ static bool after_ok(const struct tcpfault_fault *f, const struct tcpfault_conn 
 	return c && tcpfault_conn_new_bytes(c) >= f->spec.after_bytes;
 }
 
-/* Did this incarnation of the connection exist before @since? */
+/*
+ * Is this incarnation of the connection known to have existed before
+ * @since? Without an entry nothing is known, and a fault fails open.
+ */
 static bool conn_stale(const struct tcpfault_conn *c, u64 since)
 {
-	u64 syn = c ? READ_ONCE(c->syn_ns) : 0;
+	return c && tcpfault_conn_opened_before(c, since);
+}
 
-	return !syn || syn < since;
+/* Does a fault in state @st keep the entries of connections older than it? */
+static bool fault_pins(const struct tcpfault_fault *f, int st)
+{
+	return st == TCPFAULT_FS_REBOOTED ||
+	       (st == TCPFAULT_FS_ACTIVE && f->spec.mode == TCPFAULT_MODE_RESET);
+}
+
+struct pin_walk {
+	const struct tcpfault_conn *c;
+	bool need;
+};
+
+static void pin_visit(struct tcpfault_fault *f, bool rev, void *arg)
+{
+	struct pin_walk *w = arg;
+
+	/* Pairs with set_state(): since_ns is valid once state is seen. */
+	if (fault_pins(f, smp_load_acquire(&f->state)) &&
+	    tcpfault_conn_opened_before(w->c, READ_ONCE(f->since_ns)))
+		w->need = true;
+}
+
+/**
+ * tcpfault_rules_conn_needed() - must the GC keep a connection's entry
+ * @c: an open connection the GC would evict as idle or under pressure
+ *
+ * An active reset fault, or a rebooted host, still has to kill the
+ * connections that predate it. Once such a connection's entry is gone,
+ * tcpfault can no longer tell it from a new one, and leaves it alone.
+ *
+ * Return: true if a fault selecting @c still has to reset it.
+ */
+bool tcpfault_rules_conn_needed(struct tcpfault_conn *c)
+{
+	struct pin_walk w = { .c = c };
+	struct tcpfault_pkt pkt;
+
+	if (!READ_ONCE(npins) || READ_ONCE(c->reset_done))
+		return false;
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.t.family = c->key.family;
+	tcpfault_conn_endpoint(c, 0, pkt.t.saddr, &pkt.t.sport);
+	tcpfault_conn_endpoint(c, 1, pkt.t.daddr, &pkt.t.dport);
+	rcu_read_lock();
+	visit_matches(c->net, &pkt.t, pin_visit, &w);
+	rcu_read_unlock();
+	return w.need;
 }
 
 static bool dst_is_local(struct net *net, const struct tcpfault_pkt *pkt)
@@ -431,10 +483,9 @@ static bool reset_verdict(struct net *net, struct tcpfault_fault *f,
 		return false;
 	if (!conn_stale(c, READ_ONCE(f->since_ns)) || !after_ok(f, c))
 		return false;
-	if (c && READ_ONCE(c->reset_done))
+	if (READ_ONCE(c->reset_done))
 		return true;		/* already killed: swallow stragglers */
-	if (c)
-		WRITE_ONCE(c->reset_done, 1);
+	WRITE_ONCE(c->reset_done, 1);
 	tcpfault_inject_reply_rst(pkt, &rst);
 	send_rst(net, f, c, &rst, pkt->dir);
 	tcpfault_inject_forward_rst(pkt, &rst);
@@ -571,6 +622,7 @@ s64 tcpfault_rules_time_left_ms(const struct tcpfault_fault *f)
 static void set_state(struct tcpfault_fault *f, int st)
 {
 	trace_tcpfault_fault_state(f, f->state, st);
+	WRITE_ONCE(npins, npins - fault_pins(f, f->state) + fault_pins(f, st));
 	smp_store_release(&f->state, st);	/* publishes since_ns */
 }
 

@@ -207,6 +207,8 @@ struct tcpfault_conn_key {
  * @state: enum tcpfault_wstate
  * @reset_done: a reset fault already killed this incarnation
  * @syn_ns: when the current incarnation's SYN was seen, 0 if never
+ * @blind_ns: when the table last lost track of a connection that may be
+ *            open, as of this entry's creation (see note_lost())
  * @d: per direction, indexed by sending endpoint
  * @tl_head: events written so far
  * @rcu: for freeing
@@ -221,6 +223,7 @@ struct tcpfault_conn {
 	u8 state;
 	u8 reset_done;
 	u64 syn_ns;
+	u64 blind_ns;
 	struct tcpfault_dir d[2];
 	atomic_t tl_head;
 	struct rcu_head rcu;
@@ -261,6 +264,7 @@ int tcpfault_conn_classify(struct tcpfault_dir *d, struct tcpfault_dir *peer,
 u8 tcpfault_conn_next_state(u8 state, const struct tcpfault_pkt *pkt,
 			    const struct tcpfault_dir *d, const struct tcpfault_dir *peer);
 u64 tcpfault_conn_new_bytes(const struct tcpfault_conn *c);
+bool tcpfault_conn_opened_before(const struct tcpfault_conn *c, u64 t);
 void tcpfault_conn_endpoint(const struct tcpfault_conn *c, int ep, u8 *addr, u16 *port);
 void tcpfault_conn_for_each(struct net *net, void (*fn)(struct tcpfault_conn *c, void *arg),
 			    void *arg);
@@ -380,6 +384,7 @@ void tcpfault_rules_fault_free(struct tcpfault_fault *f);
 u64 tcpfault_rules_count(void);
 u64 tcpfault_rules_stat(struct tcpfault_fault *f, int counter);
 void tcpfault_rules_stat_add(struct tcpfault_fault *f, int counter, u64 v);
+bool tcpfault_rules_conn_needed(struct tcpfault_conn *c);
 s64 tcpfault_rules_time_left_ms(const struct tcpfault_fault *f);
 const char *tcpfault_rules_state_name(const struct tcpfault_fault *f);
 struct list_head *tcpfault_rules_net_list(struct net *net);

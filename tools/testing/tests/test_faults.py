@@ -341,6 +341,45 @@ def _echo_round(cli, srv, data):
         return False
 
 
+def test_reset_spares_connection_idle_past_timeout(m):
+    """A connection opened after a reset fault is armed is never reset, even
+    once the table has forgotten it (idle_timeout): nothing known, nothing done."""
+    topo = tfk.Topology()
+    try:
+        m.add(topo.client, f"r mode=reset dport={PORT}")
+        cli, srv, lst = tfk.connect(topo, PORT)
+        check(_echo_round(cli, srv, b"hello"), "echo on the new connection")
+        tfk.wait_until(lambda: m.conn(topo.client, dport=PORT) is None, 15,
+                       "the idle entry to leave the table", interval=0.2)
+        check(_echo_round(cli, srv, b"again"), "echo after the idle spell")
+        check_eq(int(m.fault("r")["rst_sent"]), 0, "RSTs injected")
+    finally:
+        topo.close()
+
+
+test_reset_spares_connection_idle_past_timeout.params = ("idle_timeout=2",)
+
+
+def test_power_off_new_connection_idle_after_reboot(m):
+    """A connection to a rebooted remote host, opened after the reboot,
+    survives its entry's idle eviction."""
+    topo = tfk.Topology(routed=True)
+    try:
+        m.add(topo.router, f"pw mode=power-off host={topo.saddr}")
+        m.set_enabled("pw", False)
+        cli, srv, lst = tfk.connect(topo, PORT)
+        check(_echo_round(cli, srv, b"hello"), "echo on the new connection")
+        tfk.wait_until(lambda: m.conn(topo.router, dport=PORT) is None, 15,
+                       "the idle entry to leave the table", interval=0.2)
+        check(_echo_round(cli, srv, b"again"), "echo after the idle spell")
+        check_eq(int(m.fault("pw")["rst_sent"]), 0, "RSTs injected")
+    finally:
+        topo.close()
+
+
+test_power_off_new_connection_idle_after_reboot.params = ("idle_timeout=2",)
+
+
 def test_match_limit_never_loses_a_cut(m):
     """Eight watch faults on a connection do not hide a ninth, link-down."""
     topo = tfk.Topology()
