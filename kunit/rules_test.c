@@ -562,6 +562,23 @@ static void reset_spares_the_unknown(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, v, NF_ACCEPT);
 }
 
+/* The SYN that gets through opens the connection, not the first one sent. */
+static void syn_retried_across_reboot(struct kunit *test)
+{
+	tcpfault_conn_gc(true, NULL);
+	KUNIT_ASSERT_EQ(test, add(test, "po mode=power-off host=198.51.100.2"), 0);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40010, TCPFAULT_TH_SYN, 1, NULL),
+			NF_DROP);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(find("po"), false), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(find("po")->state), TCPFAULT_FS_REBOOTED);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40010, TCPFAULT_TH_SYN, 1, NULL),
+			NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 2, 1, 40010, TCPFAULT_TH_SYN | TCPFAULT_TH_ACK,
+					   500, NULL), NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40010, TCPFAULT_TH_ACK, 2, NULL),
+			NF_ACCEPT);
+}
+
 static struct kunit_case rules_test_cases[] = {
 	KUNIT_CASE(lookup_matches_reference),
 	KUNIT_CASE(shapes_are_shared),
@@ -572,6 +589,7 @@ static struct kunit_case rules_test_cases[] = {
 	KUNIT_CASE(verdicts),
 	KUNIT_CASE(many_matches_lose_nothing),
 	KUNIT_CASE(reset_spares_the_unknown),
+	KUNIT_CASE(syn_retried_across_reboot),
 	{}
 };
 

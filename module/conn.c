@@ -546,8 +546,17 @@ struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *
 	if (pkt->sk && !READ_ONCE(d->seen) && !(pkt->flags & TCPFAULT_TH_SYN))
 		seed_from_sock(c, dir, pkt->sk);
 	pkt->event = (s8)tcpfault_conn_classify(d, &c->d[!dir], pkt);
-	if (pkt->event == TCPFAULT_EV_SYN && !(pkt->flags & TCPFAULT_TH_ACK))
-		WRITE_ONCE(c->syn_ns, ktime_get_ns());
+	/*
+	 * A connection opens with the SYN that gets through: a retry counts,
+	 * the first SYN may have been lost to a fault (a host powered off).
+	 * A SYN-ACK seen first (the SYN took another path) opens it too.
+	 */
+	if (pkt->flags & TCPFAULT_TH_SYN) {
+		if (!(pkt->flags & TCPFAULT_TH_ACK))
+			WRITE_ONCE(c->syn_ns, ktime_get_ns());
+		else if (!READ_ONCE(c->syn_ns))
+			WRITE_ONCE(c->syn_ns, ktime_get_ns());
+	}
 
 	ost = READ_ONCE(c->state);
 	st = tcpfault_conn_next_state(ost, pkt, d, &c->d[!dir]);

@@ -10,6 +10,7 @@ import errno
 import hashlib
 import math
 import os
+import select
 import socket
 import subprocess
 import threading
@@ -378,6 +379,32 @@ def test_power_off_new_connection_idle_after_reboot(m):
 
 
 test_power_off_new_connection_idle_after_reboot.params = ("idle_timeout=2",)
+
+
+def test_power_off_syn_retried_across_reboot(m):
+    """connect() while the remote host is dark: its SYN is lost, the retry
+    after the reboot opens a new connection, which is not reset."""
+    topo = tfk.Topology()
+    try:
+        lst = topo.server.socket()
+        lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        lst.bind((topo.saddr, PORT))
+        lst.listen(4)
+        m.add(topo.client, f"pw mode=power-off host={topo.saddr}")
+        cli = topo.client.socket()
+        cli.setblocking(False)
+        check_eq(cli.connect_ex((topo.saddr, PORT)), errno.EINPROGRESS, "connect")
+        tfk.wait_until(lambda: int(m.fault("pw")["dropped"]) >= 1, 5, "the first SYN dropped")
+        m.set_enabled("pw", False)
+        check(select.select([], [cli], [], 10)[1], "connect never completed")
+        check_eq(tfk.sock_error(cli), 0, "connect after the SYN retry")
+        cli.setblocking(True)
+        lst.settimeout(10)
+        srv, _ = lst.accept()
+        check(_echo_round(cli, srv, b"hello"), "echo on the connection")
+        check_eq(int(m.fault("pw")["rst_sent"]), 0, "RSTs injected")
+    finally:
+        topo.close()
 
 
 def test_match_limit_never_loses_a_cut(m):
