@@ -336,6 +336,39 @@ static void table_new_bytes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[c->orig].c[TCPFAULT_C_RETRANS]), 2LL);
 }
 
+/* A new connection on a reused 4-tuple counts from zero (after= reads it). */
+static void table_reused_tuple(struct kunit *test)
+{
+	struct tcpfault_pkt p = mkpkt(1, 40000, 2, 80, ACK);
+	struct tcpfault_conn *c, *c2;
+
+	c = track(&init_net, mkpkt(1, 40000, 2, 80, SYN));
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	/* The peer's own SYN (simultaneous open) is the same connection. */
+	KUNIT_EXPECT_PTR_EQ(test, track(&init_net, mkpkt(2, 80, 1, 40000, SYN)), c);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[c->orig].c[TCPFAULT_C_SEGS]), 1LL);
+	p.seq = 101;
+	p.len = 5000;
+	track(&init_net, p);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_new_bytes(c), 5000ULL);
+	track(&init_net, mkpkt(2, 80, 1, 40000, RST));
+	KUNIT_EXPECT_EQ(test, c->state, TCPFAULT_WS_CLOSED);
+	/* The same 4-tuple again, a new ISN: a new incarnation. */
+	p = mkpkt(1, 40000, 2, 80, SYN);
+	p.seq = 900000;
+	c2 = track(&init_net, p);
+	KUNIT_EXPECT_PTR_EQ(test, c2, c);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_new_bytes(c), 0ULL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[c->orig].c[TCPFAULT_C_SEGS]), 1LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[!c->orig].c[TCPFAULT_C_SEGS]), 0LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[!c->orig].c[TCPFAULT_C_RST]), 0LL);
+	KUNIT_EXPECT_EQ(test, c->state, TCPFAULT_WS_SYN_SENT);
+	KUNIT_EXPECT_EQ(test, c->key.addr[c->orig][3], 1);
+	/* Its retry is not one more incarnation. */
+	track(&init_net, p);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[c->orig].c[TCPFAULT_C_SYN_RETRY]), 1LL);
+}
+
 static void table_timeline_ring(struct kunit *test)
 {
 	struct tcpfault_conn *c = track(&init_net, mkpkt(1, 7, 2, 8, SYN));
@@ -369,6 +402,7 @@ static struct kunit_case conn_test_cases[] = {
 	KUNIT_CASE(table_idle_and_closed),
 	KUNIT_CASE(table_namespace_exit),
 	KUNIT_CASE(table_new_bytes),
+	KUNIT_CASE(table_reused_tuple),
 	KUNIT_CASE(table_timeline_ring),
 	{}
 };

@@ -483,6 +483,52 @@ static void seed_from_sock(struct tcpfault_conn *c, u8 dir, const struct sock *s
 		WRITE_ONCE(c->state, TCPFAULT_WS_ESTABLISHED);
 }
 
+/*
+ * A SYN that opens a new incarnation of a tracked 4-tuple: one with a new
+ * ISN, or on an entry that saw its connection already past the handshake.
+ * The SYN of a simultaneous open, or of the entry's first connection, is not.
+ */
+static bool conn_reopened(const struct tcpfault_conn *c, const struct tcpfault_dir *d,
+			  const struct tcpfault_pkt *pkt)
+{
+	u8 st = READ_ONCE(c->state);
+
+	if ((pkt->flags & (TCPFAULT_TH_SYN | TCPFAULT_TH_ACK)) != TCPFAULT_TH_SYN ||
+	    st == TCPFAULT_WS_NONE)
+		return false;
+	if (READ_ONCE(d->syn))
+		return pkt->seq != READ_ONCE(d->isn);
+	return st != TCPFAULT_WS_SYN_SENT;
+}
+
+/*
+ * Start a new incarnation from zero: its counters (what after= counts) and
+ * sequence state are its own. The timeline keeps the earlier one's events.
+ */
+static void conn_restart(struct tcpfault_conn *c, u8 dir)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < 2; i++) {
+		struct tcpfault_dir *d = &c->d[i];
+
+		for (k = 0; k < TCPFAULT_C_MAX; k++)
+			atomic64_set(&d->c[k], 0);
+		WRITE_ONCE(d->first_ns, 0);
+		WRITE_ONCE(d->nxt, 0);
+		WRITE_ONCE(d->ack, 0);
+		WRITE_ONCE(d->win, 0);
+		WRITE_ONCE(d->seen, 0);
+		WRITE_ONCE(d->syn, 0);
+		WRITE_ONCE(d->fin, 0);
+		WRITE_ONCE(d->ka_pending, 0);
+		WRITE_ONCE(d->isn, 0);
+	}
+	WRITE_ONCE(c->orig, dir);
+	WRITE_ONCE(c->reset_done, 0);
+	WRITE_ONCE(c->state, TCPFAULT_WS_NONE);
+}
+
 /**
  * tcpfault_conn_lookup() - find a tracked connection without creating it
  * @net: its namespace
@@ -543,6 +589,8 @@ struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *
 	}
 	pkt->dir = dir;
 	d = &c->d[dir];
+	if (conn_reopened(c, d, pkt))
+		conn_restart(c, dir);
 	if (pkt->sk && !READ_ONCE(d->seen) && !(pkt->flags & TCPFAULT_TH_SYN))
 		seed_from_sock(c, dir, pkt->sk);
 	pkt->event = (s8)tcpfault_conn_classify(d, &c->d[!dir], pkt);

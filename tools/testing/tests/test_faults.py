@@ -430,6 +430,49 @@ def test_match_limit_never_loses_a_cut(m):
         topo.close()
 
 
+def test_after_counts_restart_on_reused_tuple(m):
+    """A new connection on a reused 4-tuple starts from zero bytes: an
+    after= fault does not bite at once on the bytes of its predecessor."""
+    topo = tfk.Topology()
+    try:
+        m.add(topo.client, f"w mode=watch dport={PORT}")
+        cport = 40123
+        lst = topo.server.socket()
+        lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        lst.bind((topo.saddr, PORT))
+        lst.listen(4)
+        lst.settimeout(10)
+        cli = topo.client.socket()
+        cli.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        cli.bind((topo.caddr, cport))
+        cli.settimeout(10)
+        cli.connect((topo.saddr, PORT))
+        srv, _ = lst.accept()
+        cli.sendall(b"a" * 200000)
+        check_eq(_recv_all(srv, 200000)[0], 200000, "first connection's bytes")
+        # The server closes first and keeps the TIME_WAIT: the client's port
+        # is free again at once.
+        srv.close()
+        check_eq(cli.recv(10), b"", "FIN from the server")
+        cli.close()
+        tfk.wait_until(lambda: (m.conn(topo.client, dport=PORT) or {}).get("state") in
+                       ("TIME_WAIT", "CLOSED"), 5, "the first connection closed")
+        m.add(topo.client, f"hang mode=link-down dport={PORT} after=64K")
+        c2 = topo.client.socket()
+        c2.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        c2.bind((topo.caddr, cport))
+        c2.settimeout(10)
+        c2.connect((topo.saddr, PORT))
+        s2, _ = lst.accept()
+        check(_echo_round(c2, s2, b"x" * 1000), "the second connection below after=")
+        check_eq(int(m.fault("hang")["dropped"]), 0, "segments dropped")
+        row = m.conn(topo.client, dport=PORT)
+        check(row["o_new_bytes"] + row["r_new_bytes"] < 64 << 10,
+              f"new_bytes of the second connection: {row['o_new_bytes']} + {row['r_new_bytes']}")
+    finally:
+        topo.close()
+
+
 def test_syn_block(m):
     topo = tfk.Topology()
     try:
