@@ -204,8 +204,9 @@ static void skbs_through_classifier(struct kunit *test)
 		int side = trace[i].from_server;
 
 		KUNIT_ASSERT_EQ(test, parse(test, &s, &p), 0);
-		KUNIT_EXPECT_EQ_MSG(test, tcpfault_conn_classify(&d[side], &d[!side], &p),
-				    trace[i].want, "segment %u", i);
+		p.event = tcpfault_conn_classify(&d[side], &d[!side], &p);
+		KUNIT_EXPECT_EQ_MSG(test, p.event, trace[i].want, "segment %u", i);
+		tcpfault_conn_deliver(&d[side], &d[!side], &p);
 	}
 }
 

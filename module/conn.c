@@ -268,7 +268,9 @@ static void advance_nxt(struct tcpfault_dir *d, u32 end)
  * @peer: the other direction's state
  * @pkt: the segment; @pkt->prev_nxt and @pkt->prev_valid are filled in
  *
- * Updates @d's sequence state. The rules, in order:
+ * Updates @d's sequence state; what the segment tells its receiver (its
+ * acknowledgment and window) is learnt by tcpfault_conn_deliver() once the
+ * segment is known to go on. The rules, in order:
  *   RST                              -> rst
  *   SYN, same ISN as before          -> syn-retry
  *   SYN                              -> syn (a new incarnation)
@@ -347,14 +349,29 @@ int tcpfault_conn_classify(struct tcpfault_dir *d, struct tcpfault_dir *peer,
 		advance_nxt(d, end);
 	}
 
-	if (fl & TCPFAULT_TH_ACK) {
-		WRITE_ONCE(d->ack, pkt->ack_seq);
-		WRITE_ONCE(d->win, pkt->win);
-		/* Data acknowledged after a probe: the probe was answered. */
-		if (ev == TCPFAULT_EV_DATA && pkt->len && READ_ONCE(peer->ka_pending))
-			WRITE_ONCE(peer->ka_pending, 0);
-	}
 	return ev;
+}
+
+/**
+ * tcpfault_conn_deliver() - learn what a delivered segment told its receiver
+ * @d: the sending direction's state
+ * @peer: the other direction's state
+ * @pkt: the segment, classified by tcpfault_conn_classify()
+ *
+ * The acknowledgment and window a segment carries reach the peer only if
+ * no fault drops it: a dropped ACK acknowledges nothing. Called once the
+ * verdict is known, for segments that go on.
+ */
+void tcpfault_conn_deliver(struct tcpfault_dir *d, struct tcpfault_dir *peer,
+			   const struct tcpfault_pkt *pkt)
+{
+	if (!(pkt->flags & TCPFAULT_TH_ACK))
+		return;
+	WRITE_ONCE(d->ack, pkt->ack_seq);
+	WRITE_ONCE(d->win, pkt->win);
+	/* Data acknowledged after a probe: the probe was answered. */
+	if (pkt->event == TCPFAULT_EV_DATA && pkt->len && READ_ONCE(peer->ka_pending))
+		WRITE_ONCE(peer->ka_pending, 0);
 }
 
 /**
@@ -608,6 +625,11 @@ struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *
 
 	ost = READ_ONCE(c->state);
 	st = tcpfault_conn_next_state(ost, pkt, d, &c->d[!dir]);
+	if (st == TCPFAULT_WS_TIME_WAIT && ost == TCPFAULT_WS_CLOSING) {
+		/* Only if the closing ACK gets through: tcpfault_conn_account(). */
+		pkt->time_wait = true;
+		st = ost;
+	}
 	if (st != ost && cmpxchg(&c->state, ost, st) == ost) {
 		if (st == TCPFAULT_WS_SYN_SENT)
 			WRITE_ONCE(c->reset_done, 0);
@@ -621,6 +643,9 @@ struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *
  * @c: the connection, or NULL (then nothing happens)
  * @pkt: the segment, classified by tcpfault_conn_track()
  * @dropped: a fault dropped it
+ *
+ * A segment that goes on also teaches its receiver's side what it carries
+ * (tcpfault_conn_deliver()), and its ACK may complete the close.
  */
 void tcpfault_conn_account(struct tcpfault_conn *c, const struct tcpfault_pkt *pkt,
 			   bool dropped)
@@ -633,6 +658,14 @@ void tcpfault_conn_account(struct tcpfault_conn *c, const struct tcpfault_pkt *p
 	if (!c || ev < 0)
 		return;
 	d = &c->d[pkt->dir];
+	if (!dropped) {
+		tcpfault_conn_deliver(d, &c->d[!pkt->dir], pkt);
+		if (pkt->time_wait &&
+		    cmpxchg(&c->state, TCPFAULT_WS_CLOSING, TCPFAULT_WS_TIME_WAIT) ==
+		    TCPFAULT_WS_CLOSING)
+			tcpfault_conn_event(c, TCPFAULT_EV_STATE, pkt->dir,
+					    TCPFAULT_WS_TIME_WAIT, 0, 0);
+	}
 	if (!READ_ONCE(d->first_ns))
 		WRITE_ONCE(d->first_ns, now);
 	WRITE_ONCE(d->last_ns, now);

@@ -57,6 +57,7 @@ DECLARE_STATIC_KEY_FALSE(tcpfault_armed);
  * @prev_nxt: filled by the classifier: the sender's highest sequence
  *            number before this segment
  * @prev_valid: @prev_nxt is known
+ * @time_wait: filled by conn tracking: delivered, its ACK completes the close
  * @sk: the sending local TCP socket (LOCAL_OUT, established states), or NULL
  */
 struct tcpfault_pkt {
@@ -73,6 +74,7 @@ struct tcpfault_pkt {
 	s8 event;
 	u32 prev_nxt;
 	bool prev_valid;
+	bool time_wait;
 };
 
 #define TCPFAULT_TH_FIN	0x01
@@ -261,6 +263,8 @@ void tcpfault_conn_event(struct tcpfault_conn *c, u8 type, u8 dir, u32 seq, u32 
 			 u8 flags);
 int tcpfault_conn_classify(struct tcpfault_dir *d, struct tcpfault_dir *peer,
 			   struct tcpfault_pkt *pkt);
+void tcpfault_conn_deliver(struct tcpfault_dir *d, struct tcpfault_dir *peer,
+			   const struct tcpfault_pkt *pkt);
 u8 tcpfault_conn_next_state(u8 state, const struct tcpfault_pkt *pkt,
 			    const struct tcpfault_dir *d, const struct tcpfault_dir *peer);
 u64 tcpfault_conn_new_bytes(const struct tcpfault_conn *c);
