@@ -21,7 +21,9 @@ static int seg(struct tcpfault_dir *d, struct tcpfault_dir *peer, u32 seq, u32 l
 		.seq = seq, .len = len, .flags = flags, .ack_seq = ack, .win = win, .segs = 1,
 	};
 
-	return tcpfault_conn_classify(d, peer, &pkt);
+	pkt.event = tcpfault_conn_classify(d, peer, &pkt);
+	tcpfault_conn_deliver(d, peer, &pkt);
+	return pkt.event;
 }
 
 static void classify_handshake_and_data(struct kunit *test)
@@ -127,6 +129,7 @@ static u8 step(struct tcpfault_dir *d, struct tcpfault_dir *peer, u8 state, u32 
 	};
 
 	pkt.event = tcpfault_conn_classify(d, peer, &pkt);
+	tcpfault_conn_deliver(d, peer, &pkt);
 	return tcpfault_conn_next_state(state, &pkt, d, peer);
 }
 
@@ -188,6 +191,16 @@ static struct tcpfault_conn *track(struct net *net, struct tcpfault_pkt p)
 	tcpfault_conn_account(c, &p, false);
 	rcu_read_unlock();
 	return c;
+}
+
+/* For the rules suite, whose GC cases need a short idle_timeout. */
+unsigned int tcpfault_kunit_idle_timeout(unsigned int s);
+unsigned int tcpfault_kunit_idle_timeout(unsigned int s)
+{
+	unsigned int old = idle_timeout;
+
+	idle_timeout = s;
+	return old;
 }
 
 static int conn_suite_init(struct kunit_suite *suite)
@@ -326,6 +339,90 @@ static void table_new_bytes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[c->orig].c[TCPFAULT_C_RETRANS]), 2LL);
 }
 
+/* A new connection on a reused 4-tuple counts from zero (after= reads it). */
+static void table_reused_tuple(struct kunit *test)
+{
+	struct tcpfault_pkt p = mkpkt(1, 40000, 2, 80, ACK);
+	struct tcpfault_conn *c, *c2;
+
+	c = track(&init_net, mkpkt(1, 40000, 2, 80, SYN));
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	/* The peer's own SYN (simultaneous open) is the same connection. */
+	KUNIT_EXPECT_PTR_EQ(test, track(&init_net, mkpkt(2, 80, 1, 40000, SYN)), c);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[c->orig].c[TCPFAULT_C_SEGS]), 1LL);
+	p.seq = 101;
+	p.len = 5000;
+	track(&init_net, p);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_new_bytes(c), 5000ULL);
+	track(&init_net, mkpkt(2, 80, 1, 40000, RST));
+	KUNIT_EXPECT_EQ(test, c->state, TCPFAULT_WS_CLOSED);
+	/* The same 4-tuple again, a new ISN: a new incarnation. */
+	p = mkpkt(1, 40000, 2, 80, SYN);
+	p.seq = 900000;
+	c2 = track(&init_net, p);
+	KUNIT_EXPECT_PTR_EQ(test, c2, c);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_new_bytes(c), 0ULL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[c->orig].c[TCPFAULT_C_SEGS]), 1LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[!c->orig].c[TCPFAULT_C_SEGS]), 0LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[!c->orig].c[TCPFAULT_C_RST]), 0LL);
+	KUNIT_EXPECT_EQ(test, c->state, TCPFAULT_WS_SYN_SENT);
+	KUNIT_EXPECT_EQ(test, c->key.addr[c->orig][3], 1);
+	/* Its retry is not one more incarnation. */
+	track(&init_net, p);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[c->orig].c[TCPFAULT_C_SYN_RETRY]), 1LL);
+}
+
+static struct tcpfault_conn *track_dropped(struct net *net, struct tcpfault_pkt p)
+{
+	struct tcpfault_conn *c;
+
+	rcu_read_lock();
+	c = tcpfault_conn_track(net, &p);
+	tcpfault_conn_account(c, &p, true);
+	rcu_read_unlock();
+	return c;
+}
+
+static struct tcpfault_pkt seg_at(u8 a, u16 sport, u8 b, u16 dport, u8 flags, u32 seq,
+				  u32 len, u32 ack)
+{
+	struct tcpfault_pkt p = mkpkt(a, sport, b, dport, flags);
+
+	p.seq = seq;
+	p.len = len;
+	p.ack_seq = ack;
+	p.win = 100;
+	return p;
+}
+
+/* A dropped segment's ACK reached no one: the classifier must not learn it. */
+static void table_dropped_ack_teaches_nothing(struct kunit *test)
+{
+	struct tcpfault_conn *c;
+	u8 srv;
+
+	c = track(&init_net, seg_at(1, 40000, 2, 80, SYN, 100, 0, 0));
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	srv = !c->orig;
+	track(&init_net, seg_at(2, 80, 1, 40000, SYN | ACK, 5000, 0, 101));
+	track(&init_net, seg_at(1, 40000, 2, 80, ACK, 101, 0, 5001));
+	track(&init_net, seg_at(2, 80, 1, 40000, ACK, 5001, 1, 101));
+	/* The client's ACK of that byte is cut (oneway) ... */
+	track_dropped(&init_net, seg_at(1, 40000, 2, 80, ACK, 101, 0, 5002));
+	/* ... so the server resends the byte: a retransmission, not a keepalive. */
+	track(&init_net, seg_at(2, 80, 1, 40000, ACK, 5001, 1, 101));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[srv].c[TCPFAULT_C_RETRANS]), 1LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[srv].c[TCPFAULT_C_KEEPALIVE]), 0LL);
+	/* Both FINs; the last ACK is dropped: the close is not complete. */
+	track(&init_net, seg_at(1, 40000, 2, 80, ACK | FIN, 101, 0, 5002));
+	track(&init_net, seg_at(2, 80, 1, 40000, ACK | FIN, 5002, 0, 102));
+	KUNIT_EXPECT_EQ(test, c->state, TCPFAULT_WS_CLOSING);
+	track_dropped(&init_net, seg_at(1, 40000, 2, 80, ACK, 102, 0, 5003));
+	KUNIT_EXPECT_EQ(test, c->state, TCPFAULT_WS_CLOSING);
+	track(&init_net, seg_at(1, 40000, 2, 80, ACK, 102, 0, 5003));
+	KUNIT_EXPECT_EQ(test, c->state, TCPFAULT_WS_TIME_WAIT);
+}
+
 static void table_timeline_ring(struct kunit *test)
 {
 	struct tcpfault_conn *c = track(&init_net, mkpkt(1, 7, 2, 8, SYN));
@@ -359,6 +456,8 @@ static struct kunit_case conn_test_cases[] = {
 	KUNIT_CASE(table_idle_and_closed),
 	KUNIT_CASE(table_namespace_exit),
 	KUNIT_CASE(table_new_bytes),
+	KUNIT_CASE(table_reused_tuple),
+	KUNIT_CASE(table_dropped_ack_teaches_nothing),
 	KUNIT_CASE(table_timeline_ring),
 	{}
 };

@@ -232,8 +232,41 @@ static void skbs_through_classifier(struct kunit *test)
 		int side = trace[i].from_server;
 
 		KUNIT_ASSERT_EQ(test, parse(test, &s, &p), 0);
-		KUNIT_EXPECT_EQ_MSG(test, tcpfault_conn_classify(&d[side], &d[!side], &p),
-				    trace[i].want, "segment %u", i);
+		p.event = tcpfault_conn_classify(&d[side], &d[!side], &p);
+		KUNIT_EXPECT_EQ_MSG(test, p.event, trace[i].want, "segment %u", i);
+		tcpfault_conn_deliver(&d[side], &d[!side], &p);
+	}
+}
+
+/*
+ * What the hook hands on is defined in every field, tracked or not: an
+ * untracked segment's dir, event and previous sequence read "unknown",
+ * whatever the stack held before.
+ */
+static void parse_defines_every_field(struct kunit *test)
+{
+	struct nf_hook_state st = { .hook = NF_INET_PRE_ROUTING };
+	struct seg_desc s = { .sport = 40000, .dport = 80, .seq = 7, .ack = 9,
+			      .flags = TCPFAULT_TH_ACK, .len = 10 };
+	struct tcpfault_pkt p;
+	struct sk_buff *skb;
+	int v6;
+
+	for (v6 = 0; v6 < 2; v6++) {
+		s.v6 = v6;
+		st.pf = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+		skb = mkskb(test, &s);
+		memset(&p, 0xa5, sizeof(p));
+		KUNIT_ASSERT_EQ(test, pkt_parse(&st, skb, &p), 0);
+		kfree_skb(skb);
+		KUNIT_EXPECT_EQ(test, p.seq, 7U);
+		KUNIT_EXPECT_EQ(test, p.hook, NF_INET_PRE_ROUTING);
+		KUNIT_EXPECT_NULL(test, p.sk);
+		KUNIT_EXPECT_EQ(test, p.dir, 0);
+		KUNIT_EXPECT_EQ(test, p.event, -1);
+		KUNIT_EXPECT_FALSE(test, p.prev_valid);
+		KUNIT_EXPECT_EQ(test, p.prev_nxt, 0U);
+		KUNIT_EXPECT_EQ(test, p.t.saddr[v6 ? 2 : 4], 0);
 	}
 }
 
@@ -243,6 +276,7 @@ static struct kunit_case hooks_test_cases[] = {
 	KUNIT_CASE(parse_gso_dodgy),
 	KUNIT_CASE(parse_rejects),
 	KUNIT_CASE(skbs_through_classifier),
+	KUNIT_CASE(parse_defines_every_field),
 	{}
 };
 

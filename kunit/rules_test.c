@@ -159,6 +159,8 @@ static void lookup_matches_reference(struct kunit *test)
 				    tcpfault_spec_match(&specs[i], &pkt.t, true))
 					want |= 1U << i;
 			KUNIT_EXPECT_EQ_MSG(test, found, want, "round %d segment %d", round, n);
+			/* Each fault once, whichever ways it matches. */
+			KUNIT_EXPECT_EQ(test, m.n, (unsigned int)hweight32(found));
 		}
 		tcpfault_rules_flush(NULL);
 	}
@@ -353,8 +355,9 @@ static void power_off_and_reboot(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(f->state), TCPFAULT_FS_REBOOTED);
 }
 
-static unsigned int verdict_seq(struct kunit *test, u8 from, u8 to, u8 flags, u32 seq,
-				struct tcpfault_conn **cp)
+/* A segment from 198.51.100.@from to .@to; the client's port is @cport. */
+static unsigned int verdict_port(struct kunit *test, u8 from, u8 to, u16 cport, u8 flags,
+				 u32 seq, struct tcpfault_conn **cp)
 {
 	struct tcpfault_pkt pkt = { .flags = flags, .segs = 1, .seq = seq, .len = 10 };
 	struct tcpfault_matches m;
@@ -368,8 +371,8 @@ static unsigned int verdict_seq(struct kunit *test, u8 from, u8 to, u8 flags, u3
 	pkt.t.saddr[3] = from;
 	memcpy(pkt.t.daddr, pkt.t.saddr, 3);
 	pkt.t.daddr[3] = to;
-	pkt.t.sport = from == 1 ? 40000 : 80;
-	pkt.t.dport = from == 1 ? 80 : 40000;
+	pkt.t.sport = from == 1 ? cport : 80;
+	pkt.t.dport = from == 1 ? 80 : cport;
 	rcu_read_lock();
 	tcpfault_rules_lookup(&init_net, &pkt, &m);
 	c = tcpfault_conn_track(&init_net, &pkt);
@@ -379,6 +382,12 @@ static unsigned int verdict_seq(struct kunit *test, u8 from, u8 to, u8 flags, u3
 	if (cp)
 		*cp = c;
 	return v;
+}
+
+static unsigned int verdict_seq(struct kunit *test, u8 from, u8 to, u8 flags, u32 seq,
+				struct tcpfault_conn **cp)
+{
+	return verdict_port(test, from, to, 40000, flags, seq, cp);
 }
 
 static unsigned int verdict_for(struct kunit *test, u8 from, u8 to, u8 flags,
@@ -435,6 +444,141 @@ static void verdicts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, verdict_for(test, 9, 1, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
 }
 
+/* No match limit hides a fault: a cut behind many watches still bites. */
+static void many_matches_lose_nothing(struct kunit *test)
+{
+	char text[64];
+	int i;
+
+	KUNIT_ASSERT_EQ(test, add(test, "cut mode=link-down dst=198.51.100.2"), 0);
+	for (i = 0; i < TCPFAULT_MATCH_MAX + 2; i++) {
+		snprintf(text, sizeof(text), "w%d mode=watch dst=198.51.100.2", i);
+		KUNIT_ASSERT_EQ(test, add(test, text), 0);
+	}
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_DROP);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 2, 1, TCPFAULT_TH_ACK, NULL), NF_DROP);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_stat(find("cut"), TCPFAULT_F_DROPPED), 2ULL);
+	for (i = 0; i < TCPFAULT_MATCH_MAX + 2; i++) {
+		snprintf(text, sizeof(text), "w%d", i);
+		KUNIT_EXPECT_EQ_MSG(test, tcpfault_rules_stat(find(text), TCPFAULT_F_MATCHED),
+				    2ULL, "%s", text);
+	}
+}
+
+unsigned int tcpfault_kunit_idle_timeout(unsigned int s);	/* conn_test.c */
+
+/* Make an entry look idle for 10 s (or since boot, if that is shorter). */
+static void make_idle(struct tcpfault_conn *c)
+{
+	u64 now = ktime_get_ns();
+
+	c->d[0].last_ns = now > 10 * NSEC_PER_SEC ? now - 10 * NSEC_PER_SEC : 1;
+	c->d[1].last_ns = c->d[0].last_ns;
+}
+
+static struct tcpfault_conn *lookup_port(u16 cport)
+{
+	struct tcpfault_pkt pkt = {};
+	struct tcpfault_conn *c;
+	u8 dir;
+
+	pkt.t.family = TCPFAULT_FAM_INET;
+	pkt.t.saddr[0] = 198;
+	pkt.t.saddr[1] = 51;
+	pkt.t.saddr[2] = 100;
+	memcpy(pkt.t.daddr, pkt.t.saddr, 3);
+	pkt.t.saddr[3] = 1;
+	pkt.t.daddr[3] = 2;
+	pkt.t.sport = cport;
+	pkt.t.dport = 80;
+	rcu_read_lock();
+	c = tcpfault_conn_lookup(&init_net, &pkt.t, &dir);
+	rcu_read_unlock();
+	return c;
+}
+
+/*
+ * A reset fault kills what it knows predates it, and fails open on what it
+ * cannot tell: a connection opened after it whose entry was forgotten is
+ * never reset; the entries of old connections it has still to kill stay.
+ */
+static void reset_spares_the_unknown(struct kunit *test)
+{
+	struct tcpfault_pkt pkt = { .flags = TCPFAULT_TH_ACK, .segs = 1 };
+	struct tcpfault_conn *old, *c;
+	struct tcpfault_matches m;
+	unsigned int v, saved;
+
+	tcpfault_conn_gc(true, NULL);
+	KUNIT_ASSERT_EQ(test, add(test, "w mode=watch dst=198.51.100.2"), 0);
+	/* Tracked before the fault, one way only: not reset at arming. */
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40003, TCPFAULT_TH_ACK, 1, &old),
+			NF_ACCEPT);
+	KUNIT_ASSERT_NOT_NULL(test, old);
+	KUNIT_ASSERT_EQ(test, add(test, "r mode=reset dst=198.51.100.2"), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(old->reset_done), 0);
+	/* Opened after the fault: left alone. */
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40001, TCPFAULT_TH_SYN, 1, &c),
+			NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 2, 1, 40001, TCPFAULT_TH_SYN | TCPFAULT_TH_ACK,
+					   500, NULL), NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40001, TCPFAULT_TH_ACK, 2, NULL),
+			NF_ACCEPT);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	/* Both idle: the new one is forgotten, the old one is kept for the kill. */
+	saved = tcpfault_kunit_idle_timeout(5);
+	make_idle(c);
+	make_idle(old);
+	tcpfault_conn_gc(false, NULL);
+	tcpfault_kunit_idle_timeout(saved);
+	KUNIT_EXPECT_NULL(test, lookup_port(40001));
+	KUNIT_EXPECT_PTR_EQ(test, lookup_port(40003), old);
+	/* Seen again mid-stream, the new one cannot be told from an old one. */
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40001, TCPFAULT_TH_ACK, 12, NULL),
+			NF_ACCEPT);
+	/* The old one dies on its next segment, and then its entry may go. */
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40003, TCPFAULT_TH_ACK, 11, NULL),
+			NF_DROP);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(old->reset_done), 1);
+	saved = tcpfault_kunit_idle_timeout(5);
+	make_idle(old);
+	tcpfault_conn_gc(false, NULL);
+	tcpfault_kunit_idle_timeout(saved);
+	KUNIT_EXPECT_NULL(test, lookup_port(40003));
+	/* No entry at all (a full table): nothing known, nothing done. */
+	pkt.t.family = TCPFAULT_FAM_INET;
+	pkt.t.saddr[0] = 198;
+	pkt.t.saddr[1] = 51;
+	pkt.t.saddr[2] = 100;
+	pkt.t.saddr[3] = 1;
+	memcpy(pkt.t.daddr, pkt.t.saddr, 3);
+	pkt.t.daddr[3] = 2;
+	pkt.t.sport = 40004;
+	pkt.t.dport = 80;
+	rcu_read_lock();
+	KUNIT_EXPECT_GT(test, tcpfault_rules_lookup(&init_net, &pkt, &m), 0U);
+	v = tcpfault_rules_verdict(&init_net, &m, &pkt, NULL);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, v, NF_ACCEPT);
+}
+
+/* The SYN that gets through opens the connection, not the first one sent. */
+static void syn_retried_across_reboot(struct kunit *test)
+{
+	tcpfault_conn_gc(true, NULL);
+	KUNIT_ASSERT_EQ(test, add(test, "po mode=power-off host=198.51.100.2"), 0);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40010, TCPFAULT_TH_SYN, 1, NULL),
+			NF_DROP);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(find("po"), false), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(find("po")->state), TCPFAULT_FS_REBOOTED);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40010, TCPFAULT_TH_SYN, 1, NULL),
+			NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 2, 1, 40010, TCPFAULT_TH_SYN | TCPFAULT_TH_ACK,
+					   500, NULL), NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40010, TCPFAULT_TH_ACK, 2, NULL),
+			NF_ACCEPT);
+}
+
 static struct kunit_case rules_test_cases[] = {
 	KUNIT_CASE(lookup_matches_reference),
 	KUNIT_CASE(shapes_are_shared),
@@ -443,6 +587,9 @@ static struct kunit_case rules_test_cases[] = {
 	KUNIT_CASE(timers_delay_and_duration),
 	KUNIT_CASE(power_off_and_reboot),
 	KUNIT_CASE(verdicts),
+	KUNIT_CASE(many_matches_lose_nothing),
+	KUNIT_CASE(reset_spares_the_unknown),
+	KUNIT_CASE(syn_retried_across_reboot),
 	{}
 };
 

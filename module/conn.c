@@ -64,6 +64,8 @@ static atomic64_t next_id = ATOMIC64_INIT(0);
 static atomic64_t n_inserted = ATOMIC64_INIT(0);
 static atomic64_t n_evicted = ATOMIC64_INIT(0);
 static atomic64_t n_insert_failed = ATOMIC64_INIT(0);
+/* The last time the table lost track of a connection that may be open. */
+static u64 lost_ns;
 static bool track_all_on;
 static DEFINE_MUTEX(track_all_mutex);
 static struct delayed_work gc_work;
@@ -266,7 +268,9 @@ static void advance_nxt(struct tcpfault_dir *d, u32 end)
  * @peer: the other direction's state
  * @pkt: the segment; @pkt->prev_nxt and @pkt->prev_valid are filled in
  *
- * Updates @d's sequence state. The rules, in order:
+ * Updates @d's sequence state; what the segment tells its receiver (its
+ * acknowledgment and window) is learnt by tcpfault_conn_deliver() once the
+ * segment is known to go on. The rules, in order:
  *   RST                              -> rst
  *   SYN, same ISN as before          -> syn-retry
  *   SYN                              -> syn (a new incarnation)
@@ -345,14 +349,29 @@ int tcpfault_conn_classify(struct tcpfault_dir *d, struct tcpfault_dir *peer,
 		advance_nxt(d, end);
 	}
 
-	if (fl & TCPFAULT_TH_ACK) {
-		WRITE_ONCE(d->ack, pkt->ack_seq);
-		WRITE_ONCE(d->win, pkt->win);
-		/* Data acknowledged after a probe: the probe was answered. */
-		if (ev == TCPFAULT_EV_DATA && pkt->len && READ_ONCE(peer->ka_pending))
-			WRITE_ONCE(peer->ka_pending, 0);
-	}
 	return ev;
+}
+
+/**
+ * tcpfault_conn_deliver() - learn what a delivered segment told its receiver
+ * @d: the sending direction's state
+ * @peer: the other direction's state
+ * @pkt: the segment, classified by tcpfault_conn_classify()
+ *
+ * The acknowledgment and window a segment carries reach the peer only if
+ * no fault drops it: a dropped ACK acknowledges nothing. Called once the
+ * verdict is known, for segments that go on.
+ */
+void tcpfault_conn_deliver(struct tcpfault_dir *d, struct tcpfault_dir *peer,
+			   const struct tcpfault_pkt *pkt)
+{
+	if (!(pkt->flags & TCPFAULT_TH_ACK))
+		return;
+	WRITE_ONCE(d->ack, pkt->ack_seq);
+	WRITE_ONCE(d->win, pkt->win);
+	/* Data acknowledged after a probe: the probe was answered. */
+	if (pkt->event == TCPFAULT_EV_DATA && pkt->len && READ_ONCE(peer->ka_pending))
+		WRITE_ONCE(peer->ka_pending, 0);
 }
 
 /**
@@ -404,6 +423,16 @@ static void conn_free_rcu(struct rcu_head *head)
 	kmem_cache_free(conn_cache, container_of(head, struct tcpfault_conn, rcu));
 }
 
+/*
+ * The table no longer knows a connection that may still be open (evicted,
+ * or never inserted): from now on, a connection first seen mid-stream may
+ * be one whose SYN was seen and forgotten. See tcpfault_conn_opened_before().
+ */
+static void note_lost(void)
+{
+	WRITE_ONCE(lost_ns, ktime_get_ns());
+}
+
 static struct tcpfault_conn *conn_create(struct net *net,
 					 const struct tcpfault_conn_key *key,
 					 u32 hash, const struct tcpfault_pkt *pkt, u8 dir)
@@ -414,6 +443,7 @@ static struct tcpfault_conn *conn_create(struct net *net,
 	if (atomic_inc_return(&nconns) > (int)conns_max) {
 		atomic_dec(&nconns);
 		atomic64_inc(&n_insert_failed);
+		note_lost();
 		mod_delayed_work(system_power_efficient_wq, &gc_work, 0);
 		return NULL;
 	}
@@ -421,10 +451,12 @@ static struct tcpfault_conn *conn_create(struct net *net,
 	if (!c) {
 		atomic_dec(&nconns);
 		atomic64_inc(&n_insert_failed);
+		note_lost();
 		return NULL;
 	}
 	c->key = *key;
 	c->net = net;
+	c->blind_ns = READ_ONCE(lost_ns);
 	c->id = atomic64_inc_return(&next_id);
 	/* A SYN-ACK seen first means the other side opened the connection. */
 	c->orig = ((pkt->flags & (TCPFAULT_TH_SYN | TCPFAULT_TH_ACK)) ==
@@ -466,6 +498,52 @@ static void seed_from_sock(struct tcpfault_conn *c, u8 dir, const struct sock *s
 	}
 	if (READ_ONCE(c->state) == TCPFAULT_WS_NONE)
 		WRITE_ONCE(c->state, TCPFAULT_WS_ESTABLISHED);
+}
+
+/*
+ * A SYN that opens a new incarnation of a tracked 4-tuple: one with a new
+ * ISN, or on an entry that saw its connection already past the handshake.
+ * The SYN of a simultaneous open, or of the entry's first connection, is not.
+ */
+static bool conn_reopened(const struct tcpfault_conn *c, const struct tcpfault_dir *d,
+			  const struct tcpfault_pkt *pkt)
+{
+	u8 st = READ_ONCE(c->state);
+
+	if ((pkt->flags & (TCPFAULT_TH_SYN | TCPFAULT_TH_ACK)) != TCPFAULT_TH_SYN ||
+	    st == TCPFAULT_WS_NONE)
+		return false;
+	if (READ_ONCE(d->syn))
+		return pkt->seq != READ_ONCE(d->isn);
+	return st != TCPFAULT_WS_SYN_SENT;
+}
+
+/*
+ * Start a new incarnation from zero: its counters (what after= counts) and
+ * sequence state are its own. The timeline keeps the earlier one's events.
+ */
+static void conn_restart(struct tcpfault_conn *c, u8 dir)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < 2; i++) {
+		struct tcpfault_dir *d = &c->d[i];
+
+		for (k = 0; k < TCPFAULT_C_MAX; k++)
+			atomic64_set(&d->c[k], 0);
+		WRITE_ONCE(d->first_ns, 0);
+		WRITE_ONCE(d->nxt, 0);
+		WRITE_ONCE(d->ack, 0);
+		WRITE_ONCE(d->win, 0);
+		WRITE_ONCE(d->seen, 0);
+		WRITE_ONCE(d->syn, 0);
+		WRITE_ONCE(d->fin, 0);
+		WRITE_ONCE(d->ka_pending, 0);
+		WRITE_ONCE(d->isn, 0);
+	}
+	WRITE_ONCE(c->orig, dir);
+	WRITE_ONCE(c->reset_done, 0);
+	WRITE_ONCE(c->state, TCPFAULT_WS_NONE);
 }
 
 /**
@@ -528,14 +606,30 @@ struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *
 	}
 	pkt->dir = dir;
 	d = &c->d[dir];
+	if (conn_reopened(c, d, pkt))
+		conn_restart(c, dir);
 	if (pkt->sk && !READ_ONCE(d->seen) && !(pkt->flags & TCPFAULT_TH_SYN))
 		seed_from_sock(c, dir, pkt->sk);
 	pkt->event = (s8)tcpfault_conn_classify(d, &c->d[!dir], pkt);
-	if (pkt->event == TCPFAULT_EV_SYN && !(pkt->flags & TCPFAULT_TH_ACK))
-		WRITE_ONCE(c->syn_ns, ktime_get_ns());
+	/*
+	 * A connection opens with the SYN that gets through: a retry counts,
+	 * the first SYN may have been lost to a fault (a host powered off).
+	 * A SYN-ACK seen first (the SYN took another path) opens it too.
+	 */
+	if (pkt->flags & TCPFAULT_TH_SYN) {
+		if (!(pkt->flags & TCPFAULT_TH_ACK))
+			WRITE_ONCE(c->syn_ns, ktime_get_ns());
+		else if (!READ_ONCE(c->syn_ns))
+			WRITE_ONCE(c->syn_ns, ktime_get_ns());
+	}
 
 	ost = READ_ONCE(c->state);
 	st = tcpfault_conn_next_state(ost, pkt, d, &c->d[!dir]);
+	if (st == TCPFAULT_WS_TIME_WAIT && ost == TCPFAULT_WS_CLOSING) {
+		/* Only if the closing ACK gets through: tcpfault_conn_account(). */
+		pkt->time_wait = true;
+		st = ost;
+	}
 	if (st != ost && cmpxchg(&c->state, ost, st) == ost) {
 		if (st == TCPFAULT_WS_SYN_SENT)
 			WRITE_ONCE(c->reset_done, 0);
@@ -549,6 +643,9 @@ struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *
  * @c: the connection, or NULL (then nothing happens)
  * @pkt: the segment, classified by tcpfault_conn_track()
  * @dropped: a fault dropped it
+ *
+ * A segment that goes on also teaches its receiver's side what it carries
+ * (tcpfault_conn_deliver()), and its ACK may complete the close.
  */
 void tcpfault_conn_account(struct tcpfault_conn *c, const struct tcpfault_pkt *pkt,
 			   bool dropped)
@@ -561,6 +658,14 @@ void tcpfault_conn_account(struct tcpfault_conn *c, const struct tcpfault_pkt *p
 	if (!c || ev < 0)
 		return;
 	d = &c->d[pkt->dir];
+	if (!dropped) {
+		tcpfault_conn_deliver(d, &c->d[!pkt->dir], pkt);
+		if (pkt->time_wait &&
+		    cmpxchg(&c->state, TCPFAULT_WS_CLOSING, TCPFAULT_WS_TIME_WAIT) ==
+		    TCPFAULT_WS_CLOSING)
+			tcpfault_conn_event(c, TCPFAULT_EV_STATE, pkt->dir,
+					    TCPFAULT_WS_TIME_WAIT, 0, 0);
+	}
 	if (!READ_ONCE(d->first_ns))
 		WRITE_ONCE(d->first_ns, now);
 	WRITE_ONCE(d->last_ns, now);
@@ -589,6 +694,28 @@ void tcpfault_conn_account(struct tcpfault_conn *c, const struct tcpfault_pkt *p
 	if (ev != TCPFAULT_EV_DATA)
 		tcpfault_conn_event(c, (u8)ev, pkt->dir, pkt->seq, pkt->len,
 				    dropped ? TCPFAULT_EVF_DROPPED : 0);
+}
+
+/**
+ * tcpfault_conn_opened_before() - is a connection known to predate a time
+ * @c: the connection
+ * @t: ktime_get_ns() of the moment in question (a fault's arming)
+ *
+ * Only valid for a fault that selected @c's segments continuously since
+ * @t: their SYN was then seen. True if the current incarnation's SYN came
+ * before @t; for a connection first seen mid-stream, true if the table had
+ * lost track of no connection between @t and @c's creation (so its SYN,
+ * had it come after @t, would have left an entry). Unknown is false.
+ *
+ * Return: true if @c is known to have opened before @t.
+ */
+bool tcpfault_conn_opened_before(const struct tcpfault_conn *c, u64 t)
+{
+	u64 syn = READ_ONCE(c->syn_ns);
+
+	if (syn)
+		return syn < t;
+	return c->blind_ns < t;
 }
 
 /**
@@ -633,6 +760,10 @@ static u64 conn_last_ns(const struct tcpfault_conn *c)
 
 static void conn_unlink(struct tcpfault_conn *c)
 {
+	u8 st = READ_ONCE(c->state);
+
+	if (st != TCPFAULT_WS_CLOSED && st != TCPFAULT_WS_TIME_WAIT && !READ_ONCE(c->reset_done))
+		note_lost();
 	hlist_del_rcu(&c->node);
 	atomic_dec(&nconns);
 	call_rcu(&c->rcu, conn_free_rcu);
@@ -661,6 +792,8 @@ static unsigned int gc_pass(struct net *net, bool all, u64 now, u64 idle_ns, u64
 
 			if (net ? c->net != net :
 			    !(all || age > idle_ns || (closed && age > closed_ns)))
+				continue;
+			if (!net && !all && !closed && tcpfault_rules_conn_needed(c))
 				continue;
 			conn_unlink(c);
 			n++;

@@ -152,6 +152,30 @@ static int parse_v6(struct sk_buff *skb, struct tcpfault_pkt *pkt)
 	return parse_tcp(skb, thoff, pkt);
 }
 
+/*
+ * A segment as the rest of the module sees it, every field defined: what
+ * connection tracking fills in (dir, event, prev_nxt) reads as "nothing
+ * known" when the connection is not tracked.
+ */
+static int pkt_parse(const struct nf_hook_state *state, struct sk_buff *skb,
+		     struct tcpfault_pkt *pkt)
+{
+	struct sock *sk = skb->sk;
+	int ret;
+
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->event = -1;
+	ret = state->pf == NFPROTO_IPV4 ? parse_v4(skb, pkt) : parse_v6(skb, pkt);
+	if (ret)
+		return ret;
+	pkt->hook = state->hook;
+	if (state->hook == NF_INET_LOCAL_OUT && sk && sk_fullsock(sk) &&
+	    sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP &&
+	    ((1 << sk->sk_state) & ~(TCPF_LISTEN | TCPF_CLOSE | TCPF_SYN_SENT)))
+		pkt->sk = sk;
+	return 0;
+}
+
 static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
@@ -171,14 +195,8 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 	track_all = tcpfault_conn_get_track_all();
 	if (!track_all && !tcpfault_rules_net_busy(state->net))
 		return NF_ACCEPT;
-	if (state->pf == NFPROTO_IPV4 ? parse_v4(skb, &pkt) : parse_v6(skb, &pkt))
+	if (pkt_parse(state, skb, &pkt))
 		return NF_ACCEPT;
-	pkt.hook = state->hook;
-	pkt.sk = NULL;
-	if (state->hook == NF_INET_LOCAL_OUT && skb->sk && sk_fullsock(skb->sk) &&
-	    skb->sk->sk_type == SOCK_STREAM && skb->sk->sk_protocol == IPPROTO_TCP &&
-	    ((1 << skb->sk->sk_state) & ~(TCPF_LISTEN | TCPF_CLOSE | TCPF_SYN_SENT)))
-		pkt.sk = skb->sk;
 
 	n = tcpfault_rules_lookup(state->net, &pkt, &m);
 	if (!n && !track_all)

@@ -104,6 +104,8 @@ static u64 next_fault_id;
 static unsigned int rules_net_id __read_mostly;
 static struct rhltable ftab;
 static struct rhashtable names;
+/* Faults that keep old connections' entries: active resets, rebooted hosts. */
+static unsigned int npins;
 
 /*
  * The key's words: cookie, the two addresses, the ports, the shape. The
@@ -235,45 +237,19 @@ static void pkt_key(const struct net *net, const struct tcpfault_tuple *t,
 }
 
 /*
- * A fault that matches both ways (its mirror's key equals its own) is
- * reported in the segment's own orientation.
+ * Call @visit once for each fault a tuple matches, under RCU. A fault that
+ * matches both ways (its mirror's key equals its own, or its ranges allow
+ * both) is visited once, in the tuple's own orientation (rev == false).
  */
-static void add_match(struct tcpfault_matches *m, struct tcpfault_fault *f, bool rev)
-{
-	unsigned int i;
-
-	for (i = 0; i < m->n; i++) {
-		if (m->f[i] == f) {
-			m->rev[i] &= rev;
-			return;
-		}
-	}
-	if (m->n < TCPFAULT_MATCH_MAX) {
-		m->f[m->n] = f;
-		m->rev[m->n++] = rev;
-	}
-}
-
-/**
- * tcpfault_rules_lookup() - the faults a segment matches
- * @net: the segment's namespace
- * @pkt: the segment
- * @m: filled with at most TCPFAULT_MATCH_MAX faults
- *
- * Called under RCU from the hooks. A fault matching in the segment's own
- * orientation is reported with rev == false, else with rev == true.
- *
- * Return: the number of faults matched.
- */
-unsigned int tcpfault_rules_lookup(const struct net *net, const struct tcpfault_pkt *pkt,
-				   struct tcpfault_matches *m)
+static void visit_matches(const struct net *net, const struct tcpfault_tuple *t,
+			  void (*visit)(struct tcpfault_fault *f, bool rev, void *arg),
+			  void *arg)
 {
 	struct rules_net *rn = rules_net(net);
 	const struct tcpfault_shapes *shapes;
 	struct tcpfault_fault *f;
 	unsigned int i;
 
-	m->n = 0;
 	shapes = rcu_dereference(rn->shapes);
 	for (i = 0; shapes && i < shapes->n; i++) {
 		const struct tcpfault_lshape *ls = &shapes->s[i];
@@ -281,20 +257,57 @@ unsigned int tcpfault_rules_lookup(const struct net *net, const struct tcpfault_
 		struct tcpfault_fnode *fn;
 		struct tcpfault_fkey key;
 
-		if (ls->sh.family && ls->sh.family != pkt->t.family)
+		if (ls->sh.family && ls->sh.family != t->family)
 			continue;
-		pkt_key(net, &pkt->t, ls, &key);
+		pkt_key(net, t, ls, &key);
 		list = rhltable_lookup(&ftab, &key, ftab_params);
-		rhl_for_each_entry_rcu(fn, pos, list, node)
-			if (!fn->ranged || tcpfault_spec_match(&fn->f->spec, &pkt->t, fn->rev))
-				add_match(m, fn->f, fn->rev);
+		rhl_for_each_entry_rcu(fn, pos, list, node) {
+			if (fn->ranged && !tcpfault_spec_match(&fn->f->spec, t, fn->rev))
+				continue;
+			/* Matched as written too: that entry reports it. */
+			if (fn->rev && tcpfault_spec_match(&fn->f->spec, t, false))
+				continue;
+			visit(fn->f, fn->rev, arg);
+		}
 	}
 	list_for_each_entry_rcu(f, &rn->slow, slow_node) {
-		if (tcpfault_spec_match(&f->spec, &pkt->t, false))
-			add_match(m, f, false);
-		else if (tcpfault_spec_match(&f->spec, &pkt->t, true))
-			add_match(m, f, true);
+		if (tcpfault_spec_match(&f->spec, t, false))
+			visit(f, false, arg);
+		else if (tcpfault_spec_match(&f->spec, t, true))
+			visit(f, true, arg);
 	}
+}
+
+static void add_match(struct tcpfault_fault *f, bool rev, void *arg)
+{
+	struct tcpfault_matches *m = arg;
+
+	if (m->n == TCPFAULT_MATCH_MAX) {
+		m->more = true;
+		return;
+	}
+	m->f[m->n] = f;
+	m->rev[m->n++] = rev;
+}
+
+/**
+ * tcpfault_rules_lookup() - the faults a segment matches
+ * @net: the segment's namespace
+ * @pkt: the segment
+ * @m: filled with the first TCPFAULT_MATCH_MAX faults; @m->more is set if
+ *     there are more, and then tcpfault_rules_verdict() visits them all
+ *
+ * Called under RCU from the hooks. A fault matching in the segment's own
+ * orientation is reported with rev == false, else with rev == true.
+ *
+ * Return: the number of faults in @m.
+ */
+unsigned int tcpfault_rules_lookup(const struct net *net, const struct tcpfault_pkt *pkt,
+				   struct tcpfault_matches *m)
+{
+	m->n = 0;
+	m->more = false;
+	visit_matches(net, &pkt->t, add_match, m);
 	return m->n;
 }
 
@@ -350,12 +363,62 @@ static bool after_ok(const struct tcpfault_fault *f, const struct tcpfault_conn 
 	return c && tcpfault_conn_new_bytes(c) >= f->spec.after_bytes;
 }
 
-/* Did this incarnation of the connection exist before @since? */
+/*
+ * Is this incarnation of the connection known to have existed before
+ * @since? Without an entry nothing is known, and a fault fails open.
+ */
 static bool conn_stale(const struct tcpfault_conn *c, u64 since)
 {
-	u64 syn = c ? READ_ONCE(c->syn_ns) : 0;
+	return c && tcpfault_conn_opened_before(c, since);
+}
 
-	return !syn || syn < since;
+/* Does a fault in state @st keep the entries of connections older than it? */
+static bool fault_pins(const struct tcpfault_fault *f, int st)
+{
+	return st == TCPFAULT_FS_REBOOTED ||
+	       (st == TCPFAULT_FS_ACTIVE && f->spec.mode == TCPFAULT_MODE_RESET);
+}
+
+struct pin_walk {
+	const struct tcpfault_conn *c;
+	bool need;
+};
+
+static void pin_visit(struct tcpfault_fault *f, bool rev, void *arg)
+{
+	struct pin_walk *w = arg;
+
+	/* Pairs with set_state(): since_ns is valid once state is seen. */
+	if (fault_pins(f, smp_load_acquire(&f->state)) &&
+	    tcpfault_conn_opened_before(w->c, READ_ONCE(f->since_ns)))
+		w->need = true;
+}
+
+/**
+ * tcpfault_rules_conn_needed() - must the GC keep a connection's entry
+ * @c: an open connection the GC would evict as idle or under pressure
+ *
+ * An active reset fault, or a rebooted host, still has to kill the
+ * connections that predate it. Once such a connection's entry is gone,
+ * tcpfault can no longer tell it from a new one, and leaves it alone.
+ *
+ * Return: true if a fault selecting @c still has to reset it.
+ */
+bool tcpfault_rules_conn_needed(struct tcpfault_conn *c)
+{
+	struct pin_walk w = { .c = c };
+	struct tcpfault_pkt pkt;
+
+	if (!READ_ONCE(npins) || READ_ONCE(c->reset_done))
+		return false;
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.t.family = c->key.family;
+	tcpfault_conn_endpoint(c, 0, pkt.t.saddr, &pkt.t.sport);
+	tcpfault_conn_endpoint(c, 1, pkt.t.daddr, &pkt.t.dport);
+	rcu_read_lock();
+	visit_matches(c->net, &pkt.t, pin_visit, &w);
+	rcu_read_unlock();
+	return w.need;
 }
 
 static bool dst_is_local(struct net *net, const struct tcpfault_pkt *pkt)
@@ -420,10 +483,9 @@ static bool reset_verdict(struct net *net, struct tcpfault_fault *f,
 		return false;
 	if (!conn_stale(c, READ_ONCE(f->since_ns)) || !after_ok(f, c))
 		return false;
-	if (c && READ_ONCE(c->reset_done))
+	if (READ_ONCE(c->reset_done))
 		return true;		/* already killed: swallow stragglers */
-	if (c)
-		WRITE_ONCE(c->reset_done, 1);
+	WRITE_ONCE(c->reset_done, 1);
 	tcpfault_inject_reply_rst(pkt, &rst);
 	send_rst(net, f, c, &rst, pkt->dir);
 	tcpfault_inject_forward_rst(pkt, &rst);
@@ -431,10 +493,67 @@ static bool reset_verdict(struct net *net, struct tcpfault_fault *f,
 	return true;
 }
 
+struct verdict_walk {
+	struct net *net;
+	struct tcpfault_pkt *pkt;
+	struct tcpfault_conn *c;
+	unsigned int verdict;
+};
+
+/* What one matched fault does to the segment. */
+static void verdict_visit(struct tcpfault_fault *f, bool rev, void *arg)
+{
+	struct verdict_walk *w = arg;
+	struct tcpfault_pkt *pkt = w->pkt;
+	struct tcpfault_conn *c = w->c;
+	struct net *net = w->net;
+	/* Pairs with set_state(): since_ns is valid once state is seen. */
+	int st = smp_load_acquire(&f->state);
+	bool drop = false;
+
+	if (st == TCPFAULT_FS_REBOOTED) {
+		if (rev)
+			tcpfault_rules_stat_add(f, TCPFAULT_F_MATCHED, pkt->segs);
+		drop = rebooted_verdict(net, f, rev, pkt, c);
+	} else if (st == TCPFAULT_FS_ACTIVE) {
+		tcpfault_rules_stat_add(f, TCPFAULT_F_MATCHED, pkt->segs);
+		switch (f->spec.mode) {
+		case TCPFAULT_MODE_LINK_DOWN:
+			drop = after_ok(f, c);
+			break;
+		case TCPFAULT_MODE_ONEWAY:
+			drop = !rev && after_ok(f, c);
+			break;
+		case TCPFAULT_MODE_LOSS:
+			drop = after_ok(f, c) &&
+			       ((u64)get_random_u32() * TCPFAULT_PROB_ONE >> 32) <
+			       f->spec.prob;
+			break;
+		case TCPFAULT_MODE_SYN_BLOCK:
+			drop = (pkt->flags & (TCPFAULT_TH_SYN | TCPFAULT_TH_ACK)) ==
+			       TCPFAULT_TH_SYN;
+			break;
+		case TCPFAULT_MODE_POWER_OFF:
+			drop = true;
+			break;
+		case TCPFAULT_MODE_RESET:
+			drop = reset_verdict(net, f, pkt, c);
+			break;
+		default:
+			break;
+		}
+	}
+	if (drop) {
+		tcpfault_rules_stat_add(f, TCPFAULT_F_DROPPED, pkt->segs);
+		trace_tcpfault_drop(f, pkt);
+		w->verdict = NF_DROP;
+	}
+}
+
 /**
  * tcpfault_rules_verdict() - what the matched faults do to a segment
  * @net: the segment's namespace
- * @m: the faults it matched
+ * @m: the faults it matched; if @m->more, every fault it matches is visited
  * @pkt: the segment, classified
  * @c: its connection, or NULL if untracked
  *
@@ -443,53 +562,16 @@ static bool reset_verdict(struct net *net, struct tcpfault_fault *f,
 unsigned int tcpfault_rules_verdict(struct net *net, const struct tcpfault_matches *m,
 				    struct tcpfault_pkt *pkt, struct tcpfault_conn *c)
 {
-	unsigned int i, verdict = NF_ACCEPT;
+	struct verdict_walk w = { .net = net, .pkt = pkt, .c = c, .verdict = NF_ACCEPT };
+	unsigned int i;
 
-	for (i = 0; i < m->n; i++) {
-		struct tcpfault_fault *f = m->f[i];
-		/* Pairs with set_state(): since_ns is valid once state is seen. */
-		int st = smp_load_acquire(&f->state);
-		bool rev = m->rev[i], drop = false;
-
-		if (st == TCPFAULT_FS_REBOOTED) {
-			if (rev)
-				tcpfault_rules_stat_add(f, TCPFAULT_F_MATCHED, pkt->segs);
-			drop = rebooted_verdict(net, f, rev, pkt, c);
-		} else if (st == TCPFAULT_FS_ACTIVE) {
-			tcpfault_rules_stat_add(f, TCPFAULT_F_MATCHED, pkt->segs);
-			switch (f->spec.mode) {
-			case TCPFAULT_MODE_LINK_DOWN:
-				drop = after_ok(f, c);
-				break;
-			case TCPFAULT_MODE_ONEWAY:
-				drop = !rev && after_ok(f, c);
-				break;
-			case TCPFAULT_MODE_LOSS:
-				drop = after_ok(f, c) &&
-				       ((u64)get_random_u32() * TCPFAULT_PROB_ONE >> 32) <
-				       f->spec.prob;
-				break;
-			case TCPFAULT_MODE_SYN_BLOCK:
-				drop = (pkt->flags & (TCPFAULT_TH_SYN | TCPFAULT_TH_ACK)) ==
-				       TCPFAULT_TH_SYN;
-				break;
-			case TCPFAULT_MODE_POWER_OFF:
-				drop = true;
-				break;
-			case TCPFAULT_MODE_RESET:
-				drop = reset_verdict(net, f, pkt, c);
-				break;
-			default:
-				break;
-			}
-		}
-		if (drop) {
-			tcpfault_rules_stat_add(f, TCPFAULT_F_DROPPED, pkt->segs);
-			trace_tcpfault_drop(f, pkt);
-			verdict = NF_DROP;
-		}
+	if (m->more) {
+		visit_matches(net, &pkt->t, verdict_visit, &w);
+		return w.verdict;
 	}
-	return verdict;
+	for (i = 0; i < m->n; i++)
+		verdict_visit(m->f[i], m->rev[i], &w);
+	return w.verdict;
 }
 
 /* ------------------------------------------------------------------ */
@@ -540,6 +622,7 @@ s64 tcpfault_rules_time_left_ms(const struct tcpfault_fault *f)
 static void set_state(struct tcpfault_fault *f, int st)
 {
 	trace_tcpfault_fault_state(f, f->state, st);
+	WRITE_ONCE(npins, npins - fault_pins(f, f->state) + fault_pins(f, st));
 	smp_store_release(&f->state, st);	/* publishes since_ns */
 }
 

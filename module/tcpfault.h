@@ -57,6 +57,7 @@ DECLARE_STATIC_KEY_FALSE(tcpfault_armed);
  * @prev_nxt: filled by the classifier: the sender's highest sequence
  *            number before this segment
  * @prev_valid: @prev_nxt is known
+ * @time_wait: filled by conn tracking: delivered, its ACK completes the close
  * @sk: the sending local TCP socket (LOCAL_OUT, established states), or NULL
  */
 struct tcpfault_pkt {
@@ -73,6 +74,7 @@ struct tcpfault_pkt {
 	s8 event;
 	u32 prev_nxt;
 	bool prev_valid;
+	bool time_wait;
 };
 
 #define TCPFAULT_TH_FIN	0x01
@@ -207,6 +209,8 @@ struct tcpfault_conn_key {
  * @state: enum tcpfault_wstate
  * @reset_done: a reset fault already killed this incarnation
  * @syn_ns: when the current incarnation's SYN was seen, 0 if never
+ * @blind_ns: when the table last lost track of a connection that may be
+ *            open, as of this entry's creation (see note_lost())
  * @d: per direction, indexed by sending endpoint
  * @tl_head: events written so far
  * @rcu: for freeing
@@ -221,6 +225,7 @@ struct tcpfault_conn {
 	u8 state;
 	u8 reset_done;
 	u64 syn_ns;
+	u64 blind_ns;
 	struct tcpfault_dir d[2];
 	atomic_t tl_head;
 	struct rcu_head rcu;
@@ -258,9 +263,12 @@ void tcpfault_conn_event(struct tcpfault_conn *c, u8 type, u8 dir, u32 seq, u32 
 			 u8 flags);
 int tcpfault_conn_classify(struct tcpfault_dir *d, struct tcpfault_dir *peer,
 			   struct tcpfault_pkt *pkt);
+void tcpfault_conn_deliver(struct tcpfault_dir *d, struct tcpfault_dir *peer,
+			   const struct tcpfault_pkt *pkt);
 u8 tcpfault_conn_next_state(u8 state, const struct tcpfault_pkt *pkt,
 			    const struct tcpfault_dir *d, const struct tcpfault_dir *peer);
 u64 tcpfault_conn_new_bytes(const struct tcpfault_conn *c);
+bool tcpfault_conn_opened_before(const struct tcpfault_conn *c, u64 t);
 void tcpfault_conn_endpoint(const struct tcpfault_conn *c, int ep, u8 *addr, u16 *port);
 void tcpfault_conn_for_each(struct net *net, void (*fn)(struct tcpfault_conn *c, void *arg),
 			    void *arg);
@@ -351,12 +359,14 @@ struct tcpfault_fault {
 
 /**
  * struct tcpfault_matches - the faults one segment matched
- * @n: how many
+ * @n: how many are here
+ * @more: it matched more than TCPFAULT_MATCH_MAX: verdicts look them all up
  * @f: the faults
  * @rev: matched with source and destination swapped
  */
 struct tcpfault_matches {
 	unsigned int n;
+	bool more;
 	struct tcpfault_fault *f[TCPFAULT_MATCH_MAX];
 	bool rev[TCPFAULT_MATCH_MAX];
 };
@@ -378,6 +388,7 @@ void tcpfault_rules_fault_free(struct tcpfault_fault *f);
 u64 tcpfault_rules_count(void);
 u64 tcpfault_rules_stat(struct tcpfault_fault *f, int counter);
 void tcpfault_rules_stat_add(struct tcpfault_fault *f, int counter, u64 v);
+bool tcpfault_rules_conn_needed(struct tcpfault_conn *c);
 s64 tcpfault_rules_time_left_ms(const struct tcpfault_fault *f);
 const char *tcpfault_rules_state_name(const struct tcpfault_fault *f);
 struct list_head *tcpfault_rules_net_list(struct net *net);

@@ -10,6 +10,7 @@ import errno
 import hashlib
 import math
 import os
+import select
 import socket
 import subprocess
 import threading
@@ -324,6 +325,150 @@ def test_reset_untracked_on_next_segment(m):
         m.add(topo.router, f"kill2 mode=reset dport={PORT + 1} delay=1h")
         c2.sendall(b"fine")
         check_eq(_recv_all(s2, 4)[0], 4, "pending reset fault does nothing")
+    finally:
+        topo.close()
+
+
+def _echo_round(cli, srv, data):
+    """data client -> server and back: True if both arrived, False on a
+    reset, a timeout or a short read."""
+    try:
+        cli.sendall(data)
+        if _recv_all(srv, len(data), timeout=5)[0] != len(data):
+            return False
+        srv.sendall(data)
+        return _recv_all(cli, len(data), timeout=5)[0] == len(data)
+    except (ConnectionResetError, TimeoutError, socket.timeout):
+        return False
+
+
+def test_reset_spares_connection_idle_past_timeout(m):
+    """A connection opened after a reset fault is armed is never reset, even
+    once the table has forgotten it (idle_timeout): nothing known, nothing done."""
+    topo = tfk.Topology()
+    try:
+        m.add(topo.client, f"r mode=reset dport={PORT}")
+        cli, srv, lst = tfk.connect(topo, PORT)
+        check(_echo_round(cli, srv, b"hello"), "echo on the new connection")
+        tfk.wait_until(lambda: m.conn(topo.client, dport=PORT) is None, 15,
+                       "the idle entry to leave the table", interval=0.2)
+        check(_echo_round(cli, srv, b"again"), "echo after the idle spell")
+        check_eq(int(m.fault("r")["rst_sent"]), 0, "RSTs injected")
+    finally:
+        topo.close()
+
+
+test_reset_spares_connection_idle_past_timeout.params = ("idle_timeout=2",)
+
+
+def test_power_off_new_connection_idle_after_reboot(m):
+    """A connection to a rebooted remote host, opened after the reboot,
+    survives its entry's idle eviction."""
+    topo = tfk.Topology(routed=True)
+    try:
+        m.add(topo.router, f"pw mode=power-off host={topo.saddr}")
+        m.set_enabled("pw", False)
+        cli, srv, lst = tfk.connect(topo, PORT)
+        check(_echo_round(cli, srv, b"hello"), "echo on the new connection")
+        tfk.wait_until(lambda: m.conn(topo.router, dport=PORT) is None, 15,
+                       "the idle entry to leave the table", interval=0.2)
+        check(_echo_round(cli, srv, b"again"), "echo after the idle spell")
+        check_eq(int(m.fault("pw")["rst_sent"]), 0, "RSTs injected")
+    finally:
+        topo.close()
+
+
+test_power_off_new_connection_idle_after_reboot.params = ("idle_timeout=2",)
+
+
+def test_power_off_syn_retried_across_reboot(m):
+    """connect() while the remote host is dark: its SYN is lost, the retry
+    after the reboot opens a new connection, which is not reset."""
+    topo = tfk.Topology()
+    try:
+        lst = topo.server.socket()
+        lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        lst.bind((topo.saddr, PORT))
+        lst.listen(4)
+        m.add(topo.client, f"pw mode=power-off host={topo.saddr}")
+        cli = topo.client.socket()
+        cli.setblocking(False)
+        check_eq(cli.connect_ex((topo.saddr, PORT)), errno.EINPROGRESS, "connect")
+        tfk.wait_until(lambda: int(m.fault("pw")["dropped"]) >= 1, 5, "the first SYN dropped")
+        m.set_enabled("pw", False)
+        check(select.select([], [cli], [], 10)[1], "connect never completed")
+        check_eq(tfk.sock_error(cli), 0, "connect after the SYN retry")
+        cli.setblocking(True)
+        lst.settimeout(10)
+        srv, _ = lst.accept()
+        check(_echo_round(cli, srv, b"hello"), "echo on the connection")
+        check_eq(int(m.fault("pw")["rst_sent"]), 0, "RSTs injected")
+    finally:
+        topo.close()
+
+
+def test_match_limit_never_loses_a_cut(m):
+    """Eight watch faults on a connection do not hide a ninth, link-down."""
+    topo = tfk.Topology()
+    try:
+        m.add(topo.client, f"cut mode=link-down dport={PORT} enabled=0")
+        for i in range(8):
+            m.add(topo.client, f"w{i} mode=watch dport={PORT}")
+        cli, srv, lst = tfk.connect(topo, PORT)
+        check(_echo_round(cli, srv, b"hello"), "echo before the cut")
+        m.set_enabled("cut", True)
+        cli.sendall(b"cut?")
+        srv.settimeout(2)
+        try:
+            got = srv.recv(10)
+            raise tfk.Fail(f"server received {got!r} through the cut")
+        except (TimeoutError, socket.timeout):
+            pass
+        check(int(m.fault("cut")["dropped"]) >= 1, "the cut dropped segments")
+        check(all(int(m.fault(f"w{i}")["matched"]) > 0 for i in range(8)), "every watch matched")
+    finally:
+        topo.close()
+
+
+def test_after_counts_restart_on_reused_tuple(m):
+    """A new connection on a reused 4-tuple starts from zero bytes: an
+    after= fault does not bite at once on the bytes of its predecessor."""
+    topo = tfk.Topology()
+    try:
+        m.add(topo.client, f"w mode=watch dport={PORT}")
+        cport = 40123
+        lst = topo.server.socket()
+        lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        lst.bind((topo.saddr, PORT))
+        lst.listen(4)
+        lst.settimeout(10)
+        cli = topo.client.socket()
+        cli.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        cli.bind((topo.caddr, cport))
+        cli.settimeout(10)
+        cli.connect((topo.saddr, PORT))
+        srv, _ = lst.accept()
+        cli.sendall(b"a" * 200000)
+        check_eq(_recv_all(srv, 200000)[0], 200000, "first connection's bytes")
+        # The server closes first and keeps the TIME_WAIT: the client's port
+        # is free again at once.
+        srv.close()
+        check_eq(cli.recv(10), b"", "FIN from the server")
+        cli.close()
+        tfk.wait_until(lambda: (m.conn(topo.client, dport=PORT) or {}).get("state") in
+                       ("TIME_WAIT", "CLOSED"), 5, "the first connection closed")
+        m.add(topo.client, f"hang mode=link-down dport={PORT} after=64K")
+        c2 = topo.client.socket()
+        c2.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        c2.bind((topo.caddr, cport))
+        c2.settimeout(10)
+        c2.connect((topo.saddr, PORT))
+        s2, _ = lst.accept()
+        check(_echo_round(c2, s2, b"x" * 1000), "the second connection below after=")
+        check_eq(int(m.fault("hang")["dropped"]), 0, "segments dropped")
+        row = m.conn(topo.client, dport=PORT)
+        check(row["o_new_bytes"] + row["r_new_bytes"] < 64 << 10,
+              f"new_bytes of the second connection: {row['o_new_bytes']} + {row['r_new_bytes']}")
     finally:
         topo.close()
 
