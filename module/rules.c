@@ -793,8 +793,11 @@ out:
  * @f: the fault
  * @on: switch on (restarting delay= and duration=) or off
  *
- * Switching off an active power-off fault reboots the host. Switching on
- * an already pending or active fault changes nothing.
+ * A power-off fault has two phases: switching it off while the host is
+ * dark reboots the host (REBOOTED: it answers old connections with RST),
+ * and switching it off once rebooted ends the fault. Switching on an
+ * already pending or active fault changes nothing; switching on a
+ * rebooted one powers the host off again.
  *
  * Return: 0, or -ENOENT if the fault is being deleted.
  */
@@ -819,6 +822,12 @@ int tcpfault_rules_set_enabled(struct tcpfault_fault *f, bool on)
 			cancel_delayed_work(&f->work);
 			deactivate(f, TCPFAULT_FS_DISABLED);
 		}
+		break;
+	case TCPFAULT_FS_REBOOTED:
+		if (on)
+			start(f);
+		else
+			set_state(f, TCPFAULT_FS_DISABLED);
 		break;
 	default:
 		if (on)

@@ -319,7 +319,9 @@ static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr, c
 
 	if (!fault_visible(f))
 		return -ENOENT;
-	return sysfs_emit(buf, "%d\n", st == TCPFAULT_FS_PENDING || st == TCPFAULT_FS_ACTIVE);
+	/* 1 while the fault acts on traffic: a rebooted host still answers. */
+	return sysfs_emit(buf, "%d\n", st == TCPFAULT_FS_PENDING || st == TCPFAULT_FS_ACTIVE ||
+			  st == TCPFAULT_FS_REBOOTED);
 }
 
 static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,

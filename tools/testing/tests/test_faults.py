@@ -199,6 +199,46 @@ def test_power_off_remote_host_on_router(m):
     _power_cycle(m, "router", routed=True)
 
 
+def test_power_off_lifecycle(m):
+    """dark, then rebooted, then off: enabled reads 1 while the fault still
+    acts on traffic, and enabled=0 on a rebooted host ends the fault."""
+    topo = tfk.Topology(routed=True)
+    try:
+        a_cli, a_srv, lst = tfk.connect(topo, PORT)
+        b_cli = topo.client.socket()
+        b_cli.settimeout(10)
+        b_cli.connect((topo.saddr, PORT))
+        b_srv, _ = lst.accept()
+        m.add(topo.router, f"pw mode=power-off host={topo.saddr}")
+        f = m.fault("pw")
+        check_eq((f["state"], f["enabled"]), ("dark", "1"), "powered off")
+        m.set_enabled("pw", False)
+        f = m.fault("pw")
+        check_eq((f["state"], f["enabled"]), ("rebooted", "1"),
+                 "rebooted: the fault still answers old connections")
+        a_cli.send(b"are you there?")
+        a_cli.settimeout(10)
+        try:
+            a_cli.recv(100)
+            raise tfk.Fail("old connection: recv returned instead of ECONNRESET")
+        except ConnectionResetError:
+            pass
+        check_eq(int(m.fault("pw")["rst_sent"]), 1, "RSTs for the rebooted host")
+        m.set_enabled("pw", False)
+        f = m.fault("pw")
+        check_eq((f["state"], f["enabled"]), ("disabled", "0"), "switched off after the reboot")
+        # Nothing answers for the host any more: the remote server still
+        # has the old connection's socket, and it flows again.
+        check(_echo_round(b_cli, b_srv, b"still here"), "old connection after the fault is off")
+        check_eq(int(m.fault("pw")["rst_sent"]), 1, "RSTs after the fault is off")
+        m.set_enabled("pw", True)
+        check_eq(m.fault("pw")["state"], "dark", "enabled=1 powers the host off again")
+        for sk in (a_cli, a_srv, b_cli, b_srv, lst):
+            sk.close()
+    finally:
+        topo.close()
+
+
 def test_power_off_new_connection_after_reboot(m):
     topo = tfk.Topology(routed=True)
     try:
