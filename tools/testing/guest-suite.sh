@@ -24,7 +24,10 @@ while [ $# -gt 0 ]; do
 		;;
 	--kunit)
 		echo "=== kunit"
-		bash tools/testing/kunit-guest.sh "$2" /results || rc=1
+		bash tools/testing/kunit-guest.sh "$2" /results
+		k=$?
+		echo "$k" > /results/kunit/rc
+		[ "$k" = 0 ] || rc=1
 		shift 2
 		;;
 	--integration)

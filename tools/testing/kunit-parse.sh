@@ -4,8 +4,9 @@
 # Usage: kunit-parse.sh KERNEL_SRC_OR_BUILD RESULTS GUEST_RC
 # Each suite's debugfs KTAP is parsed on its own (a module's suites print
 # only an indented header to dmesg on 6.1, which kunit.py misreads), and
-# any "not ok" anywhere, a parser failure, or a failed guest run counts as
-# a failure.
+# any "not ok" anywhere, a parser failure, a failed KUnit step, or a guest
+# that hung or reported a kernel problem counts as a failure. A test of
+# another suite that failed in the same boot does not.
 set -u
 kdir=$1
 res=$2
@@ -40,8 +41,12 @@ if grep -q 'not ok' "$res/.guest/dmesg.txt" 2>/dev/null; then
 	grep 'not ok' "$res/.guest/dmesg.txt" >&2
 	[ "$fail" = 0 ] && fail=1
 fi
-if [ "$grc" != 0 ]; then
-	echo "kunit: guest run failed (rc $grc)" >&2
+# The guest's own exit status also covers the suites that ran after
+# KUnit in the same boot; KUnit's step left its status in kunit/rc. A hang
+# or a kernel complaint (124, 125) fails every suite of the boot.
+krc=$(cat "$res/kunit/rc" 2>/dev/null || echo missing)
+if [ "$krc" != 0 ] || [ "$grc" = 124 ] || [ "$grc" = 125 ]; then
+	echo "kunit: the KUnit step failed (its status $krc, the guest's $grc)" >&2
 	[ "$fail" = 0 ] && fail=1
 fi
 echo "$pass $fail"
