@@ -405,8 +405,8 @@ int tcpfault_sysfs_fault_add(struct tcpfault_fault *f)
 }
 
 /**
- * tcpfault_sysfs_fault_del() - remove a fault's directory, drop the reference
- * @f: the fault
+ * tcpfault_sysfs_fault_del() - remove a fault's directory
+ * @f: the fault, still referenced: the caller drops the reference
  *
  * Waits for readers and writers of its files. Must not be called with
  * tcpfault_rules_mutex held: enabled_store() takes it.
@@ -414,7 +414,6 @@ int tcpfault_sysfs_fault_add(struct tcpfault_fault *f)
 void tcpfault_sysfs_fault_del(struct tcpfault_fault *f)
 {
 	kobject_del(&f->kobj);
-	kobject_put(&f->kobj);
 }
 
 /**

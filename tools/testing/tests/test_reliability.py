@@ -5,6 +5,7 @@ namespace teardown. `make check` runs the short sizes (TCPFAULT_QUICK=1);
 kmemleak report fails the run (the harness checks).
 """
 import errno
+import json
 import os
 import random
 import resource
@@ -467,3 +468,49 @@ def test_power_off_churn_spares_other_namespace(m):
         a.close()
         b.close()
 
+
+def test_del_add_same_name_race(m):
+    """Two processes add and delete the same name as fast as they can. An
+    add fails only with EEXIST while the other process's fault holds the
+    name; a process deletes what it added, always successfully; the
+    kernel never warns about a duplicate sysfs directory."""
+    loops = size(1000, 10000)
+    dmesg0 = tfk.run(["dmesg"]).count("duplicate filename")
+    faults0 = m.attr("faults_count")
+    pids = []
+    rfd, wfd = os.pipe()
+    for who in range(2):
+        pid = os.fork()
+        if pid == 0:
+            os.close(rfd)
+            res = {"added": 0, "eexist": 0, "other": []}
+            for _ in range(loops):
+                err = m.write(None, "add", "dup mode=watch dport=9")
+                if err is None:
+                    res["added"] += 1
+                    err = m.write(None, "del", "dup")
+                    if err is not None:
+                        res["other"].append(f"del: {err}")
+                elif err.errno == errno.EEXIST:
+                    res["eexist"] += 1
+                else:
+                    res["other"].append(f"add: {err}")
+            os.write(wfd, (json.dumps(res) + "\n").encode())
+            os._exit(0)
+        pids.append(pid)
+    os.close(wfd)
+    with os.fdopen(rfd) as f:
+        results = [json.loads(line) for line in f]
+    for pid in pids:
+        os.waitpid(pid, 0)
+    check_eq(len(results), 2, "both processes reported")
+    summary = [{k: r[k] for k in ("added", "eexist")} for r in results]
+    for r in results:
+        check(not r["other"], f"unexpected failures: {r['other'][:5]} ({summary})")
+        check(r["added"] > 0, f"a process never added: {summary}")
+    dup = tfk.run(["dmesg"]).count("duplicate filename") - dmesg0
+    check_eq(dup, 0, f"kernel warnings about a duplicate sysfs directory ({summary})")
+    check_eq(m.attr("faults_count"), faults0, f"faults left ({summary}, {os.listdir(tfk.SYSFS + '/faults')})")
+    check(not os.path.exists(f"{tfk.SYSFS}/faults/dup"), "the directory is gone")
+    print(f"# del/add race: {[r['added'] for r in results]} adds, "
+          f"{[r['eexist'] for r in results]} EEXIST", flush=True)
