@@ -7,9 +7,12 @@
  * Injected RSTs go through ip_local_out()/ip6_local_out() and are routed
  * like any locally generated segment, with a source address that need not
  * be local (FLOWI_FLAG_ANYSRC), so one helper serves a router, a client
- * and a server. While one is being sent, this CPU's "injecting" flag makes
- * the hooks let it pass untouched; bottom halves are off for that window,
- * so the flag cannot leak onto another packet.
+ * and a server. While one is being sent, the hooks let that skb pass
+ * untouched: this CPU records which skb, sent by which task, is tcpfault's
+ * own. Bottom halves are off for that window, but on PREEMPT_RT such a
+ * section can still be preempted, and the task that runs meanwhile sends
+ * its own segments through the same hooks on this CPU: a flag alone would
+ * let those pass too.
  */
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -28,16 +31,24 @@
 #include "tcpfault.h"
 #include "trace.h"
 
-static DEFINE_PER_CPU(bool, injecting);
+struct inject_mark {
+	const struct sk_buff *skb;
+	const struct task_struct *task;
+};
+
+static DEFINE_PER_CPU(struct inject_mark, injecting);
 
 /**
- * tcpfault_inject_in_progress() - is this CPU sending an injected segment
+ * tcpfault_inject_is_ours() - is @skb an RST that tcpfault is injecting
+ * @skb: a segment at a hook
  *
- * Return: true inside tcpfault_inject_rst()'s transmit window.
+ * Return: true for the skb inside tcpfault_inject_rst()'s transmit window,
+ * seen by the task sending it; false for any other segment.
  */
-bool tcpfault_inject_in_progress(void)
+bool tcpfault_inject_is_ours(const struct sk_buff *skb)
 {
-	return this_cpu_read(injecting);
+	return this_cpu_read(injecting.skb) == skb &&
+	       this_cpu_read(injecting.task) == current;
 }
 
 static struct tcphdr *push_rst_header(struct sk_buff *skb, const struct tcpfault_rst *r)
@@ -61,14 +72,16 @@ static int xmit(struct net *net, struct sk_buff *skb, bool v6)
 	int ret;
 
 	local_bh_disable();
-	this_cpu_write(injecting, true);
+	this_cpu_write(injecting.task, current);
+	this_cpu_write(injecting.skb, skb);
 #if IS_ENABLED(CONFIG_IPV6)
 	if (v6)
 		ret = ip6_local_out(net, NULL, skb);
 	else
 #endif
 		ret = ip_local_out(net, NULL, skb);
-	this_cpu_write(injecting, false);
+	this_cpu_write(injecting.skb, NULL);
+	this_cpu_write(injecting.task, NULL);
 	local_bh_enable();
 	return net_xmit_eval(ret);
 }
