@@ -279,6 +279,44 @@ static void table_cap_and_pressure(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL(test, track(&init_net, mkpkt(1, 999, 2, 80, SYN)));
 }
 
+/*
+ * Pressure evicts closed entries first, then the least recently active,
+ * and stops at 3/4 of conns_max: a flood must not wipe the table.
+ */
+static void table_pressure_evicts_oldest_first(struct kunit *test)
+{
+	unsigned int i, target = conns_max - conns_max / 4, closed = conns_max / 2 + 8;
+	struct tcpfault_conn_stats st, st0;
+	u64 now = ktime_get_ns();
+	u8 dir;
+
+	tcpfault_conn_stats(&st0);
+	for (i = 0; i < conns_max; i++) {
+		struct tcpfault_conn *c = track(&init_net, mkpkt(1, 1000 + i, 2, 80, SYN));
+
+		KUNIT_ASSERT_NOT_NULL(test, c);
+		/* Entry i was last active (conns_max - i) * 10 ms ago. */
+		c->d[c->orig].last_ns = now - (u64)(conns_max - i) * 10 * NSEC_PER_MSEC;
+		if (i == closed)
+			c->state = TCPFAULT_WS_CLOSED;
+	}
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_gc(false, NULL), (int)(conns_max - target));
+	tcpfault_conn_stats(&st);
+	KUNIT_EXPECT_EQ(test, st.conns, (u64)target);
+	KUNIT_EXPECT_EQ(test, st.evictions - st0.evictions, (u64)(conns_max - target));
+	/* Gone: the closed entry and the oldest; kept: the newest. */
+	for (i = 0; i < conns_max; i++) {
+		struct tcpfault_pkt p = mkpkt(1, 1000 + i, 2, 80, SYN);
+		bool want = i != closed && i >= conns_max - target - 1;
+		bool kept;
+
+		rcu_read_lock();
+		kept = tcpfault_conn_lookup(&init_net, &p.t, &dir);
+		rcu_read_unlock();
+		KUNIT_EXPECT_EQ_MSG(test, kept, want, "entry %u", i);
+	}
+}
+
 static void table_idle_and_closed(struct kunit *test)
 {
 	struct tcpfault_conn *idle, *fresh, *closed;
@@ -453,6 +491,7 @@ static struct kunit_case conn_test_cases[] = {
 	KUNIT_CASE(wire_state_machine),
 	KUNIT_CASE(table_both_directions),
 	KUNIT_CASE(table_cap_and_pressure),
+	KUNIT_CASE(table_pressure_evicts_oldest_first),
 	KUNIT_CASE(table_idle_and_closed),
 	KUNIT_CASE(table_namespace_exit),
 	KUNIT_CASE(table_new_bytes),

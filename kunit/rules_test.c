@@ -5,11 +5,17 @@
  * segments; shapes are shared; port ranges are hashed on their addresses;
  * shapes past SHAPES_MAX take the overflow list and still match; the timed
  * state machine (delay, duration, power-off and reboot) moves as
- * specified; each mode's verdict is the documented one.
+ * specified; each mode's verdict is the documented one. And inject.c:
+ * the hooks let exactly the RST being injected pass, no other segment.
  */
 #include <kunit/test.h>
 #include <linux/inet.h>
+#include <linux/ip.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
 #include <linux/random.h>
+#include <linux/rtnetlink.h>
+#include <linux/tcp.h>
 
 #include "../module/rules.c"
 
@@ -579,6 +585,66 @@ static void syn_retried_across_reboot(struct kunit *test)
 			NF_ACCEPT);
 }
 
+/* What a LOCAL_OUT hook saw while tcpfault injected an RST to 127.0.0.1:9. */
+static struct {
+	struct sk_buff *other;
+	int seen;
+	bool ours, others;
+} probe;
+
+static unsigned int probe_hook(void *priv, struct sk_buff *skb,
+			       const struct nf_hook_state *state)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th = (const struct tcphdr *)((const u8 *)iph + iph->ihl * 4);
+
+	if (iph->protocol != IPPROTO_TCP || !th->rst || th->dest != htons(9))
+		return NF_ACCEPT;
+	probe.seen++;
+	probe.ours = tcpfault_inject_is_ours(skb);
+	/* Another segment at the same hook meanwhile, as when the injecting
+	 * task is preempted on PREEMPT_RT: it must not pass as ours.
+	 */
+	probe.others = tcpfault_inject_is_ours(probe.other);
+	return NF_DROP;
+}
+
+static void inject_marks_only_its_skb(struct kunit *test)
+{
+	static const struct nf_hook_ops ops = {
+		.hook = probe_hook,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = NF_IP_PRI_FIRST,
+	};
+	struct tcpfault_rst rst = {
+		.family = TCPFAULT_FAM_INET, .sport = 7, .dport = 9, .seq = 1,
+		.saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 },
+	};
+	struct net_device *lo = init_net.loopback_dev;
+	int ret;
+
+	memset(&probe, 0, sizeof(probe));
+	probe.other = alloc_skb(64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, probe.other);
+	if (!(lo->flags & IFF_UP)) {
+		rtnl_lock();
+		ret = dev_open(lo, NULL);
+		rtnl_unlock();
+		KUNIT_ASSERT_EQ(test, ret, 0);
+	}
+	ret = nf_register_net_hook(&init_net, &ops);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	ret = tcpfault_inject_rst(&init_net, &rst);
+	nf_unregister_net_hook(&init_net, &ops);
+	KUNIT_EXPECT_EQ_MSG(test, probe.seen, 1, "inject returned %d", ret);
+	KUNIT_EXPECT_TRUE(test, probe.ours);
+	KUNIT_EXPECT_FALSE(test, probe.others);
+	/* Outside the window nothing is ours. */
+	KUNIT_EXPECT_FALSE(test, tcpfault_inject_is_ours(probe.other));
+	kfree_skb(probe.other);
+}
+
 static struct kunit_case rules_test_cases[] = {
 	KUNIT_CASE(lookup_matches_reference),
 	KUNIT_CASE(shapes_are_shared),
@@ -590,6 +656,7 @@ static struct kunit_case rules_test_cases[] = {
 	KUNIT_CASE(many_matches_lose_nothing),
 	KUNIT_CASE(reset_spares_the_unknown),
 	KUNIT_CASE(syn_retried_across_reboot),
+	KUNIT_CASE(inject_marks_only_its_skb),
 	{}
 };
 

@@ -804,33 +804,114 @@ static unsigned int gc_pass(struct net *net, bool all, u64 now, u64 idle_ns, u64
 	return n;
 }
 
+/* The order in which pressure evicts: closed entries first, then by last activity. */
+static u64 gc_rank(const struct tcpfault_conn *c)
+{
+	u8 st = READ_ONCE(c->state);
+
+	if (st == TCPFAULT_WS_CLOSED || st == TCPFAULT_WS_TIME_WAIT)
+		return 0;
+	return conn_last_ns(c);
+}
+
+/* Evict up to @quota entries whose gc_rank() is below @rank. */
+static unsigned int gc_evict_below(u64 rank, unsigned int quota)
+{
+	struct tcpfault_conn *c;
+	struct hlist_node *tmp;
+	unsigned int n = 0;
+	u32 b;
+
+	for (b = 0; b <= bucket_mask && n < quota; b++) {
+		if (hlist_empty(&buckets[b]))
+			continue;
+		spin_lock_bh(bucket_lock(b));
+		hlist_for_each_entry_safe(c, tmp, &buckets[b], node) {
+			if (n == quota)
+				break;
+			if (gc_rank(c) >= rank)
+				continue;
+			conn_unlink(c);
+			n++;
+		}
+		spin_unlock_bh(bucket_lock(b));
+		cond_resched();
+	}
+	return n;
+}
+
+#define GC_BINS		64
+#define GC_LEVELS	6
+
+/*
+ * Pressure: evict @need entries, lowest gc_rank() first, and no more. Each
+ * read-only pass counts the entries of the rank range [lo, hi) in GC_BINS
+ * bins and narrows the range to the bin where the @need-th entry falls;
+ * then everything below it goes, and the rest of @need from within it
+ * (entries whose ranks differ by less than the final bin width, about a
+ * microsecond, go in table order). Entries that move meanwhile only get
+ * younger, or closed, and are judged again by the evicting passes.
+ */
+static unsigned int gc_pressure(unsigned int need, u64 now)
+{
+	unsigned int level, k, below = 0, n;
+	u64 lo = 0, hi = now + 1, width;
+	struct tcpfault_conn *c;
+	u32 hist[GC_BINS];
+	u32 b;
+
+	for (level = 0; level < GC_LEVELS && hi - lo > 1; level++) {
+		width = div64_u64(hi - lo + GC_BINS - 1, GC_BINS);
+		memset(hist, 0, sizeof(hist));
+		for (b = 0; b <= bucket_mask; b++) {
+			if (hlist_empty(&buckets[b]))
+				continue;
+			rcu_read_lock();
+			hlist_for_each_entry_rcu(c, &buckets[b], node) {
+				u64 r = gc_rank(c);
+
+				if (r >= lo && r < hi)
+					hist[div64_u64(r - lo, width)]++;
+			}
+			rcu_read_unlock();
+			cond_resched();
+		}
+		for (k = 0; k < GC_BINS - 1 && below + hist[k] < need; k++)
+			below += hist[k];
+		lo += k * width;
+		hi = min(hi, lo + width);
+		if (below + hist[k] <= need)
+			break;
+	}
+	n = gc_evict_below(lo, need);
+	if (n < need)
+		n += gc_evict_below(hi, need - n);
+	return n;
+}
+
 /**
  * tcpfault_conn_gc() - run the connection GC now
  * @force_all: forget every entry (counted as evictions)
  * @net: if set, forget exactly @net's entries, uncounted (namespace exit)
  *
- * Under pressure (above 7/8 of conns_max) it evicts ever younger entries,
- * closed ones first, until the table is below 3/4 of conns_max.
+ * Under pressure (above 7/8 of conns_max) it evicts closed entries first,
+ * then the least recently active, until the table is at 3/4 of conns_max.
  *
  * Return: the number of entries removed.
  */
 int tcpfault_conn_gc(bool force_all, struct net *net)
 {
-	static const u64 pressure_ns[] = {
-		60 * NSEC_PER_SEC, 10 * NSEC_PER_SEC, NSEC_PER_SEC, 0,
-	};
 	u64 now = ktime_get_ns(), idle = (u64)READ_ONCE(idle_timeout) * NSEC_PER_SEC;
 	u64 closed = (u64)READ_ONCE(closed_timeout) * NSEC_PER_SEC;
-	unsigned int n, i;
+	int count, target = (int)(conns_max - conns_max / 4);
+	unsigned int n;
 
 	if (net)
 		return gc_pass(net, false, now, 0, 0);
 	n = gc_pass(NULL, force_all, now, idle, closed);
-	if (atomic_read(&nconns) > (int)(conns_max - conns_max / 8)) {
-		for (i = 0; i < ARRAY_SIZE(pressure_ns) &&
-		     atomic_read(&nconns) > (int)(conns_max - conns_max / 4); i++)
-			n += gc_pass(NULL, false, now, pressure_ns[i], 0);
-	}
+	count = atomic_read(&nconns);
+	if (count > (int)(conns_max - conns_max / 8))
+		n += gc_pressure(count - target, now);
 	atomic64_add(n, &n_evicted);
 	return n;
 }

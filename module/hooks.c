@@ -187,7 +187,7 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 
 	if (!static_branch_unlikely(&tcpfault_armed))
 		return NF_ACCEPT;
-	if (tcpfault_inject_in_progress())
+	if (tcpfault_inject_is_ours(skb))
 		return NF_ACCEPT;
 	if (state->hook == NF_INET_PRE_ROUTING && state->in &&
 	    (state->in->flags & IFF_LOOPBACK))

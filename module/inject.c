@@ -7,9 +7,12 @@
  * Injected RSTs go through ip_local_out()/ip6_local_out() and are routed
  * like any locally generated segment, with a source address that need not
  * be local (FLOWI_FLAG_ANYSRC), so one helper serves a router, a client
- * and a server. While one is being sent, this CPU's "injecting" flag makes
- * the hooks let it pass untouched; bottom halves are off for that window,
- * so the flag cannot leak onto another packet.
+ * and a server. While one is being sent, the hooks let that skb pass
+ * untouched: this CPU records which skb, sent by which task, is tcpfault's
+ * own. Bottom halves are off for that window, but on PREEMPT_RT such a
+ * section can still be preempted, and the task that runs meanwhile sends
+ * its own segments through the same hooks on this CPU: a flag alone would
+ * let those pass too.
  */
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -28,16 +31,24 @@
 #include "tcpfault.h"
 #include "trace.h"
 
-static DEFINE_PER_CPU(bool, injecting);
+struct inject_mark {
+	const struct sk_buff *skb;
+	const struct task_struct *task;
+};
+
+static DEFINE_PER_CPU(struct inject_mark, injecting);
 
 /**
- * tcpfault_inject_in_progress() - is this CPU sending an injected segment
+ * tcpfault_inject_is_ours() - is @skb an RST that tcpfault is injecting
+ * @skb: a segment at a hook
  *
- * Return: true inside tcpfault_inject_rst()'s transmit window.
+ * Return: true for the skb inside tcpfault_inject_rst()'s transmit window,
+ * seen by the task sending it; false for any other segment.
  */
-bool tcpfault_inject_in_progress(void)
+bool tcpfault_inject_is_ours(const struct sk_buff *skb)
 {
-	return this_cpu_read(injecting);
+	return this_cpu_read(injecting.skb) == skb &&
+	       this_cpu_read(injecting.task) == current;
 }
 
 static struct tcphdr *push_rst_header(struct sk_buff *skb, const struct tcpfault_rst *r)
@@ -61,14 +72,16 @@ static int xmit(struct net *net, struct sk_buff *skb, bool v6)
 	int ret;
 
 	local_bh_disable();
-	this_cpu_write(injecting, true);
+	this_cpu_write(injecting.task, current);
+	this_cpu_write(injecting.skb, skb);
 #if IS_ENABLED(CONFIG_IPV6)
 	if (v6)
 		ret = ip6_local_out(net, NULL, skb);
 	else
 #endif
 		ret = ip_local_out(net, NULL, skb);
-	this_cpu_write(injecting, false);
+	this_cpu_write(injecting.skb, NULL);
+	this_cpu_write(injecting.task, NULL);
 	local_bh_enable();
 	return net_xmit_eval(ret);
 }
@@ -247,6 +260,27 @@ static bool sk_local_in(const struct sock *sk, const struct tcpfault_prefix *hos
 
 #define ABORT_BATCH 16
 
+/*
+ * Take a reference on @sk if it is one of @host's sockets in @net. TCP,
+ * TIME-WAIT and request sockets are SLAB_TYPESAFE_BY_RCU: between the first
+ * look and the reference, @sk can be freed and reused for another
+ * connection, in another namespace. So, as __inet_lookup_established()
+ * does, look again once the reference is held.
+ */
+static bool abort_grab(struct sock *sk, struct net *net, const struct tcpfault_prefix *host)
+{
+	if (!net_eq(sock_net(sk), net) || !sk_local_in(sk, host))
+		return false;
+	if (!refcount_inc_not_zero(&sk->sk_refcnt))
+		return false;
+	if (unlikely(hlist_nulls_unhashed_lockless(&sk->sk_nulls_node) ||
+		     !net_eq(sock_net(sk), net) || !sk_local_in(sk, host))) {
+		sock_gen_put(sk);
+		return false;
+	}
+	return true;
+}
+
 /**
  * tcpfault_inject_abort_host() - abort a host's local TCP sockets, silently
  * @net: the namespace whose sockets to walk
@@ -256,7 +290,9 @@ static bool sk_local_in(const struct sock *sk, const struct tcpfault_prefix *hos
  *
  * Every socket in the established hash (established, closing, TIME-WAIT,
  * SYN-RECV) with a local address in @host is torn down with tcp_abort(),
- * as the power loss would. Listeners stay: the host "comes back" with its
+ * as the power loss would. The walk is lockless, like the kernel's own
+ * established lookup: a socket is checked again once held, and a bucket
+ * is walked again when its chain's nulls marker says the walk strayed. Listeners stay: the host "comes back" with its
  * services listening. The caller has published the power-off fault first,
  * so the RSTs tcp_abort() emits are dropped by the hooks.
  *
@@ -277,6 +313,7 @@ int tcpfault_inject_abort_host(struct net *net, const struct tcpfault_prefix *ho
 		struct hlist_nulls_node *node;
 		int n, i, rounds = 0;
 		struct sock *sk;
+		bool moved;
 
 		if (hlist_nulls_empty(&head->chain))
 			continue;
@@ -284,14 +321,31 @@ int tcpfault_inject_abort_host(struct net *net, const struct tcpfault_prefix *ho
 			n = 0;
 			rcu_read_lock();
 			sk_nulls_for_each_rcu(sk, node, &head->chain) {
-				if (!net_eq(sock_net(sk), net) || !sk_local_in(sk, host))
+				if (!abort_grab(sk, net, host))
 					continue;
-				if (!refcount_inc_not_zero(&sk->sk_refcnt))
+				/*
+				 * A socket let go above may have been reused
+				 * at the head of this chain, and the walk then
+				 * meets sockets it already holds.
+				 */
+				for (i = 0; i < n && batch[i] != sk; i++)
+					;
+				if (i < n) {
+					sock_gen_put(sk);
 					continue;
+				}
 				batch[n++] = sk;
 				if (n == ABORT_BATCH)
 					break;
 			}
+			/*
+			 * A walk that ran to the end of a chain other than
+			 * this bucket's followed a socket that was freed and
+			 * rehashed elsewhere: the rest of the bucket went
+			 * unseen, walk it again (after this batch, so that
+			 * no socket is taken twice).
+			 */
+			moved = n < ABORT_BATCH && get_nulls_value(node) != b;
 			rcu_read_unlock();
 			for (i = 0; i < n; i++) {
 				if (cb)
@@ -301,7 +355,7 @@ int tcpfault_inject_abort_host(struct net *net, const struct tcpfault_prefix *ho
 				sock_gen_put(batch[i]);
 			}
 			cond_resched();
-		} while (n == ABORT_BATCH && ++rounds < 64);
+		} while ((n == ABORT_BATCH || moved) && ++rounds < 64);
 	}
 	return total;
 }

@@ -1039,20 +1039,33 @@ err_name:
 	return ret;
 }
 
-/* Unpublish a fault; the caller destroys it after dropping the mutex. */
+/*
+ * Release @f's name. Only once its sysfs directory is gone: a new fault of
+ * the same name would otherwise race kobject_del() for the directory.
+ */
+static void name_release(struct tcpfault_fault *f)
+{
+	struct name_entry *ne = name_find(f->spec.name);
+
+	lockdep_assert_held(&tcpfault_rules_mutex);
+	if (ne && ne->f == f) {
+		rhashtable_remove_fast(&names, &ne->node, names_params);
+		kfree_rcu(ne, rcu);
+	}
+}
+
+/*
+ * Unpublish a fault; the caller destroys it after dropping the mutex. The
+ * name stays taken (by a DEAD fault) until fault_destroy() releases it.
+ */
 static void fault_unlink(struct tcpfault_fault *f)
 {
 	struct rules_net *rn = rules_net(f->net);
-	struct name_entry *ne = name_find(f->spec.name);
 
 	if (f->state == TCPFAULT_FS_ACTIVE)
 		mark_conns(f, TCPFAULT_EV_FAULT_STOP);
 	set_state(f, TCPFAULT_FS_DEAD);
 	WRITE_ONCE(f->deadline_ns, 0);
-	if (ne) {
-		rhashtable_remove_fast(&names, &ne->node, names_params);
-		kfree_rcu(ne, rcu);
-	}
 	if (f->fnode) {
 		rhltable_remove(&ftab, &f->fnode[1].node, ftab_params);
 		rhltable_remove(&ftab, &f->fnode[0].node, ftab_params);
@@ -1070,7 +1083,11 @@ static void fault_unlink(struct tcpfault_fault *f)
 static void fault_destroy(struct tcpfault_fault *f)
 {
 	cancel_delayed_work_sync(&f->work);
-	tcpfault_sysfs_fault_del(f);	/* drops the last reference */
+	tcpfault_sysfs_fault_del(f);
+	mutex_lock(&tcpfault_rules_mutex);
+	name_release(f);
+	mutex_unlock(&tcpfault_rules_mutex);
+	kobject_put(&f->kobj);		/* the last reference */
 }
 
 /**
@@ -1119,6 +1136,7 @@ int tcpfault_rules_add(struct net *net, const struct tcpfault_spec *spec)
 	ret = tcpfault_sysfs_fault_add(f);
 	if (ret) {
 		fault_unlink(f);
+		name_release(f);
 		mutex_unlock(&tcpfault_rules_mutex);
 		kobject_put(&f->kobj);
 		return ret;
@@ -1140,7 +1158,9 @@ err:
  * @name: the name
  * @net: the namespace it must live in, or NULL for any
  *
- * Return: 0 or -ENOENT.
+ * The name is free again when this returns: the fault's directory is gone.
+ *
+ * Return: 0 or -ENOENT (also while another writer is deleting it).
  */
 int tcpfault_rules_del(const char *name, struct net *net)
 {
@@ -1149,7 +1169,7 @@ int tcpfault_rules_del(const char *name, struct net *net)
 
 	mutex_lock(&tcpfault_rules_mutex);
 	ne = name_find(name);
-	if (!ne || (net && ne->f->net != net)) {
+	if (!ne || ne->f->state == TCPFAULT_FS_DEAD || (net && ne->f->net != net)) {
 		mutex_unlock(&tcpfault_rules_mutex);
 		return -ENOENT;
 	}

@@ -12,6 +12,14 @@
  * Every write is parsed by spec.c. A malformed one fails with -EINVAL,
  * changes nothing, and logs one rate-limited line giving the reason, which
  * also lands in last_error for tools that cannot read dmesg.
+ *
+ * The writable files (add, del, flush, track_all, faults/<name>/enabled)
+ * are bin attributes: their handlers get the open file, so the privilege
+ * check is made against the credentials of the process that opened it,
+ * as the kernel's own interfaces do. A descriptor opened with
+ * CAP_NET_ADMIN and handed to another process keeps working; one opened
+ * without it never does, whoever writes through it. Each write() is one
+ * command, whatever the file offset.
  */
 #include <linux/capability.h>
 #include <linux/kobject.h>
@@ -54,9 +62,9 @@ void tcpfault_sysfs_reject(const char *fmt, ...)
 	put_pid(old);
 }
 
-static bool may_write(const char *what)
+static bool may_write(const struct file *file, const char *what)
 {
-	if (capable(CAP_NET_ADMIN))
+	if (file_ns_capable(file, &init_user_ns, CAP_NET_ADMIN))
 		return true;
 	tcpfault_sysfs_reject("%s: CAP_NET_ADMIN required", what);
 	return false;
@@ -64,14 +72,22 @@ static bool may_write(const char *what)
 
 /* ---- top level ------------------------------------------------------- */
 
-static ssize_t add_store(struct kobject *kobj, struct kobj_attribute *attr,
-			 const char *buf, size_t count)
+/* A switch's value, as a bin attribute read returns it. */
+static ssize_t read_switch(bool on, char *buf, loff_t off, size_t count)
+{
+	char text[3] = { on ? '1' : '0', '\n' };
+
+	return memory_read_from_buffer(buf, count, &off, text, 2);
+}
+
+static ssize_t add_write(struct file *file, struct kobject *kobj, struct bin_attribute *attr,
+			 char *buf, loff_t off, size_t count)
 {
 	struct tcpfault_spec spec;
 	struct tcpfault_perr err;
 	int ret;
 
-	if (!may_write("add"))
+	if (!may_write(file, "add"))
 		return -EPERM;
 	ret = tcpfault_spec_parse(buf, count, &spec, &err);
 	if (ret) {
@@ -97,14 +113,14 @@ static struct net *del_scope(void)
 	return net_eq(net, &init_net) ? NULL : net;
 }
 
-static ssize_t del_store(struct kobject *kobj, struct kobj_attribute *attr,
-			 const char *buf, size_t count)
+static ssize_t del_write(struct file *file, struct kobject *kobj, struct bin_attribute *attr,
+			 char *buf, loff_t off, size_t count)
 {
 	char name[TCPFAULT_NAME_MAX + 1];
 	struct tcpfault_perr err;
 	int ret;
 
-	if (!may_write("del"))
+	if (!may_write(file, "del"))
 		return -EPERM;
 	ret = tcpfault_spec_parse_name(buf, count, name, &err);
 	if (ret) {
@@ -119,13 +135,13 @@ static ssize_t del_store(struct kobject *kobj, struct kobj_attribute *attr,
 	return count;
 }
 
-static ssize_t flush_store(struct kobject *kobj, struct kobj_attribute *attr,
-			   const char *buf, size_t count)
+static ssize_t flush_write(struct file *file, struct kobject *kobj, struct bin_attribute *attr,
+			   char *buf, loff_t off, size_t count)
 {
 	struct tcpfault_perr err;
 	bool on;
 
-	if (!may_write("flush"))
+	if (!may_write(file, "flush"))
 		return -EPERM;
 	if (tcpfault_spec_parse_switch(buf, count, &on, &err) || !on) {
 		tcpfault_sysfs_reject("flush: write 1 to delete every fault");
@@ -135,18 +151,19 @@ static ssize_t flush_store(struct kobject *kobj, struct kobj_attribute *attr,
 	return count;
 }
 
-static ssize_t track_all_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+static ssize_t track_all_read(struct file *file, struct kobject *kobj,
+			      struct bin_attribute *attr, char *buf, loff_t off, size_t count)
 {
-	return sysfs_emit(buf, "%d\n", tcpfault_conn_get_track_all());
+	return read_switch(tcpfault_conn_get_track_all(), buf, off, count);
 }
 
-static ssize_t track_all_store(struct kobject *kobj, struct kobj_attribute *attr,
-			       const char *buf, size_t count)
+static ssize_t track_all_write(struct file *file, struct kobject *kobj,
+			       struct bin_attribute *attr, char *buf, loff_t off, size_t count)
 {
 	struct tcpfault_perr err;
 	bool on;
 
-	if (!may_write("track_all"))
+	if (!may_write(file, "track_all"))
 		return -EPERM;
 	if (tcpfault_spec_parse_switch(buf, count, &on, &err)) {
 		tcpfault_sysfs_reject("track_all: %s", err.msg);
@@ -215,21 +232,25 @@ static ssize_t packets_dropped_show(struct kobject *kobj, struct kobj_attribute 
 	return sysfs_emit(buf, "%llu\n", dropped);
 }
 
-static struct kobj_attribute add_attr = __ATTR_WO(add);
-static struct kobj_attribute del_attr = __ATTR_WO(del);
-static struct kobj_attribute flush_attr = __ATTR_WO(flush);
-static struct kobj_attribute track_all_attr = __ATTR_RW(track_all);
+static struct bin_attribute add_attr = __BIN_ATTR_WO(add, 0);
+static struct bin_attribute del_attr = __BIN_ATTR_WO(del, 0);
+static struct bin_attribute flush_attr = __BIN_ATTR_WO(flush, 0);
+static struct bin_attribute track_all_attr = __BIN_ATTR_RW(track_all, 0);
 static struct kobj_attribute last_error_attr = __ATTR_RO(last_error);
 static struct kobj_attribute version_attr = __ATTR_RO(version);
 static struct kobj_attribute faults_count_attr = __ATTR_RO(faults_count);
 static struct kobj_attribute packets_seen_attr = __ATTR_RO(packets_seen);
 static struct kobj_attribute packets_dropped_attr = __ATTR_RO(packets_dropped);
 
+static struct bin_attribute *top_bin_attrs[] = {
+	&add_attr,
+	&del_attr,
+	&flush_attr,
+	&track_all_attr,
+	NULL,
+};
+
 static struct attribute *top_attrs[] = {
-	&add_attr.attr,
-	&del_attr.attr,
-	&flush_attr.attr,
-	&track_all_attr.attr,
 	&last_error_attr.attr,
 	&version_attr.attr,
 	&faults_count_attr.attr,
@@ -248,6 +269,7 @@ static struct attribute *top_attrs[] = {
 
 static const struct attribute_group top_group = {
 	.attrs = top_attrs,
+	.bin_attrs = top_bin_attrs,
 };
 
 /* ---- faults/<name>/ -------------------------------------------------- */
@@ -312,7 +334,8 @@ static ssize_t selector_show(struct kobject *kobj, struct kobj_attribute *attr, 
 	return sysfs_emit(buf, "%s\n", text);
 }
 
-static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+static ssize_t enabled_read(struct file *file, struct kobject *kobj,
+			    struct bin_attribute *attr, char *buf, loff_t off, size_t count)
 {
 	struct tcpfault_fault *f = to_fault(kobj);
 	int st = READ_ONCE(f->state);
@@ -320,19 +343,19 @@ static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr, c
 	if (!fault_visible(f))
 		return -ENOENT;
 	/* 1 while the fault acts on traffic: a rebooted host still answers. */
-	return sysfs_emit(buf, "%d\n", st == TCPFAULT_FS_PENDING || st == TCPFAULT_FS_ACTIVE ||
-			  st == TCPFAULT_FS_REBOOTED);
+	return read_switch(st == TCPFAULT_FS_PENDING || st == TCPFAULT_FS_ACTIVE ||
+			   st == TCPFAULT_FS_REBOOTED, buf, off, count);
 }
 
-static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
-			     const char *buf, size_t count)
+static ssize_t enabled_write(struct file *file, struct kobject *kobj,
+			     struct bin_attribute *attr, char *buf, loff_t off, size_t count)
 {
 	struct tcpfault_fault *f = to_fault(kobj);
 	struct tcpfault_perr err;
 	bool on;
 	int ret;
 
-	if (!may_write("enabled"))
+	if (!may_write(file, "enabled"))
 		return -EPERM;
 	if (!fault_visible(f)) {
 		tcpfault_sysfs_reject("%s/enabled: the fault belongs to another network namespace",
@@ -353,7 +376,6 @@ static struct kobj_attribute fault_attrs[] = {
 	__ATTR_RO(mode),
 	__ATTR_RO(selector),
 	__ATTR_RO(state),
-	__ATTR_RW(enabled),
 	__ATTR_RO(time_left_ms),
 	__ATTR_RO(netns),
 	__ATTR_RO(matched),
@@ -364,8 +386,16 @@ static struct kobj_attribute fault_attrs[] = {
 
 static struct attribute *fault_attr_list[ARRAY_SIZE(fault_attrs) + 1];
 
+static struct bin_attribute enabled_attr = __BIN_ATTR_RW(enabled, 0);
+
+static struct bin_attribute *fault_bin_attrs[] = {
+	&enabled_attr,
+	NULL,
+};
+
 static const struct attribute_group fault_group = {
 	.attrs = fault_attr_list,
+	.bin_attrs = fault_bin_attrs,
 };
 
 static const struct attribute_group *fault_groups[] = {
@@ -407,8 +437,8 @@ int tcpfault_sysfs_fault_add(struct tcpfault_fault *f)
 }
 
 /**
- * tcpfault_sysfs_fault_del() - remove a fault's directory, drop the reference
- * @f: the fault
+ * tcpfault_sysfs_fault_del() - remove a fault's directory
+ * @f: the fault, still referenced: the caller drops the reference
  *
  * Waits for readers and writers of its files. Must not be called with
  * tcpfault_rules_mutex held: enabled_store() takes it.
@@ -416,7 +446,6 @@ int tcpfault_sysfs_fault_add(struct tcpfault_fault *f)
 void tcpfault_sysfs_fault_del(struct tcpfault_fault *f)
 {
 	kobject_del(&f->kobj);
-	kobject_put(&f->kobj);
 }
 
 /**

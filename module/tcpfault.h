@@ -418,7 +418,7 @@ struct tcpfault_rst {
 	bool ack;
 };
 
-bool tcpfault_inject_in_progress(void);
+bool tcpfault_inject_is_ours(const struct sk_buff *skb);
 int tcpfault_inject_rst(struct net *net, const struct tcpfault_rst *rst);
 void tcpfault_inject_reply_rst(const struct tcpfault_pkt *pkt, struct tcpfault_rst *rst);
 void tcpfault_inject_forward_rst(const struct tcpfault_pkt *pkt, struct tcpfault_rst *rst);

@@ -278,14 +278,22 @@ class Module:
 
     @staticmethod
     def write(ns, attr, text):
-        """Write a control file from namespace ns (None: the initial one)."""
+        """Write a control file from namespace ns (None: the initial one).
+        One write(2), unbuffered: a buffered file would write again when
+        closed after a failed write, and a command that failed (EEXIST)
+        could then succeed behind the caller's back."""
         path = f"{SYSFS}/{attr}"
         if ns is None:
             try:
-                with open(path, "w") as f:
-                    f.write(text)
+                fd = os.open(path, os.O_WRONLY)
             except OSError as e:
                 return e
+            try:
+                os.write(fd, text.encode() if isinstance(text, str) else text)
+            except OSError as e:
+                return e
+            finally:
+                os.close(fd)
             return None
         return ns.write(path, text)
 

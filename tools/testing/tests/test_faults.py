@@ -682,3 +682,74 @@ def test_permissions(m):
         check_eq(m.fault("mine")["enabled"], "1", f"fault enabled after {who}")
         check_eq(m.attr("track_all"), "0", f"track_all after {who}")
     check(not os.path.exists(f"{tfk.SYSFS}/faults/evil"), "no fault was added")
+
+
+# Write each TEXT to an inherited descriptor FD; print OK or the errno name.
+WRITE_FD = """
+import errno, os, sys
+for arg in sys.argv[1:]:
+    fd, text = arg.split("=", 1)
+    try:
+        os.write(int(fd), text.encode())
+        print("OK")
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+"""
+
+# Open each PATH and pass the descriptors back over the unix socket SOCK.
+OPEN_AND_PASS = """
+import os, socket, sys
+s = socket.socket(fileno=int(sys.argv[1]))
+fds = [os.open(p, os.O_WRONLY) for p in sys.argv[2:]]
+socket.send_fds(s, [b"fds"], fds)
+"""
+
+
+def test_permissions_follow_the_opener(m):
+    """The privilege check is made against the process that opened a
+    control file, as the kernel's own interfaces do: a descriptor opened
+    by root and handed to an unprivileged process works; one opened by
+    root without CAP_NET_ADMIN does not, even when root writes to it."""
+    m.add(None, "mine mode=watch")
+    # Opened by root, written by nobody.
+    fds = [os.open(f"{tfk.SYSFS}/{a}", os.O_WRONLY) for a in ("add", "faults/mine/enabled", "del")]
+    try:
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                            "python3", "-c", WRITE_FD, f"{fds[0]}=handed mode=watch",
+                            f"{fds[1]}=0", f"{fds[2]}=handed"],
+                           capture_output=True, text=True, pass_fds=fds)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    check_eq(p.stdout.split(), ["OK", "OK", "OK"],
+             f"nobody writing through root's descriptors ({p.stderr.strip()})")
+    check_eq(m.fault("mine")["enabled"], "0", "mine switched off through the descriptor")
+    check(not os.path.exists(f"{tfk.SYSFS}/faults/handed"), "handed added, then deleted")
+    # Opened by root without CAP_NET_ADMIN, written by root with it.
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        p = subprocess.run(["setpriv", "--inh-caps=-net_admin", "--bounding-set=-net_admin", "--",
+                            "python3", "-c", OPEN_AND_PASS, str(child.fileno())] +
+                           [f"{tfk.SYSFS}/{a}" for a in ("add", "faults/mine/enabled", "track_all")],
+                           capture_output=True, text=True, pass_fds=[child.fileno()])
+        check_eq(p.returncode, 0, f"the unprivileged opener ({p.stderr.strip()})")
+        _, fds, _, _ = socket.recv_fds(parent, 16, 3)
+    finally:
+        parent.close()
+        child.close()
+    try:
+        got = []
+        for fd, text in zip(fds, ("evil mode=link-down", "1", "1")):
+            try:
+                os.write(fd, text.encode())
+                got.append("OK")
+            except OSError as e:
+                got.append(errno.errorcode[e.errno])
+    finally:
+        for fd in fds:
+            os.close(fd)
+    check_eq(got, ["EPERM"] * 3, "root writing through descriptors opened without CAP_NET_ADMIN")
+    check(not os.path.exists(f"{tfk.SYSFS}/faults/evil"), "no fault was added")
+    check_eq(m.fault("mine")["enabled"], "0", "mine still off")
+    check_eq(m.attr("track_all"), "0", "track_all unchanged")
+    check("CAP_NET_ADMIN" in m.last_error(), f"last_error: {m.last_error()}")

@@ -4,6 +4,8 @@ namespace teardown. `make check` runs the short sizes (TCPFAULT_QUICK=1);
 `make stress` the full ones. On the debug kernel any KASAN, lockdep or
 kmemleak report fails the run (the harness checks).
 """
+import errno
+import json
 import os
 import random
 import resource
@@ -308,3 +310,207 @@ def test_namespace_teardown_with_live_state(m):
         topo.close()
         tfk.wait_until(lambda: m.attr("faults_count") == "0", 30, "faults gone with their namespaces")
         tfk.wait_until(lambda: m.attr("conns") == "0", 30, "connections gone with their namespaces")
+
+
+class EchoChurn:
+    """Short connections to an echo server in a topology, one after the
+    other, until stopped: connect, send a request, read the echo, close.
+    `server_first`: the server closes first (its side goes to TIME_WAIT),
+    else the client does. Every failure is recorded with its errno."""
+
+    def __init__(self, topo, port, server_first, timeout):
+        self.topo, self.port, self.server_first, self.timeout = topo, port, server_first, timeout
+        self.lst = topo.server.socket()
+        self.lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lst.bind((topo.saddr, port))
+        self.lst.listen(256)
+        self.lst.settimeout(0.2)
+        self.stop, self.stop_server = threading.Event(), threading.Event()
+        self.ok, self.errors = 0, []
+        self.threads = [threading.Thread(target=self._client, daemon=True),
+                        threading.Thread(target=self._serve, daemon=True)]
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+
+    def _serve(self):
+        while not self.stop_server.is_set():
+            try:
+                s, _ = self.lst.accept()
+            except (TimeoutError, socket.timeout):
+                continue
+            except OSError as e:
+                self.errors.append(("accept", e.errno))
+                continue
+            try:
+                s.settimeout(self.timeout)
+                req = b""
+                while len(req) < 64:
+                    b = s.recv(64 - len(req))
+                    if not b:
+                        raise OSError(0, "EOF before the request")
+                    req += b
+                s.sendall(req)
+                if not self.server_first:
+                    check_eq(s.recv(1), b"", "EOF after the echo")
+            except (OSError, tfk.Fail) as e:
+                self.errors.append(("server", getattr(e, "errno", None) or str(e)))
+            finally:
+                s.close()
+
+    def _client(self):
+        i = 0
+        while not self.stop.is_set():
+            i += 1
+            msg = (b"%08d" % i) * 8
+            c = self.topo.client.socket()
+            c.settimeout(self.timeout)
+            step = "connect"
+            try:
+                c.connect((self.topo.saddr, self.port))
+                step = "request"
+                c.sendall(msg)
+                step = "echo"
+                got = b""
+                while len(got) < len(msg):
+                    b = c.recv(len(msg) - len(got))
+                    if not b:
+                        break
+                    got += b
+                check_eq(got, msg, "echo")
+                if self.server_first:
+                    check_eq(c.recv(1), b"", "EOF after the echo")
+                self.ok += 1
+            except (OSError, tfk.Fail) as e:
+                self.errors.append((f"client {step}", getattr(e, "errno", None) or str(e)))
+            finally:
+                c.close()
+
+    def close(self):
+        """Stop the client, then the server: a request in flight is answered."""
+        self.stop.set()
+        self.threads[0].join(30)
+        self.stop_server.set()
+        self.threads[1].join(30)
+        self.lst.close()
+
+
+def _abort_counters(ns):
+    """The counters a socket aborted by tcp_abort() (an RST sent, the peer
+    reset) or by the stack moves."""
+    snmp = ns.snmp()
+    return {k: v for k, v in snmp.items()
+            if k in ("TcpOutRsts", "TcpEstabResets") or k.startswith("TcpExtTCPAbort")}
+
+
+def test_power_off_churn_spares_other_namespace(m):
+    """A host powers off and reboots over and over while connections churn
+    in its namespace and in another one with the very same addresses and
+    ports. The power-off walk aborts sockets of the first namespace only:
+    in the second, every connection works, no socket reports an error and
+    no RST or abort is counted. (TCP, TIME_WAIT and request sockets are
+    freed and reused without an RCU grace period: a walk that does not
+    look again at a socket after taking its reference can abort one reused
+    meanwhile by the other namespace.)"""
+    rounds = size(40, 400)
+    a, b = tfk.Topology(), tfk.Topology()
+    churn = []
+    try:
+        # Long-lived connections in b, exercised every round; one in a,
+        # which the first power-off aborts.
+        pairs = [tfk.connect(b, PORT + 10 + k) for k in range(4)]
+        a_cli, a_srv, a_lst = tfk.connect(a, PORT + 10)
+        before = {ns.name: _abort_counters(ns) for ns in (b.client, b.server)}
+        churn = [EchoChurn(a, PORT, server_first=True, timeout=1),
+                 EchoChurn(a, PORT + 2, server_first=False, timeout=1),
+                 EchoChurn(b, PORT, server_first=True, timeout=10),
+                 EchoChurn(b, PORT + 2, server_first=False, timeout=10)]
+        for c in churn:
+            c.start()
+        m.add(a.server, f"po mode=power-off host={a.saddr} enabled=0")
+        aborted = 0
+        for i in range(rounds):
+            m.set_enabled("po", True)           # power off: the abort walk
+            check_eq(m.fault("po")["state"], "dark", f"round {i}: state")
+            time.sleep(0.05)
+            m.set_enabled("po", False)          # reboot
+            for cli, srv, _ in pairs:
+                msg = b"round %d" % i
+                cli.sendall(msg)
+                check_eq(srv.recv(100), msg, f"round {i}: b's long-lived connection, there")
+                srv.sendall(msg)
+                check_eq(cli.recv(100), msg, f"round {i}: b's long-lived connection, back")
+            time.sleep(0.05)
+        aborted = int(m.fault("po")["aborted"])
+        for c in churn:
+            c.close()
+        a_side, b_side = churn[:2], churn[2:]
+        check(aborted > 0, "the power-off aborted nothing in its own namespace")
+        check_eq(tfk.sock_error(a_srv), errno.ECONNABORTED, "a's long-lived server socket")
+        check(sum(c.ok for c in a_side) > 0, "no connection in a ever worked")
+        for c in b_side:
+            check(not c.errors, f"b, port {c.port}: {len(c.errors)} failures: {c.errors[:5]}")
+            check(c.ok > 0, f"b, port {c.port}: no connection completed")
+        for cli, srv, _ in pairs:
+            check_eq(tfk.sock_error(cli), 0, "b's long-lived client socket error")
+            check_eq(tfk.sock_error(srv), 0, "b's long-lived server socket error")
+        for ns in (b.client, b.server):
+            after = _abort_counters(ns)
+            moved = {k: after[k] - before[ns.name].get(k, 0) for k in after
+                     if after[k] != before[ns.name].get(k, 0)}
+            check(not moved, f"{ns.role} of b counted aborts or RSTs: {moved}")
+        print(f"# power-off churn: {rounds} cycles, {aborted} sockets aborted in a; "
+              f"b: {sum(c.ok for c in b_side)} connections, none hurt", flush=True)
+    finally:
+        for c in churn:
+            c.close()
+        a.close()
+        b.close()
+
+
+def test_del_add_same_name_race(m):
+    """Two processes add and delete the same name as fast as they can. An
+    add fails only with EEXIST while the other process's fault holds the
+    name; a process deletes what it added, always successfully; the
+    kernel never warns about a duplicate sysfs directory."""
+    loops = size(1000, 10000)
+    dmesg0 = tfk.run(["dmesg"]).count("duplicate filename")
+    faults0 = m.attr("faults_count")
+    pids = []
+    rfd, wfd = os.pipe()
+    for who in range(2):
+        pid = os.fork()
+        if pid == 0:
+            os.close(rfd)
+            res = {"added": 0, "eexist": 0, "other": []}
+            for _ in range(loops):
+                err = m.write(None, "add", "dup mode=watch dport=9")
+                if err is None:
+                    res["added"] += 1
+                    err = m.write(None, "del", "dup")
+                    if err is not None:
+                        res["other"].append(f"del: {err}")
+                elif err.errno == errno.EEXIST:
+                    res["eexist"] += 1
+                else:
+                    res["other"].append(f"add: {err}")
+            os.write(wfd, (json.dumps(res) + "\n").encode())
+            os._exit(0)
+        pids.append(pid)
+    os.close(wfd)
+    with os.fdopen(rfd) as f:
+        results = [json.loads(line) for line in f]
+    for pid in pids:
+        os.waitpid(pid, 0)
+    check_eq(len(results), 2, "both processes reported")
+    summary = [{k: r[k] for k in ("added", "eexist")} for r in results]
+    for r in results:
+        check(not r["other"], f"unexpected failures: {r['other'][:5]} ({summary})")
+        check(r["added"] > 0, f"a process never added: {summary}")
+    dup = tfk.run(["dmesg"]).count("duplicate filename") - dmesg0
+    check_eq(dup, 0, f"kernel warnings about a duplicate sysfs directory ({summary})")
+    check_eq(m.attr("faults_count"), faults0, f"faults left ({summary}, {os.listdir(tfk.SYSFS + '/faults')})")
+    check(not os.path.exists(f"{tfk.SYSFS}/faults/dup"), "the directory is gone")
+    print(f"# del/add race: {[r['added'] for r in results]} adds, "
+          f"{[r['eexist'] for r in results]} EEXIST", flush=True)
