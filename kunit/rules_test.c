@@ -352,13 +352,17 @@ static void power_off_and_reboot(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, wait_state(f, TCPFAULT_FS_REBOOTED, 3000));
 	KUNIT_EXPECT_GT(test, f->since_ns, t0);
 	KUNIT_EXPECT_STREQ(test, tcpfault_rules_state_name(f), "rebooted");
-	/* Switching off a rebooted host changes nothing; on is a new outage. */
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(f, false), 0);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(f->state), TCPFAULT_FS_REBOOTED);
+	/* Switched on once rebooted: a new outage; off again: a reboot. */
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(f, true), 0);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(f->state), TCPFAULT_FS_ACTIVE);
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(f, false), 0);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(f->state), TCPFAULT_FS_REBOOTED);
+	/* Switched off once rebooted: the fault ends; on is a new outage. */
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(f, false), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(f->state), TCPFAULT_FS_DISABLED);
+	KUNIT_EXPECT_STREQ(test, tcpfault_rules_state_name(f), "disabled");
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(f, true), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(f->state), TCPFAULT_FS_ACTIVE);
 }
 
 /* A segment from 198.51.100.@from to .@to; the client's port is @cport. */
