@@ -507,7 +507,10 @@ def test_del_add_same_name_race(m):
     summary = [{k: r[k] for k in ("added", "eexist")} for r in results]
     for r in results:
         check(not r["other"], f"unexpected failures: {r['other'][:5]} ({summary})")
-        check(r["added"] > 0, f"a process never added: {summary}")
+    # One process may win every round (the mutex favours the one that
+    # just released it); the other then knocks on the name all along,
+    # including while it is being deleted, which is the window at stake.
+    check(sum(r["added"] for r in results) > 0, f"no process ever added: {summary}")
     dup = tfk.run(["dmesg"]).count("duplicate filename") - dmesg0
     check_eq(dup, 0, f"kernel warnings about a duplicate sysfs directory ({summary})")
     check_eq(m.attr("faults_count"), faults0, f"faults left ({summary}, {os.listdir(tfk.SYSFS + '/faults')})")
