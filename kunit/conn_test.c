@@ -193,6 +193,16 @@ static struct tcpfault_conn *track(struct net *net, struct tcpfault_pkt p)
 	return c;
 }
 
+/* For the rules suite, whose pressure case needs a small table. */
+unsigned int tcpfault_kunit_conns_max(unsigned int n);
+unsigned int tcpfault_kunit_conns_max(unsigned int n)
+{
+	unsigned int old = conns_max;
+
+	conns_max = n;
+	return old;
+}
+
 /* For the rules suite, whose GC cases need a short idle_timeout. */
 unsigned int tcpfault_kunit_idle_timeout(unsigned int s);
 unsigned int tcpfault_kunit_idle_timeout(unsigned int s)

@@ -476,6 +476,7 @@ static void many_matches_lose_nothing(struct kunit *test)
 }
 
 unsigned int tcpfault_kunit_idle_timeout(unsigned int s);	/* conn_test.c */
+unsigned int tcpfault_kunit_conns_max(unsigned int n);		/* conn_test.c */
 
 /* Make an entry look idle for 10 s (or since boot, if that is shorter). */
 static void make_idle(struct tcpfault_conn *c)
@@ -572,6 +573,53 @@ static void reset_spares_the_unknown(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, v, NF_ACCEPT);
 }
 
+/*
+ * The pressure GC, like the idle one, keeps the entry of an old connection
+ * that a reset fault has still to kill, even when it is the least recently
+ * active of a full table.
+ */
+static void reset_pins_survive_pressure(struct kunit *test)
+{
+	unsigned int i, saved = tcpfault_kunit_conns_max(64);
+	struct tcpfault_conn *old, *c;
+
+	tcpfault_conn_gc(true, NULL);
+	KUNIT_ASSERT_EQ(test, add(test, "w mode=watch dst=198.51.100.2"), 0);
+	/* Tracked before the fault, one way only: not reset at arming. */
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40020, TCPFAULT_TH_ACK, 1, &old),
+			NF_ACCEPT);
+	KUNIT_ASSERT_NOT_NULL(test, old);
+	KUNIT_ASSERT_EQ(test, add(test, "r mode=reset dst=198.51.100.2"), 0);
+	make_idle(old);
+	/* Fill the table with newer connections that no fault selects. */
+	for (i = 0; tcpfault_conn_count() < 64; i++) {
+		struct tcpfault_pkt pkt = { .flags = TCPFAULT_TH_ACK, .segs = 1 };
+
+		pkt.t.family = TCPFAULT_FAM_INET;
+		pkt.t.saddr[0] = 203;
+		pkt.t.saddr[2] = 113;
+		memcpy(pkt.t.daddr, pkt.t.saddr, 3);
+		pkt.t.saddr[3] = 1;
+		pkt.t.daddr[3] = 2;
+		pkt.t.sport = 1000 + i;
+		pkt.t.dport = 80;
+		rcu_read_lock();
+		c = tcpfault_conn_track(&init_net, &pkt);
+		tcpfault_conn_account(c, &pkt, false);
+		rcu_read_unlock();
+		KUNIT_ASSERT_NOT_NULL(test, c);
+	}
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_gc(false, NULL), 16);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_count(), 48U);
+	KUNIT_ASSERT_PTR_EQ(test, lookup_port(40020), old);
+	/* And it dies on its next segment. */
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40020, TCPFAULT_TH_ACK, 11, NULL),
+			NF_DROP);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(old->reset_done), 1);
+	tcpfault_conn_gc(true, NULL);
+	tcpfault_kunit_conns_max(saved);
+}
+
 /* The SYN that gets through opens the connection, not the first one sent. */
 static void syn_retried_across_reboot(struct kunit *test)
 {
@@ -659,6 +707,7 @@ static struct kunit_case rules_test_cases[] = {
 	KUNIT_CASE(verdicts),
 	KUNIT_CASE(many_matches_lose_nothing),
 	KUNIT_CASE(reset_spares_the_unknown),
+	KUNIT_CASE(reset_pins_survive_pressure),
 	KUNIT_CASE(syn_retried_across_reboot),
 	KUNIT_CASE(inject_marks_only_its_skb),
 	{}

@@ -804,13 +804,20 @@ static unsigned int gc_pass(struct net *net, bool all, u64 now, u64 idle_ns, u64
 	return n;
 }
 
-/* The order in which pressure evicts: closed entries first, then by last activity. */
+/*
+ * The order in which pressure evicts: closed entries first, then by last
+ * activity. An open connection that a reset fault or a rebooted host has
+ * still to kill ranks past every other and is never evicted, as in
+ * gc_pass().
+ */
 static u64 gc_rank(const struct tcpfault_conn *c)
 {
 	u8 st = READ_ONCE(c->state);
 
 	if (st == TCPFAULT_WS_CLOSED || st == TCPFAULT_WS_TIME_WAIT)
 		return 0;
+	if (tcpfault_rules_conn_needed(c))
+		return U64_MAX;
 	return conn_last_ns(c);
 }
 

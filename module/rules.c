@@ -404,7 +404,7 @@ static void pin_visit(struct tcpfault_fault *f, bool rev, void *arg)
  *
  * Return: true if a fault selecting @c still has to reset it.
  */
-bool tcpfault_rules_conn_needed(struct tcpfault_conn *c)
+bool tcpfault_rules_conn_needed(const struct tcpfault_conn *c)
 {
 	struct pin_walk w = { .c = c };
 	struct tcpfault_pkt pkt;

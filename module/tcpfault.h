@@ -388,7 +388,7 @@ void tcpfault_rules_fault_free(struct tcpfault_fault *f);
 u64 tcpfault_rules_count(void);
 u64 tcpfault_rules_stat(struct tcpfault_fault *f, int counter);
 void tcpfault_rules_stat_add(struct tcpfault_fault *f, int counter, u64 v);
-bool tcpfault_rules_conn_needed(struct tcpfault_conn *c);
+bool tcpfault_rules_conn_needed(const struct tcpfault_conn *c);
 s64 tcpfault_rules_time_left_ms(const struct tcpfault_fault *f);
 const char *tcpfault_rules_state_name(const struct tcpfault_fault *f);
 struct list_head *tcpfault_rules_net_list(struct net *net);
