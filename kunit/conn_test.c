@@ -7,6 +7,7 @@
 #include <kunit/test.h>
 
 #include "../module/conn.c"
+#include "tunables.h"
 
 #define SYN TCPFAULT_TH_SYN
 #define ACK TCPFAULT_TH_ACK
@@ -194,7 +195,6 @@ static struct tcpfault_conn *track(struct net *net, struct tcpfault_pkt p)
 }
 
 /* For the rules suite, whose pressure case needs a small table. */
-unsigned int tcpfault_kunit_conns_max(unsigned int n);
 unsigned int tcpfault_kunit_conns_max(unsigned int n)
 {
 	unsigned int old = conns_max;
@@ -204,7 +204,6 @@ unsigned int tcpfault_kunit_conns_max(unsigned int n)
 }
 
 /* For the rules suite, whose GC cases need a short idle_timeout. */
-unsigned int tcpfault_kunit_idle_timeout(unsigned int s);
 unsigned int tcpfault_kunit_idle_timeout(unsigned int s)
 {
 	unsigned int old = idle_timeout;

@@ -18,6 +18,7 @@
 #include <linux/tcp.h>
 
 #include "../module/rules.c"
+#include "tunables.h"
 
 static int rules_suite_init(struct kunit_suite *suite)
 {
@@ -474,9 +475,6 @@ static void many_matches_lose_nothing(struct kunit *test)
 				    2ULL, "%s", text);
 	}
 }
-
-unsigned int tcpfault_kunit_idle_timeout(unsigned int s);	/* conn_test.c */
-unsigned int tcpfault_kunit_conns_max(unsigned int n);		/* conn_test.c */
 
 /* Make an entry look idle for 10 s (or since boot, if that is shorter). */
 static void make_idle(struct tcpfault_conn *c)
