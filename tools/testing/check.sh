@@ -56,17 +56,15 @@ main() {
 	summary=()
 	t_start=$(date +%s)
 
-	echo "== provisioning"
-	if ! "$testing/provision.sh" build guest unit lint dkms debug-kernel fuzz bench; then
+	# What the debug guest needs comes first: it is the longest run and
+	# starts as soon as its module is built; the rest is installed while
+	# it runs.
+	echo "== provisioning (the debug guest's needs first)"
+	if ! "$testing/provision.sh" build guest debug-kernel; then
 		echo "check: provisioning failed"
 		echo "0 passed, 1 failed"
 		exit 1
 	fi
-	"$testing/provision.sh" kernel612 || echo "check: could not provision the 6.12 kernel"
-	k61=$(ls -d /lib/modules/6.1.*-amd64/build 2>/dev/null | sort -V | tail -n 1)
-	k612=$(ls -d /lib/modules/6.12.*-amd64/build 2>/dev/null | sort -V | tail -n 1)
-	kver61=$(basename "$(dirname "$k61")")
-	echo "kernels: ${kver61:-none} and $(basename "$(dirname "${k612:-x/none}")"), and the debug kernel"
 	echo "debug kernel: building or reusing the cached tree (a cold build takes about 12 min)"
 	local t0
 	t0=$(date +%s)
@@ -89,19 +87,32 @@ main() {
 	else
 		step "debug kernel build" false
 	fi
+	# The integration suite's CLI tests run tcpfaultctl.
+	step "tcpfaultctl (-Werror)" make -C tools
 	if [ -f build/debug/module/tcpfault.ko ] && [ -f build/debug/kunit/tcpfault_kunit.ko ]; then
 		echo "     (starting the debug guest in the background: KUnit + integration-debug)"
 		guest debug "$dbg" --kunit build/debug/kunit/tcpfault_kunit.ko \
 			--integration build/debug/module/tcpfault.ko integration-debug &
 		pid_dbg=$!
 	fi
+	echo "== provisioning (the rest)"
+	if ! "$testing/provision.sh" unit lint dkms fuzz bench; then
+		echo "check: provisioning failed"
+		[ -z "$pid_dbg" ] || kill "$pid_dbg"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	"$testing/provision.sh" kernel612 || echo "check: could not provision the 6.12 kernel"
+	k61=$(ls -d /lib/modules/6.1.*-amd64/build 2>/dev/null | sort -V | tail -n 1)
+	k612=$(ls -d /lib/modules/6.12.*-amd64/build 2>/dev/null | sort -V | tail -n 1)
+	kver61=$(basename "$(dirname "$k61")")
+	echo "kernels: ${kver61:-none} and $(basename "$(dirname "${k612:-x/none}")"), and the debug kernel"
 	step "module vs $kver61 (W=1)" "$testing/build-module.sh" "$k61" build/stock
 	if [ -n "$k612" ]; then
 		step "module vs $(basename "$(dirname "$k612")") (W=1)" "$testing/build-module.sh" "$k612" build/stock612
 	else
 		step "6.12 kernel headers" false
 	fi
-	step "tcpfaultctl (-Werror)" make -C tools
 	step "bench tools" build_bench "$k61"
 	step "make deb; apt-get install ./tcpfault-dkms_*.deb (DKMS builds for each kernel)" \
 		"$testing/deb-test.sh" install
