@@ -52,6 +52,27 @@ def test_surfaces_in_two_namespaces(m):
         b.close()
 
 
+def test_last_error_per_namespace(m):
+    """A rejected write can quote its spec, addresses included: only the
+    writer's namespace reads it back, the initial one included."""
+    a, b = tfk.Netns("a"), tfk.Netns("b")
+    try:
+        secret = "x mode=watch src=10.77.1.2 sport=70000"
+        err = m.write(a, "add", secret)
+        tfk.check(err is not None and err.errno == errno.EINVAL, f"a's bad add: {err}")
+        tfk.check("70000" in a.read(f"{tfk.SYSFS}/last_error"), "a reads its own error")
+        for who, got in (("b", b.read(f"{tfk.SYSFS}/last_error")), ("init", m.last_error())):
+            tfk.check("70000" not in got and "10.77.1.2" not in got,
+                      f"{who} read a's rejected spec: {got!r}")
+        err = m.write(b, "del", "nosuch-b")
+        tfk.check(err is not None and err.errno == errno.ENOENT, f"b's bad del: {err}")
+        tfk.check("nosuch-b" in b.read(f"{tfk.SYSFS}/last_error"), "b reads its own error")
+        tfk.check("70000" in a.read(f"{tfk.SYSFS}/last_error"), "b's error left a's alone")
+    finally:
+        a.close()
+        b.close()
+
+
 def test_namespace_deleted_with_faults(m):
     a = tfk.Netns("gone")
     m.add(a, "in-gone mode=link-down src=10.9.9.9")
