@@ -300,13 +300,17 @@ static struct tcpfault_fault *to_fault(struct kobject *kobj)
 
 /*
  * A fault belongs to a namespace: only that namespace, or an administrator
- * in the initial one, may read it.
+ * in the initial one, may read it. A reader may outlive f->net: a del
+ * unpublishes the fault, so the namespace's exit no longer waits for it,
+ * and its files stay readable until tcpfault_sysfs_fault_del(). So the
+ * readers use what was captured at add time, never f->net: the cookie is
+ * never reused, as a freed namespace's address could be.
  */
 static bool fault_visible(const struct tcpfault_fault *f)
 {
 	struct net *net = current->nsproxy->net_ns;
 
-	return net_eq(net, f->net) ||
+	return net->net_cookie == f->net_cookie ||
 	       (net_eq(net, &init_net) && ns_capable_noaudit(&init_user_ns, CAP_NET_ADMIN));
 }
 
@@ -325,7 +329,7 @@ FAULT_SHOW(id, "%llu", f->id)
 FAULT_SHOW(mode, "%s", tcpfault_spec_mode_name(f->spec.mode))
 FAULT_SHOW(state, "%s", tcpfault_rules_state_name(f))
 FAULT_SHOW(time_left_ms, "%lld", tcpfault_rules_time_left_ms(f))
-FAULT_SHOW(netns, "%u", f->net->ns.inum)
+FAULT_SHOW(netns, "%u", f->netns_inum)
 FAULT_SHOW(matched, "%llu", tcpfault_rules_stat(f, TCPFAULT_F_MATCHED))
 FAULT_SHOW(dropped, "%llu", tcpfault_rules_stat(f, TCPFAULT_F_DROPPED))
 FAULT_SHOW(rst_sent, "%llu", tcpfault_rules_stat(f, TCPFAULT_F_RST_SENT))
