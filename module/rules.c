@@ -1118,6 +1118,8 @@ int tcpfault_rules_add(struct net *net, const struct tcpfault_spec *spec)
 	}
 	f->spec = *spec;
 	f->net = net;
+	f->net_cookie = net->net_cookie;
+	f->netns_inum = net->ns.inum;
 	INIT_LIST_HEAD(&f->slow_node);
 	INIT_DELAYED_WORK(&f->work, fault_work);
 	strscpy(ne->name, spec->name, sizeof(ne->name));

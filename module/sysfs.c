@@ -5,13 +5,17 @@
  *
  *   add, del, flush        write-only commands (CAP_NET_ADMIN)
  *   track_all              0/1, track every TCP connection
- *   last_error             "<pid> <reason>" of the last rejected write
+ *   last_error             "<pid> <reason>" of the reader's namespace's
+ *                          last rejected write
  *   faults/<name>/...      one directory per fault
  *   version, faults_count, conns, conns_max, ...  read-only figures
  *
  * Every write is parsed by spec.c. A malformed one fails with -EINVAL,
  * changes nothing, and logs one rate-limited line giving the reason, which
- * also lands in last_error for tools that cannot read dmesg.
+ * also lands in last_error for tools that cannot read dmesg. A rejected
+ * write can quote a spec, addresses included, so last_error is kept per
+ * network namespace (the writer's) and each namespace reads only its own;
+ * the initial namespace is no exception.
  *
  * The writable files (add, del, flush, track_all, faults/<name>/enabled)
  * are bin attributes: their handlers get the open file, so the privilege
@@ -29,36 +33,50 @@
 #include <linux/spinlock.h>
 #include <linux/sysfs.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
 
 #include "tcpfault.h"
 
 static struct kobject *tcpfault_kobj;
 static struct kobject *faults_kobj;
-static DEFINE_SPINLOCK(last_error_lock);
-static char last_error[TCPFAULT_ERR_MAX + 32];
-static struct pid *last_error_pid;
+
+/* A namespace's last rejected write; lock guards text and pid. */
+struct sysfs_net {
+	spinlock_t lock;	/* guards text and pid */
+	char text[TCPFAULT_ERR_MAX + 32];
+	struct pid *pid;
+};
+
+static unsigned int sysfs_net_id __read_mostly;
+
+static struct sysfs_net *sysfs_net(struct net *net)
+{
+	return net_generic(net, sysfs_net_id);
+}
 
 /**
  * tcpfault_sysfs_reject() - report a rejected write
  * @fmt: printf-style reason
  *
  * Logs one rate-limited line and records it, with the writing process, in
- * /sys/kernel/tcpfault/last_error; readers see that process's pid as their
- * own pid namespace numbers it (0 if it is not visible there).
+ * the writer's network namespace, whose readers of
+ * /sys/kernel/tcpfault/last_error see it; they see that process's pid as
+ * their own pid namespace numbers it (0 if it is not visible there).
  */
 void tcpfault_sysfs_reject(const char *fmt, ...)
 {
+	struct sysfs_net *sn = sysfs_net(current->nsproxy->net_ns);
 	struct pid *pid = get_pid(task_tgid(current)), *old;
 	va_list args;
 
-	spin_lock(&last_error_lock);
+	spin_lock(&sn->lock);
 	va_start(args, fmt);
-	vscnprintf(last_error, sizeof(last_error), fmt, args);
+	vscnprintf(sn->text, sizeof(sn->text), fmt, args);
 	va_end(args);
-	old = last_error_pid;
-	last_error_pid = pid;
-	pr_info_ratelimited("rejected write from pid %d: %s\n", task_tgid_nr(current), last_error);
-	spin_unlock(&last_error_lock);
+	old = sn->pid;
+	sn->pid = pid;
+	pr_info_ratelimited("rejected write from pid %d: %s\n", task_tgid_nr(current), sn->text);
+	spin_unlock(&sn->lock);
 	put_pid(old);
 }
 
@@ -175,12 +193,13 @@ static ssize_t track_all_write(struct file *file, struct kobject *kobj,
 
 static ssize_t last_error_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
+	struct sysfs_net *sn = sysfs_net(current->nsproxy->net_ns);
 	ssize_t n;
 
-	spin_lock(&last_error_lock);
-	n = last_error_pid ? sysfs_emit(buf, "%d %s\n", pid_vnr(last_error_pid), last_error) :
-			     sysfs_emit(buf, "\n");
-	spin_unlock(&last_error_lock);
+	spin_lock(&sn->lock);
+	n = sn->pid ? sysfs_emit(buf, "%d %s\n", pid_vnr(sn->pid), sn->text) :
+		      sysfs_emit(buf, "\n");
+	spin_unlock(&sn->lock);
 	return n;
 }
 
@@ -281,13 +300,17 @@ static struct tcpfault_fault *to_fault(struct kobject *kobj)
 
 /*
  * A fault belongs to a namespace: only that namespace, or an administrator
- * in the initial one, may read it.
+ * in the initial one, may read it. A reader may outlive f->net: a del
+ * unpublishes the fault, so the namespace's exit no longer waits for it,
+ * and its files stay readable until tcpfault_sysfs_fault_del(). So the
+ * readers use what was captured at add time, never f->net: the cookie is
+ * never reused, as a freed namespace's address could be.
  */
 static bool fault_visible(const struct tcpfault_fault *f)
 {
 	struct net *net = current->nsproxy->net_ns;
 
-	return net_eq(net, f->net) ||
+	return net->net_cookie == f->net_cookie ||
 	       (net_eq(net, &init_net) && ns_capable_noaudit(&init_user_ns, CAP_NET_ADMIN));
 }
 
@@ -306,7 +329,7 @@ FAULT_SHOW(id, "%llu", f->id)
 FAULT_SHOW(mode, "%s", tcpfault_spec_mode_name(f->spec.mode))
 FAULT_SHOW(state, "%s", tcpfault_rules_state_name(f))
 FAULT_SHOW(time_left_ms, "%lld", tcpfault_rules_time_left_ms(f))
-FAULT_SHOW(netns, "%u", f->net->ns.inum)
+FAULT_SHOW(netns, "%u", f->netns_inum)
 FAULT_SHOW(matched, "%llu", tcpfault_rules_stat(f, TCPFAULT_F_MATCHED))
 FAULT_SHOW(dropped, "%llu", tcpfault_rules_stat(f, TCPFAULT_F_DROPPED))
 FAULT_SHOW(rst_sent, "%llu", tcpfault_rules_stat(f, TCPFAULT_F_RST_SENT))
@@ -448,6 +471,31 @@ void tcpfault_sysfs_fault_del(struct tcpfault_fault *f)
 	kobject_del(&f->kobj);
 }
 
+static int __net_init sysfs_net_init(struct net *net)
+{
+	struct sysfs_net *sn = sysfs_net(net);
+
+	spin_lock_init(&sn->lock);
+	sn->text[0] = '\0';
+	sn->pid = NULL;
+	return 0;
+}
+
+static void __net_exit sysfs_net_exit(struct net *net)
+{
+	struct sysfs_net *sn = sysfs_net(net);
+
+	put_pid(sn->pid);
+	sn->pid = NULL;
+}
+
+static struct pernet_operations sysfs_net_ops = {
+	.init = sysfs_net_init,
+	.exit = sysfs_net_exit,
+	.id = &sysfs_net_id,
+	.size = sizeof(struct sysfs_net),
+};
+
 /**
  * tcpfault_sysfs_init() - create /sys/kernel/tcpfault
  *
@@ -461,9 +509,14 @@ int tcpfault_sysfs_init(void)
 	for (i = 0; i < ARRAY_SIZE(fault_attrs); i++)
 		fault_attr_list[i] = &fault_attrs[i].attr;
 
+	ret = register_pernet_subsys(&sysfs_net_ops);
+	if (ret)
+		return ret;
 	tcpfault_kobj = kobject_create_and_add("tcpfault", kernel_kobj);
-	if (!tcpfault_kobj)
-		return -ENOMEM;
+	if (!tcpfault_kobj) {
+		ret = -ENOMEM;
+		goto err_pernet;
+	}
 	faults_kobj = kobject_create_and_add("faults", tcpfault_kobj);
 	if (!faults_kobj) {
 		ret = -ENOMEM;
@@ -478,6 +531,8 @@ err_faults:
 	kobject_put(faults_kobj);
 err_top:
 	kobject_put(tcpfault_kobj);
+err_pernet:
+	unregister_pernet_subsys(&sysfs_net_ops);
 	return ret;
 }
 
@@ -491,6 +546,5 @@ void tcpfault_sysfs_uninit(void)
 	tcpfault_rules_flush(NULL);
 	kobject_put(faults_kobj);
 	kobject_put(tcpfault_kobj);
-	put_pid(last_error_pid);
-	last_error_pid = NULL;
+	unregister_pernet_subsys(&sysfs_net_ops);
 }

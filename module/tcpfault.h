@@ -325,7 +325,11 @@ struct tcpfault_fnode;
  * struct tcpfault_fault - one fault
  * @kobj: /sys/kernel/tcpfault/faults/<name>; its refcount owns the fault
  * @spec: what the user asked for
- * @net: the namespace it lives in (the writer's)
+ * @net: the namespace it lives in (the writer's); holds no reference, so
+ *	only valid while the fault is published (not DEAD): the namespace's
+ *	exit deletes its published faults, but not one a del has unpublished
+ * @net_cookie: @net's cookie, for whoever may outlive @net (sysfs readers)
+ * @netns_inum: @net's inode number, likewise
  * @id: unique, increasing
  * @node: all faults, by name, under tcpfault_rules_mutex
  * @net_node: the namespace's faults, under tcpfault_rules_mutex
@@ -342,6 +346,8 @@ struct tcpfault_fault {
 	struct kobject kobj;
 	struct tcpfault_spec spec;
 	struct net *net;
+	u64 net_cookie;
+	unsigned int netns_inum;
 	u64 id;
 	struct list_head node;
 	struct list_head net_node;

@@ -52,6 +52,63 @@ def test_surfaces_in_two_namespaces(m):
         b.close()
 
 
+def test_last_error_per_namespace(m):
+    """A rejected write can quote its spec, addresses included: only the
+    writer's namespace reads it back, the initial one included."""
+    a, b = tfk.Netns("a"), tfk.Netns("b")
+    try:
+        secret = "x mode=watch src=10.77.1.2 sport=70000"
+        err = m.write(a, "add", secret)
+        tfk.check(err is not None and err.errno == errno.EINVAL, f"a's bad add: {err}")
+        tfk.check("70000" in a.read(f"{tfk.SYSFS}/last_error"), "a reads its own error")
+        for who, got in (("b", b.read(f"{tfk.SYSFS}/last_error")), ("init", m.last_error())):
+            tfk.check("70000" not in got and "10.77.1.2" not in got,
+                      f"{who} read a's rejected spec: {got!r}")
+        err = m.write(b, "del", "nosuch-b")
+        tfk.check(err is not None and err.errno == errno.ENOENT, f"b's bad del: {err}")
+        tfk.check("nosuch-b" in b.read(f"{tfk.SYSFS}/last_error"), "b reads its own error")
+        tfk.check("70000" in a.read(f"{tfk.SYSFS}/last_error"), "b's error left a's alone")
+    finally:
+        a.close()
+        b.close()
+
+
+def test_fault_names_are_global(m):
+    """Documented leak (README, "namespace"): names are global, so another
+    namespace learns that a name is taken, through faults/ and EEXIST, and
+    nothing else."""
+    a, b = tfk.Netns("a"), tfk.Netns("b")
+    try:
+        m.add(a, "taken mode=link-down src=10.77.3.4")
+        err = m.write(b, "add", "taken mode=watch")
+        tfk.check(err is not None and err.errno == errno.EEXIST, f"b adds a's name: {err}")
+        got = b.read(f"{tfk.SYSFS}/last_error")
+        tfk.check("'taken'" in got and "10.77.3.4" not in got, f"b's last_error: {got!r}")
+        tfk.check_eq(m.table(b, "faults"), [], "b lists no fault")
+        with b.enter():
+            tfk.check("taken" in os.listdir(f"{tfk.SYSFS}/faults"), "b lists faults/taken")
+        with b.enter():
+            for attr in ("spec", "netns", "matched"):
+                tfk.check_eq(_read_errno(f"{tfk.SYSFS}/faults/taken/{attr}"), errno.ENOENT,
+                             f"b reads a's {attr}")
+        for attr, text in (("del", "taken"), ("faults/taken/enabled", "0")):
+            err = m.write(b, attr, text)
+            tfk.check(err is not None and err.errno == errno.ENOENT, f"b writes {attr}: {err}")
+        tfk.check("10.77.3.4" not in b.read(f"{tfk.SYSFS}/last_error"), "b's last_error")
+        tfk.check_eq([r["name"] for r in m.table(a, "faults")], ["taken"], "a's fault stays")
+    finally:
+        a.close()
+        b.close()
+
+
+def _read_errno(path):
+    try:
+        open(path).read()
+        return 0
+    except OSError as e:
+        return e.errno
+
+
 def test_namespace_deleted_with_faults(m):
     a = tfk.Netns("gone")
     m.add(a, "in-gone mode=link-down src=10.9.9.9")
