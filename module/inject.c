@@ -281,11 +281,43 @@ static bool abort_grab(struct sock *sk, struct net *net, const struct tcpfault_p
 	return true;
 }
 
+/*
+ * Abort @sk (held) and tell whether it is really gone. tcp_abort() returns 0
+ * for a request or TIME-WAIT socket it unhashed, and for a full socket it
+ * passed to tcp_done(). Kernels without "tcp: fix forever orphan socket
+ * caused by tcp_abort" skip tcp_done() for an orphan (SOCK_DEAD: closed by
+ * its application, in FIN-WAIT-1, CLOSING or LAST-ACK) yet return 0: the
+ * orphan would outlive the power loss. Finish it as the fixed kernels do.
+ */
+static bool abort_one(struct sock *sk)
+{
+	bool gone;
+
+	if (tcp_abort(sk, ECONNABORTED))
+		return false;
+	if (!sk_fullsock(sk))
+		return true;
+	if (inet_sk_state_load(sk) == TCP_CLOSE)
+		return true;
+	lock_sock(sk);
+	local_bh_disable();
+	bh_lock_sock(sk);
+	if (sk->sk_state != TCP_CLOSE && sock_flag(sk, SOCK_DEAD)) {
+		WRITE_ONCE(sk->sk_err, ECONNABORTED);
+		tcp_done(sk);
+	}
+	gone = sk->sk_state == TCP_CLOSE;
+	bh_unlock_sock(sk);
+	local_bh_enable();
+	release_sock(sk);
+	return gone;
+}
+
 /**
  * tcpfault_inject_abort_host() - abort a host's local TCP sockets, silently
  * @net: the namespace whose sockets to walk
  * @host: the host's prefix
- * @cb: called for each socket aborted, before the abort
+ * @cb: called for each socket the abort really removed, after the abort
  * @arg: passed to @cb
  *
  * Every socket in the established hash (established, closing, TIME-WAIT,
@@ -298,7 +330,11 @@ static bool abort_grab(struct sock *sk, struct net *net, const struct tcpfault_p
  *
  * Context: process; sleeps.
  *
- * Return: the number of sockets aborted.
+ * A socket counts (in the return value and through @cb) only once it is
+ * gone: tcp_abort() succeeded and a full socket is in TCP_CLOSE. An orphan
+ * that an older kernel's tcp_abort() leaves alive is finished here.
+ *
+ * Return: the number of sockets removed.
  */
 int tcpfault_inject_abort_host(struct net *net, const struct tcpfault_prefix *host,
 			       void (*cb)(struct sock *sk, void *arg), void *arg)
@@ -348,10 +384,11 @@ int tcpfault_inject_abort_host(struct net *net, const struct tcpfault_prefix *ho
 			moved = n < ABORT_BATCH && get_nulls_value(node) != b;
 			rcu_read_unlock();
 			for (i = 0; i < n; i++) {
-				if (cb)
-					cb(batch[i], arg);
-				if (!tcp_abort(batch[i], ECONNABORTED))
+				if (abort_one(batch[i])) {
 					total++;
+					if (cb)
+						cb(batch[i], arg);
+				}
 				sock_gen_put(batch[i]);
 			}
 			cond_resched();

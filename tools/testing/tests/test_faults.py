@@ -199,6 +199,67 @@ def test_power_off_remote_host_on_router(m):
     _power_cycle(m, "router", routed=True)
 
 
+def _host_socks(ns, addr):
+    """The states of the namespace's TCP sockets with local address addr,
+    listeners left out, as `ss -tan` lists them."""
+    out = ns.sh("ss -tanH")
+    states = []
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 4 and f[3].rsplit(":", 1)[0] == addr and f[0] != "LISTEN":
+            states.append(f[0])
+    return states
+
+
+def test_power_off_aborts_orphans(m):
+    """An orphan (closed by its application, stuck in FIN-WAIT-1 behind a
+    zero window) dies with the power like any socket, and `aborted` counts
+    exactly the sockets that disappeared."""
+    topo = tfk.Topology()
+    try:
+        cli, srv, lst = tfk.connect(topo, PORT)
+        pairs = [(cli, srv)]
+        for _ in range(2):
+            c = topo.client.socket()
+            c.settimeout(10)
+            c.connect((topo.saddr, PORT))
+            s, _ = lst.accept()
+            pairs.append((c, s))
+        # The orphan: the client never reads, so the server's send queue
+        # fills behind a zero window; close() then leaves the socket, with
+        # its FIN queued behind the data, in FIN-WAIT-1.
+        oc = topo.client.socket()
+        oc.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        oc.settimeout(10)
+        oc.connect((topo.saddr, PORT))
+        osrv, _ = lst.accept()
+        osrv.setblocking(False)
+        for _ in range(3):
+            try:
+                while True:
+                    osrv.send(b"z" * 65536)
+            except BlockingIOError:
+                pass
+            time.sleep(0.2)
+        osrv.close()
+        before = _host_socks(topo.server, topo.saddr)
+        check_eq(before.count("FIN-WAIT-1"), 1, f"orphans in FIN-WAIT-1 before power-off {before}")
+        check_eq(len(before), 4, f"server sockets before power-off {before}")
+        m.add(topo.server, f"pw mode=power-off host={topo.saddr}")
+        after = _host_socks(topo.server, topo.saddr)
+        check_eq(after, [], "server sockets left after power-off")
+        check_eq(int(m.fault("pw")["aborted"]), len(before) - len(after),
+                 "aborted against the sockets that disappeared")
+        m.delete("pw")
+        for c, s in pairs:
+            c.close()
+            s.close()
+        oc.close()
+        lst.close()
+    finally:
+        topo.close()
+
+
 def test_power_off_lifecycle(m):
     """dark, then rebooted, then off: enabled reads 1 while the fault still
     acts on traffic, and enabled=0 on a rebooted host ends the fault."""
