@@ -100,12 +100,14 @@ static int rst_v4(struct net *net, const struct tcpfault_rst *r, struct sk_buff 
 	fl4.flowi4_flags = FLOWI_FLAG_ANYSRC;
 	fl4.fl4_sport = htons(r->sport);
 	fl4.fl4_dport = htons(r->dport);
+	fl4.flowi4_mark = r->mark;
 	rt = ip_route_output_key(net, &fl4);
 	if (IS_ERR(rt)) {
 		kfree_skb(skb);
 		return PTR_ERR(rt);
 	}
 	skb_dst_set(skb, &rt->dst);
+	skb->mark = r->mark;
 
 	th = push_rst_header(skb, r);
 	th->check = tcp_v4_check(sizeof(*th), fl4.saddr, fl4.daddr,
@@ -138,6 +140,10 @@ static int rst_v6(struct net *net, const struct tcpfault_rst *r, struct sk_buff 
 	fl6.flowi6_proto = IPPROTO_TCP;
 	fl6.fl6_sport = htons(r->sport);
 	fl6.fl6_dport = htons(r->dport);
+	fl6.flowi6_mark = r->mark;
+	/* A link-local peer is reachable only through its own link. */
+	if (ipv6_addr_type(&fl6.daddr) & IPV6_ADDR_LINKLOCAL)
+		fl6.flowi6_oif = r->oif;
 	dst = ip6_route_output(net, NULL, &fl6);
 	if (dst->error) {
 		int err = dst->error;
@@ -147,6 +153,7 @@ static int rst_v6(struct net *net, const struct tcpfault_rst *r, struct sk_buff 
 		return err;
 	}
 	skb_dst_set(skb, dst);
+	skb->mark = r->mark;
 
 	th = push_rst_header(skb, r);
 	th->check = tcp_v6_check(sizeof(*th), &fl6.saddr, &fl6.daddr,
@@ -202,6 +209,8 @@ static void rst_on(const struct tcpfault_pkt *pkt, bool back, struct tcpfault_rs
 	memcpy(rst->daddr, back ? pkt->t.saddr : pkt->t.daddr, 16);
 	rst->sport = back ? pkt->t.dport : pkt->t.sport;
 	rst->dport = back ? pkt->t.sport : pkt->t.dport;
+	rst->oif = back ? pkt->back_oif : pkt->fwd_oif;
+	rst->mark = back ? pkt->back_mark : pkt->fwd_mark;
 }
 
 /**
