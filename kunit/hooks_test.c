@@ -245,7 +245,7 @@ static void skbs_through_classifier(struct kunit *test)
  */
 static void parse_defines_every_field(struct kunit *test)
 {
-	struct nf_hook_state st = { .hook = NF_INET_PRE_ROUTING };
+	struct nf_hook_state st = { .hook = NF_INET_PRE_ROUTING, .net = &init_net };
 	struct seg_desc s = { .sport = 40000, .dport = 80, .seq = 7, .ack = 9,
 			      .flags = TCPFAULT_TH_ACK, .len = 10 };
 	struct tcpfault_pkt p;
@@ -266,6 +266,10 @@ static void parse_defines_every_field(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, p.event, -1);
 		KUNIT_EXPECT_FALSE(test, p.prev_valid);
 		KUNIT_EXPECT_EQ(test, p.prev_nxt, 0U);
+		KUNIT_EXPECT_EQ(test, p.back_oif, 0);	/* no input device known */
+		KUNIT_EXPECT_EQ(test, p.fwd_oif, 0);
+		KUNIT_EXPECT_EQ(test, p.back_mark, 0U);
+		KUNIT_EXPECT_EQ(test, p.fwd_mark, 0U);
 		KUNIT_EXPECT_EQ(test, p.t.saddr[v6 ? 2 : 4], 0);
 	}
 }

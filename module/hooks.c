@@ -169,6 +169,19 @@ static int pkt_parse(const struct nf_hook_state *state, struct sk_buff *skb,
 	if (ret)
 		return ret;
 	pkt->hook = state->hook;
+	pkt->fwd_mark = skb->mark;
+	pkt->back_mark = state->pf == NFPROTO_IPV4 ? IP4_REPLY_MARK(state->net, skb->mark) :
+			 IP6_REPLY_MARK(state->net, skb->mark);
+	/*
+	 * Where an injected RST must leave for a scoped (link-local) peer:
+	 * back out the interface the segment came in on, or on out the one
+	 * its route chose.
+	 */
+	if (state->hook == NF_INET_PRE_ROUTING && state->in)
+		pkt->back_oif = state->in->ifindex;
+	else if (state->hook == NF_INET_LOCAL_OUT && skb_dst(skb) && skb_dst(skb)->dev &&
+		 !(skb_dst(skb)->dev->flags & IFF_LOOPBACK))
+		pkt->fwd_oif = skb_dst(skb)->dev->ifindex;
 	if (state->hook == NF_INET_LOCAL_OUT && sk && sk_fullsock(sk) &&
 	    sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP &&
 	    ((1 << sk->sk_state) & ~(TCPF_LISTEN | TCPF_CLOSE | TCPF_SYN_SENT)))

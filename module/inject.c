@@ -100,12 +100,14 @@ static int rst_v4(struct net *net, const struct tcpfault_rst *r, struct sk_buff 
 	fl4.flowi4_flags = FLOWI_FLAG_ANYSRC;
 	fl4.fl4_sport = htons(r->sport);
 	fl4.fl4_dport = htons(r->dport);
+	fl4.flowi4_mark = r->mark;
 	rt = ip_route_output_key(net, &fl4);
 	if (IS_ERR(rt)) {
 		kfree_skb(skb);
 		return PTR_ERR(rt);
 	}
 	skb_dst_set(skb, &rt->dst);
+	skb->mark = r->mark;
 
 	th = push_rst_header(skb, r);
 	th->check = tcp_v4_check(sizeof(*th), fl4.saddr, fl4.daddr,
@@ -138,6 +140,10 @@ static int rst_v6(struct net *net, const struct tcpfault_rst *r, struct sk_buff 
 	fl6.flowi6_proto = IPPROTO_TCP;
 	fl6.fl6_sport = htons(r->sport);
 	fl6.fl6_dport = htons(r->dport);
+	fl6.flowi6_mark = r->mark;
+	/* A link-local peer is reachable only through its own link. */
+	if (ipv6_addr_type(&fl6.daddr) & IPV6_ADDR_LINKLOCAL)
+		fl6.flowi6_oif = r->oif;
 	dst = ip6_route_output(net, NULL, &fl6);
 	if (dst->error) {
 		int err = dst->error;
@@ -147,6 +153,7 @@ static int rst_v6(struct net *net, const struct tcpfault_rst *r, struct sk_buff 
 		return err;
 	}
 	skb_dst_set(skb, dst);
+	skb->mark = r->mark;
 
 	th = push_rst_header(skb, r);
 	th->check = tcp_v6_check(sizeof(*th), &fl6.saddr, &fl6.daddr,
@@ -202,6 +209,8 @@ static void rst_on(const struct tcpfault_pkt *pkt, bool back, struct tcpfault_rs
 	memcpy(rst->daddr, back ? pkt->t.saddr : pkt->t.daddr, 16);
 	rst->sport = back ? pkt->t.dport : pkt->t.sport;
 	rst->dport = back ? pkt->t.sport : pkt->t.dport;
+	rst->oif = back ? pkt->back_oif : pkt->fwd_oif;
+	rst->mark = back ? pkt->back_mark : pkt->fwd_mark;
 }
 
 /**
@@ -281,11 +290,43 @@ static bool abort_grab(struct sock *sk, struct net *net, const struct tcpfault_p
 	return true;
 }
 
+/*
+ * Abort @sk (held) and tell whether it is really gone. tcp_abort() returns 0
+ * for a request or TIME-WAIT socket it unhashed, and for a full socket it
+ * passed to tcp_done(). Kernels without "tcp: fix forever orphan socket
+ * caused by tcp_abort" skip tcp_done() for an orphan (SOCK_DEAD: closed by
+ * its application, in FIN-WAIT-1, CLOSING or LAST-ACK) yet return 0: the
+ * orphan would outlive the power loss. Finish it as the fixed kernels do.
+ */
+static bool abort_one(struct sock *sk)
+{
+	bool gone;
+
+	if (tcp_abort(sk, ECONNABORTED))
+		return false;
+	if (!sk_fullsock(sk))
+		return true;
+	if (inet_sk_state_load(sk) == TCP_CLOSE)
+		return true;
+	lock_sock(sk);
+	local_bh_disable();
+	bh_lock_sock(sk);
+	if (sk->sk_state != TCP_CLOSE && sock_flag(sk, SOCK_DEAD)) {
+		WRITE_ONCE(sk->sk_err, ECONNABORTED);
+		tcp_done(sk);
+	}
+	gone = sk->sk_state == TCP_CLOSE;
+	bh_unlock_sock(sk);
+	local_bh_enable();
+	release_sock(sk);
+	return gone;
+}
+
 /**
  * tcpfault_inject_abort_host() - abort a host's local TCP sockets, silently
  * @net: the namespace whose sockets to walk
  * @host: the host's prefix
- * @cb: called for each socket aborted, before the abort
+ * @cb: called for each socket the abort really removed, after the abort
  * @arg: passed to @cb
  *
  * Every socket in the established hash (established, closing, TIME-WAIT,
@@ -298,7 +339,11 @@ static bool abort_grab(struct sock *sk, struct net *net, const struct tcpfault_p
  *
  * Context: process; sleeps.
  *
- * Return: the number of sockets aborted.
+ * A socket counts (in the return value and through @cb) only once it is
+ * gone: tcp_abort() succeeded and a full socket is in TCP_CLOSE. An orphan
+ * that an older kernel's tcp_abort() leaves alive is finished here.
+ *
+ * Return: the number of sockets removed.
  */
 int tcpfault_inject_abort_host(struct net *net, const struct tcpfault_prefix *host,
 			       void (*cb)(struct sock *sk, void *arg), void *arg)
@@ -348,10 +393,11 @@ int tcpfault_inject_abort_host(struct net *net, const struct tcpfault_prefix *ho
 			moved = n < ABORT_BATCH && get_nulls_value(node) != b;
 			rcu_read_unlock();
 			for (i = 0; i < n; i++) {
-				if (cb)
-					cb(batch[i], arg);
-				if (!tcp_abort(batch[i], ECONNABORTED))
+				if (abort_one(batch[i])) {
 					total++;
+					if (cb)
+						cb(batch[i], arg);
+				}
 				sock_gen_put(batch[i]);
 			}
 			cond_resched();

@@ -721,6 +721,7 @@ static void reset_tracked(struct tcpfault_fault *f)
 	} while (w.n == ARRAY_SIZE(w.batch));
 }
 
+/* Called once per socket the power-off really removed (after its abort). */
 static void abort_cb(struct sock *sk, void *arg)
 {
 	tcpfault_rules_stat_add(arg, TCPFAULT_F_ABORTED, 1);

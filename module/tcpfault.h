@@ -75,6 +75,10 @@ struct tcpfault_pkt {
 	u32 prev_nxt;
 	bool prev_valid;
 	bool time_wait;
+	int back_oif;		/* the interface toward the sender, 0 if unknown */
+	int fwd_oif;		/* the interface toward the receiver, 0 if unknown */
+	u32 back_mark;		/* the mark a reply carries (fwmark_reflect) */
+	u32 fwd_mark;		/* the segment's mark */
 };
 
 #define TCPFAULT_TH_FIN	0x01
@@ -422,6 +426,8 @@ struct tcpfault_rst {
 	u32 seq;
 	u32 ack_seq;
 	bool ack;
+	int oif;		/* output interface for a link-local peer, or 0 */
+	u32 mark;
 };
 
 bool tcpfault_inject_is_ours(const struct sk_buff *skb);

@@ -199,6 +199,67 @@ def test_power_off_remote_host_on_router(m):
     _power_cycle(m, "router", routed=True)
 
 
+def _host_socks(ns, addr):
+    """The states of the namespace's TCP sockets with local address addr,
+    listeners left out, as `ss -tan` lists them."""
+    out = ns.sh("ss -tanH")
+    states = []
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 4 and f[3].rsplit(":", 1)[0] == addr and f[0] != "LISTEN":
+            states.append(f[0])
+    return states
+
+
+def test_power_off_aborts_orphans(m):
+    """An orphan (closed by its application, stuck in FIN-WAIT-1 behind a
+    zero window) dies with the power like any socket, and `aborted` counts
+    exactly the sockets that disappeared."""
+    topo = tfk.Topology()
+    try:
+        cli, srv, lst = tfk.connect(topo, PORT)
+        pairs = [(cli, srv)]
+        for _ in range(2):
+            c = topo.client.socket()
+            c.settimeout(10)
+            c.connect((topo.saddr, PORT))
+            s, _ = lst.accept()
+            pairs.append((c, s))
+        # The orphan: the client never reads, so the server's send queue
+        # fills behind a zero window; close() then leaves the socket, with
+        # its FIN queued behind the data, in FIN-WAIT-1.
+        oc = topo.client.socket()
+        oc.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        oc.settimeout(10)
+        oc.connect((topo.saddr, PORT))
+        osrv, _ = lst.accept()
+        osrv.setblocking(False)
+        for _ in range(3):
+            try:
+                while True:
+                    osrv.send(b"z" * 65536)
+            except BlockingIOError:
+                pass
+            time.sleep(0.2)
+        osrv.close()
+        before = _host_socks(topo.server, topo.saddr)
+        check_eq(before.count("FIN-WAIT-1"), 1, f"orphans in FIN-WAIT-1 before power-off {before}")
+        check_eq(len(before), 4, f"server sockets before power-off {before}")
+        m.add(topo.server, f"pw mode=power-off host={topo.saddr}")
+        after = _host_socks(topo.server, topo.saddr)
+        check_eq(after, [], "server sockets left after power-off")
+        check_eq(int(m.fault("pw")["aborted"]), len(before) - len(after),
+                 "aborted against the sockets that disappeared")
+        m.delete("pw")
+        for c, s in pairs:
+            c.close()
+            s.close()
+        oc.close()
+        lst.close()
+    finally:
+        topo.close()
+
+
 def test_power_off_lifecycle(m):
     """dark, then rebooted, then off: enabled reads 1 while the fault still
     acts on traffic, and enabled=0 on a rebooted host ends the fault."""
@@ -342,6 +403,67 @@ def test_reset_tracked_now(m):
                 pass
     finally:
         topo.close()
+
+
+def _link_local_reset(m, fault_role):
+    """A reset fault on an IPv6 link-local connection (fe80::, scoped to an
+    interface). Each namespace has a second link-local interface whose
+    fe80::/64 route is preferred, so an RST routed without the interface
+    it belongs to leaves through the wrong link and never arrives. The
+    connection is not tracked, so the fault answers its next segment: the
+    RST back to the sender leaves through the interface the segment came
+    in on, the RST on to the receiver through the one its route chose."""
+    topo = tfk.Topology()
+    try:
+        n = topo.link_ids[0]
+        ifc = {"client": f"v{n}a", "server": f"v{n}b"}
+        for ns, dev, me, peer, pmac in ((topo.client, ifc["client"], "1", "2", "0b"),
+                                        (topo.server, ifc["server"], "2", "1", "0a")):
+            ns.ip_batch([f"addr add fe80::{me}/64 dev {dev} nodad",
+                         f"neigh replace fe80::{peer} lladdr 02:00:00:00:{n % 256:02x}:{pmac}"
+                         f" dev {dev} nud permanent",
+                         "link add tfd0 type veth peer name tfd1",
+                         "addr add fe80::9/64 dev tfd0 nodad", "link set tfd1 up",
+                         "link set tfd0 up", "route add fe80::/64 dev tfd0 metric 1"])
+        with topo.server.enter():
+            sidx = socket.if_nametoindex(ifc["server"])
+        with topo.client.enter():
+            cidx = socket.if_nametoindex(ifc["client"])
+        lst = topo.server.socket(socket.AF_INET6)
+        lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        lst.bind(("fe80::2", PORT, 0, sidx))
+        lst.listen(4)
+        cli = topo.client.socket(socket.AF_INET6)
+        cli.settimeout(10)
+        cli.connect(("fe80::2", PORT, 0, cidx))
+        lst.settimeout(10)
+        srv, _ = lst.accept()
+        cli.sendall(b"ping")
+        _recv_all(srv, 4)
+        srv.sendall(b"pong")
+        _recv_all(cli, 4)
+        m.add(getattr(topo, fault_role), f"kill mode=reset dport={PORT}")
+        cli.send(b"next segment")
+        for name, sk in (("client", cli), ("server", srv)):
+            sk.settimeout(5)
+            try:
+                data = sk.recv(100)
+                raise tfk.Fail(f"{name} recv returned {data!r} instead of ECONNRESET")
+            except ConnectionResetError:
+                pass
+            except socket.timeout:
+                raise tfk.Fail(f"{name}: no RST arrived (routed out the wrong link?)")
+        check_eq(int(m.fault("kill")["rst_sent"]), 2, "RSTs injected")
+    finally:
+        topo.close()
+
+
+def test_reset_ipv6_link_local_on_sender(m):
+    _link_local_reset(m, "client")
+
+
+def test_reset_ipv6_link_local_on_receiver(m):
+    _link_local_reset(m, "server")
 
 
 def test_reset_untracked_on_next_segment(m):
