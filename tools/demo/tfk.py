@@ -65,6 +65,24 @@ def wait_until(cond, timeout, what, interval=0.02):
         time.sleep(interval)
 
 
+def write_once(path, text):
+    """One write(2) of text to path; return None or the OSError. Unbuffered:
+    a buffered file would write again when closed after a failed write, and
+    a command that failed (EEXIST) could then succeed behind the caller's
+    back."""
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except OSError as e:
+        return e
+    try:
+        os.write(fd, text.encode() if isinstance(text, str) else text)
+    except OSError as e:
+        return e
+    finally:
+        os.close(fd)
+    return None
+
+
 def _setns(fd):
     if _libc.setns(fd, CLONE_NEWNET) != 0:
         e = ctypes.get_errno()
@@ -133,17 +151,7 @@ class Netns:
     def write(self, path, text):
         """Write from inside the namespace; return None or the OSError."""
         with self.enter():
-            try:
-                fd = os.open(path, os.O_WRONLY)
-            except OSError as e:
-                return e
-            try:
-                os.write(fd, text.encode() if isinstance(text, str) else text)
-            except OSError as e:
-                return e
-            finally:
-                os.close(fd)
-        return None
+            return write_once(path, text)
 
     def snmp(self):
         """TCP counters as nstat reads them: {'TcpRetransSegs': n, 'TcpExtTCPKeepAlive': n, ...}."""
@@ -278,24 +286,9 @@ class Module:
 
     @staticmethod
     def write(ns, attr, text):
-        """Write a control file from namespace ns (None: the initial one).
-        One write(2), unbuffered: a buffered file would write again when
-        closed after a failed write, and a command that failed (EEXIST)
-        could then succeed behind the caller's back."""
+        """Write a control file from namespace ns (None: the initial one)."""
         path = f"{SYSFS}/{attr}"
-        if ns is None:
-            try:
-                fd = os.open(path, os.O_WRONLY)
-            except OSError as e:
-                return e
-            try:
-                os.write(fd, text.encode() if isinstance(text, str) else text)
-            except OSError as e:
-                return e
-            finally:
-                os.close(fd)
-            return None
-        return ns.write(path, text)
+        return write_once(path, text) if ns is None else ns.write(path, text)
 
     def add(self, ns, spec):
         err = self.write(ns, "add", spec)

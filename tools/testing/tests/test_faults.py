@@ -504,20 +504,27 @@ def _echo_round(cli, srv, data):
         return False
 
 
-def test_reset_spares_connection_idle_past_timeout(m):
-    """A connection opened after a reset fault is armed is never reset, even
-    once the table has forgotten it (idle_timeout): nothing known, nothing done."""
-    topo = tfk.Topology()
+def _spared_after_idle(m, topo, where, name, setup):
+    """A connection opened after the fault is armed (setup), idle until the
+    table forgets it, is still left alone: nothing known, nothing done."""
     try:
-        m.add(topo.client, f"r mode=reset dport={PORT}")
+        setup()
         cli, srv, lst = tfk.connect(topo, PORT)
         check(_echo_round(cli, srv, b"hello"), "echo on the new connection")
-        tfk.wait_until(lambda: m.conn(topo.client, dport=PORT) is None, 15,
+        tfk.wait_until(lambda: m.conn(where, dport=PORT) is None, 15,
                        "the idle entry to leave the table", interval=0.2)
         check(_echo_round(cli, srv, b"again"), "echo after the idle spell")
-        check_eq(int(m.fault("r")["rst_sent"]), 0, "RSTs injected")
+        check_eq(int(m.fault(name)["rst_sent"]), 0, "RSTs injected")
     finally:
         topo.close()
+
+
+def test_reset_spares_connection_idle_past_timeout(m):
+    """A connection opened after a reset fault is armed is never reset, even
+    once the table has forgotten it (idle_timeout)."""
+    topo = tfk.Topology()
+    _spared_after_idle(m, topo, topo.client, "r",
+                       lambda: m.add(topo.client, f"r mode=reset dport={PORT}"))
 
 
 test_reset_spares_connection_idle_past_timeout.params = ("idle_timeout=2",)
@@ -527,17 +534,12 @@ def test_power_off_new_connection_idle_after_reboot(m):
     """A connection to a rebooted remote host, opened after the reboot,
     survives its entry's idle eviction."""
     topo = tfk.Topology(routed=True)
-    try:
+
+    def reboot():
         m.add(topo.router, f"pw mode=power-off host={topo.saddr}")
         m.set_enabled("pw", False)
-        cli, srv, lst = tfk.connect(topo, PORT)
-        check(_echo_round(cli, srv, b"hello"), "echo on the new connection")
-        tfk.wait_until(lambda: m.conn(topo.router, dport=PORT) is None, 15,
-                       "the idle entry to leave the table", interval=0.2)
-        check(_echo_round(cli, srv, b"again"), "echo after the idle spell")
-        check_eq(int(m.fault("pw")["rst_sent"]), 0, "RSTs injected")
-    finally:
-        topo.close()
+
+    _spared_after_idle(m, topo, topo.router, "pw", reboot)
 
 
 test_power_off_new_connection_idle_after_reboot.params = ("idle_timeout=2",)
