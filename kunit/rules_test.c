@@ -509,6 +509,23 @@ static struct tcpfault_conn *lookup_port(u16 cport)
 }
 
 /*
+ * An empty table, then a connection from client port @cport tracked (one
+ * way only, so not reset at arming) before a reset fault selects it.
+ */
+static struct tcpfault_conn *old_under_reset(struct kunit *test, u16 cport)
+{
+	struct tcpfault_conn *old;
+
+	tcpfault_conn_gc(true, NULL);
+	KUNIT_ASSERT_EQ(test, add(test, "w mode=watch dst=198.51.100.2"), 0);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, cport, TCPFAULT_TH_ACK, 1, &old),
+			NF_ACCEPT);
+	KUNIT_ASSERT_NOT_NULL(test, old);
+	KUNIT_ASSERT_EQ(test, add(test, "r mode=reset dst=198.51.100.2"), 0);
+	return old;
+}
+
+/*
  * A reset fault kills what it knows predates it, and fails open on what it
  * cannot tell: a connection opened after it whose entry was forgotten is
  * never reset; the entries of old connections it has still to kill stay.
@@ -520,13 +537,7 @@ static void reset_spares_the_unknown(struct kunit *test)
 	struct tcpfault_matches m;
 	unsigned int v, saved;
 
-	tcpfault_conn_gc(true, NULL);
-	KUNIT_ASSERT_EQ(test, add(test, "w mode=watch dst=198.51.100.2"), 0);
-	/* Tracked before the fault, one way only: not reset at arming. */
-	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40003, TCPFAULT_TH_ACK, 1, &old),
-			NF_ACCEPT);
-	KUNIT_ASSERT_NOT_NULL(test, old);
-	KUNIT_ASSERT_EQ(test, add(test, "r mode=reset dst=198.51.100.2"), 0);
+	old = old_under_reset(test, 40003);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(old->reset_done), 0);
 	/* Opened after the fault: left alone. */
 	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40001, TCPFAULT_TH_SYN, 1, &c),
@@ -583,13 +594,7 @@ static void reset_pins_survive_pressure(struct kunit *test)
 	unsigned int i, saved = tcpfault_kunit_conns_max(64);
 	struct tcpfault_conn *old, *c;
 
-	tcpfault_conn_gc(true, NULL);
-	KUNIT_ASSERT_EQ(test, add(test, "w mode=watch dst=198.51.100.2"), 0);
-	/* Tracked before the fault, one way only: not reset at arming. */
-	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40020, TCPFAULT_TH_ACK, 1, &old),
-			NF_ACCEPT);
-	KUNIT_ASSERT_NOT_NULL(test, old);
-	KUNIT_ASSERT_EQ(test, add(test, "r mode=reset dst=198.51.100.2"), 0);
+	old = old_under_reset(test, 40020);
 	make_idle(old);
 	/* Fill the table with newer connections that no fault selects. */
 	for (i = 0; tcpfault_conn_count() < 64; i++) {

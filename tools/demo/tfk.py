@@ -368,14 +368,21 @@ def tcp_info(sock):
     }
 
 
+def listen(topo, port, v6=False, backlog=16, addr=None):
+    """A listening socket on the server (at addr, default its address)."""
+    fam = socket.AF_INET6 if v6 else socket.AF_INET
+    lst = topo.server.socket(fam)
+    lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lst.bind(addr or ((topo.saddr6 if v6 else topo.saddr), port))
+    lst.listen(backlog)
+    return lst
+
+
 def connect(topo, port, v6=False, keepalive=False, bind_port=0):
     """A connected (client, server-side accepted) socket pair and the listener."""
     fam = socket.AF_INET6 if v6 else socket.AF_INET
     saddr = topo.saddr6 if v6 else topo.saddr
-    lst = topo.server.socket(fam)
-    lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    lst.bind((saddr, port))
-    lst.listen(16)
+    lst = listen(topo, port, v6=v6)
     cli = topo.client.socket(fam)
     if bind_port:
         cli.bind((topo.caddr6 if v6 else topo.caddr, bind_port))

@@ -303,10 +303,7 @@ def test_power_off_lifecycle(m):
 def test_power_off_new_connection_after_reboot(m):
     topo = tfk.Topology(routed=True)
     try:
-        lst = topo.server.socket()
-        lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        lst.bind((topo.saddr, PORT))
-        lst.listen(4)
+        lst = tfk.listen(topo, PORT)
         m.add(topo.router, f"pw mode=power-off host={topo.saddr}")
         m.set_enabled("pw", False)
         cli, srv, lst2 = tfk.connect(topo, PORT + 1)
@@ -429,10 +426,7 @@ def _link_local_reset(m, fault_role):
             sidx = socket.if_nametoindex(ifc["server"])
         with topo.client.enter():
             cidx = socket.if_nametoindex(ifc["client"])
-        lst = topo.server.socket(socket.AF_INET6)
-        lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        lst.bind(("fe80::2", PORT, 0, sidx))
-        lst.listen(4)
+        lst = tfk.listen(topo, PORT, v6=True, addr=("fe80::2", PORT, 0, sidx))
         cli = topo.client.socket(socket.AF_INET6)
         cli.settimeout(10)
         cli.connect(("fe80::2", PORT, 0, cidx))
@@ -550,10 +544,7 @@ def test_power_off_syn_retried_across_reboot(m):
     after the reboot opens a new connection, which is not reset."""
     topo = tfk.Topology()
     try:
-        lst = topo.server.socket()
-        lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        lst.bind((topo.saddr, PORT))
-        lst.listen(4)
+        lst = tfk.listen(topo, PORT)
         m.add(topo.client, f"pw mode=power-off host={topo.saddr}")
         cli = topo.client.socket()
         cli.setblocking(False)
@@ -601,10 +592,7 @@ def test_after_counts_restart_on_reused_tuple(m):
     try:
         m.add(topo.client, f"w mode=watch dport={PORT}")
         cport = 40123
-        lst = topo.server.socket()
-        lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        lst.bind((topo.saddr, PORT))
-        lst.listen(4)
+        lst = tfk.listen(topo, PORT)
         lst.settimeout(10)
         cli = topo.client.socket()
         cli.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

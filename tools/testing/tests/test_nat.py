@@ -33,10 +33,7 @@ def _dnat(topo):
 
 
 def _echo_through_vip(topo):
-    lst = topo.server.socket()
-    lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    lst.bind((topo.saddr, PORT))
-    lst.listen(4)
+    lst = tfk.listen(topo, PORT)
     cli = topo.client.socket()
     cli.settimeout(10)
     cli.connect((VIP, VPORT))

@@ -40,10 +40,7 @@ class Traffic:
             if hard != resource.RLIM_INFINITY:
                 hard = max(hard, want)
             resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-        self.lst = topo.server.socket()
-        self.lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lst.bind((topo.saddr, PORT))
-        self.lst.listen(4096)
+        self.lst = tfk.listen(topo, PORT, backlog=4096)
         self.clients, self.servers = [], {}
         self.received = {}
         for _ in range(n):
@@ -320,10 +317,7 @@ class EchoChurn:
 
     def __init__(self, topo, port, server_first, timeout):
         self.topo, self.port, self.server_first, self.timeout = topo, port, server_first, timeout
-        self.lst = topo.server.socket()
-        self.lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lst.bind((topo.saddr, port))
-        self.lst.listen(256)
+        self.lst = tfk.listen(topo, port, backlog=256)
         self.lst.settimeout(0.2)
         self.stop, self.stop_server = threading.Event(), threading.Event()
         self.ok, self.errors = 0, []
