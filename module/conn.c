@@ -770,30 +770,25 @@ static void conn_unlink(struct tcpfault_conn *c)
 }
 
 /*
- * One GC pass: drop @net's entries (namespace exit, module unload), or else
- * entries idle for longer than @idle_ns, or closed for longer than
- * @closed_ns. Returns how many went.
+ * Unlink, bucket by bucket under each bucket's lock, up to @quota entries
+ * for which @doomed(entry, @arg) holds. Returns how many went.
  */
-static unsigned int gc_pass(struct net *net, bool all, u64 now, u64 idle_ns, u64 closed_ns)
+static unsigned int gc_sweep(bool (*doomed)(const struct tcpfault_conn *c, const void *arg),
+			     const void *arg, unsigned int quota)
 {
 	struct tcpfault_conn *c;
 	struct hlist_node *tmp;
 	unsigned int n = 0;
 	u32 b;
 
-	for (b = 0; b <= bucket_mask; b++) {
+	for (b = 0; b <= bucket_mask && n < quota; b++) {
 		if (hlist_empty(&buckets[b]))
 			continue;
 		spin_lock_bh(bucket_lock(b));
 		hlist_for_each_entry_safe(c, tmp, &buckets[b], node) {
-			u64 age = now - min(now, conn_last_ns(c));
-			u8 st = READ_ONCE(c->state);
-			bool closed = st == TCPFAULT_WS_CLOSED || st == TCPFAULT_WS_TIME_WAIT;
-
-			if (net ? c->net != net :
-			    !(all || age > idle_ns || (closed && age > closed_ns)))
-				continue;
-			if (!net && !all && !closed && tcpfault_rules_conn_needed(c))
+			if (n == quota)
+				break;
+			if (!doomed(c, arg))
 				continue;
 			conn_unlink(c);
 			n++;
@@ -802,6 +797,40 @@ static unsigned int gc_pass(struct net *net, bool all, u64 now, u64 idle_ns, u64
 		cond_resched();
 	}
 	return n;
+}
+
+struct gc_pass_arg {
+	struct net *net;
+	bool all;
+	u64 now, idle_ns, closed_ns;
+};
+
+static bool gc_pass_doomed(const struct tcpfault_conn *c, const void *arg)
+{
+	const struct gc_pass_arg *a = arg;
+	u64 age = a->now - min(a->now, conn_last_ns(c));
+	u8 st = READ_ONCE(c->state);
+	bool closed = st == TCPFAULT_WS_CLOSED || st == TCPFAULT_WS_TIME_WAIT;
+
+	if (a->net)
+		return c->net == a->net;
+	if (!(a->all || age > a->idle_ns || (closed && age > a->closed_ns)))
+		return false;
+	return a->all || closed || !tcpfault_rules_conn_needed(c);
+}
+
+/*
+ * One GC pass: drop @net's entries (namespace exit, module unload), or else
+ * entries idle for longer than @idle_ns, or closed for longer than
+ * @closed_ns. Returns how many went.
+ */
+static unsigned int gc_pass(struct net *net, bool all, u64 now, u64 idle_ns, u64 closed_ns)
+{
+	struct gc_pass_arg a = {
+		.net = net, .all = all, .now = now, .idle_ns = idle_ns, .closed_ns = closed_ns,
+	};
+
+	return gc_sweep(gc_pass_doomed, &a, UINT_MAX);
 }
 
 /*
@@ -821,30 +850,15 @@ static u64 gc_rank(const struct tcpfault_conn *c)
 	return conn_last_ns(c);
 }
 
+static bool gc_below(const struct tcpfault_conn *c, const void *rank)
+{
+	return gc_rank(c) < *(const u64 *)rank;
+}
+
 /* Evict up to @quota entries whose gc_rank() is below @rank. */
 static unsigned int gc_evict_below(u64 rank, unsigned int quota)
 {
-	struct tcpfault_conn *c;
-	struct hlist_node *tmp;
-	unsigned int n = 0;
-	u32 b;
-
-	for (b = 0; b <= bucket_mask && n < quota; b++) {
-		if (hlist_empty(&buckets[b]))
-			continue;
-		spin_lock_bh(bucket_lock(b));
-		hlist_for_each_entry_safe(c, tmp, &buckets[b], node) {
-			if (n == quota)
-				break;
-			if (gc_rank(c) >= rank)
-				continue;
-			conn_unlink(c);
-			n++;
-		}
-		spin_unlock_bh(bucket_lock(b));
-		cond_resched();
-	}
-	return n;
+	return gc_sweep(gc_below, &rank, quota);
 }
 
 #define GC_BINS		64
