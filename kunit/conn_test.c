@@ -183,15 +183,21 @@ static struct tcpfault_pkt mkpkt(u8 a, u16 sport, u8 b, u16 dport, u8 flags)
 	return p;
 }
 
-static struct tcpfault_conn *track(struct net *net, struct tcpfault_pkt p)
+/* A segment through the table as the hook passes it: delivered, or dropped. */
+static struct tcpfault_conn *track_as(struct net *net, struct tcpfault_pkt p, bool dropped)
 {
 	struct tcpfault_conn *c;
 
 	rcu_read_lock();
 	c = tcpfault_conn_track(net, &p);
-	tcpfault_conn_account(c, &p, false);
+	tcpfault_conn_account(c, &p, dropped);
 	rcu_read_unlock();
 	return c;
+}
+
+static struct tcpfault_conn *track(struct net *net, struct tcpfault_pkt p)
+{
+	return track_as(net, p, false);
 }
 
 /* For the rules suite, whose pressure case needs a small table. */
@@ -421,13 +427,7 @@ static void table_reused_tuple(struct kunit *test)
 
 static struct tcpfault_conn *track_dropped(struct net *net, struct tcpfault_pkt p)
 {
-	struct tcpfault_conn *c;
-
-	rcu_read_lock();
-	c = tcpfault_conn_track(net, &p);
-	tcpfault_conn_account(c, &p, true);
-	rcu_read_unlock();
-	return c;
+	return track_as(net, p, true);
 }
 
 static struct tcpfault_pkt seg_at(u8 a, u16 sport, u8 b, u16 dport, u8 flags, u32 seq,
