@@ -22,4 +22,58 @@ struct inet_hashinfo;
 #define tcpfault_tcp_hashinfo(net) (&tcp_hashinfo)
 #endif
 
+/*
+ * 5.10 makes a namespace's cookie on first use, in __net_gen_cookie(), which
+ * modules cannot call; 5.12 made it at creation, a plain u64. The inode
+ * number is unique among live namespaces, and tcpfault drops everything it
+ * holds for a namespace in its pernet exit, before the number can be reused.
+ */
+#ifdef TCPFAULT_HAVE_ATOMIC_NET_COOKIE
+#define tcpfault_net_cookie(net) ((u64)(net)->ns.inum)
+#else
+#define tcpfault_net_cookie(net) ((net)->net_cookie)
+#endif
+
+/*
+ * 7.3 dropped the hashinfo argument of the established-hash lookups: a
+ * namespace's table is found from the namespace itself.
+ */
+#ifdef TCPFAULT_HAVE_LOOKUP_HASHINFO
+#define tcpfault_inet_lookup_established(net, h, saddr, sport, daddr, hnum) \
+	__inet_lookup_established(net, h, saddr, sport, daddr, hnum, 0, 0)
+#define tcpfault_inet6_lookup_established(net, h, saddr, sport, daddr, hnum) \
+	__inet6_lookup_established(net, h, saddr, sport, daddr, hnum, 0, 0)
+#else
+#define tcpfault_inet_lookup_established(net, h, saddr, sport, daddr, hnum) \
+	({ (void)(h); __inet_lookup_established(net, saddr, sport, daddr, hnum, 0, 0); })
+#define tcpfault_inet6_lookup_established(net, h, saddr, sport, daddr, hnum) \
+	({ (void)(h); __inet6_lookup_established(net, saddr, sport, daddr, hnum, 0, 0); })
+#endif
+
+/*
+ * 6.13 to 6.16 made binary sysfs attributes const: first the callbacks'
+ * attribute argument, then a group's list of them.
+ */
+#ifdef TCPFAULT_HAVE_CONST_BIN_ATTR
+#define tcpfault_bin_attr const struct bin_attribute
+#else
+#define tcpfault_bin_attr struct bin_attribute
+#endif
+#ifdef TCPFAULT_HAVE_CONST_BIN_ATTRS
+#define TCPFAULT_BIN_ATTRS const struct bin_attribute *const
+#else
+#define TCPFAULT_BIN_ATTRS struct bin_attribute *
+#endif
+
+/*
+ * 7.x no longer exports tcp_done(). Its tcp_abort() has "tcp: fix forever
+ * orphan socket caused by tcp_abort", so there is no orphan left to finish;
+ * should one survive anyway, the power-off walk counts it as not aborted.
+ */
+#ifdef TCPFAULT_HAVE_EXPORTED_TCP_DONE
+#define tcpfault_tcp_done(sk) tcp_done(sk)
+#else
+#define tcpfault_tcp_done(sk) do { } while (0)
+#endif
+
 #endif /* _TCPFAULT_COMPAT_H */

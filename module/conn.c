@@ -26,6 +26,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/vmalloc.h>
+#include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/tcp.h>
 
@@ -185,7 +186,7 @@ static u8 conn_key(const struct net *net, const struct tcpfault_tuple *t,
 	u8 dir = endpoint_cmp(t->family, t->saddr, t->sport, t->daddr, t->dport) > 0;
 
 	memset(key, 0, sizeof(*key));
-	key->cookie = net->net_cookie;
+	key->cookie = tcpfault_net_cookie(net);
 	key->family = t->family;
 	memcpy(key->addr[dir], t->saddr, 16);
 	memcpy(key->addr[!dir], t->daddr, 16);

@@ -313,7 +313,7 @@ static bool abort_one(struct sock *sk)
 	bh_lock_sock(sk);
 	if (sk->sk_state != TCP_CLOSE && sock_flag(sk, SOCK_DEAD)) {
 		WRITE_ONCE(sk->sk_err, ECONNABORTED);
-		tcp_done(sk);
+		tcpfault_tcp_done(sk);
 	}
 	gone = sk->sk_state == TCP_CLOSE;
 	bh_unlock_sock(sk);
@@ -431,13 +431,13 @@ void tcpfault_inject_sock_view(struct net *net, const struct tcpfault_conn *c, i
 
 		memcpy(&l, la, 4);
 		memcpy(&r, ra, 4);
-		sk = __inet_lookup_established(net, h, r, htons(rp), l, lp, 0, 0);
+		sk = tcpfault_inet_lookup_established(net, h, r, htons(rp), l, lp);
 	}
 #if IS_ENABLED(CONFIG_IPV6)
 	else
-		sk = __inet6_lookup_established(net, h, (const struct in6_addr *)ra,
-						htons(rp), (const struct in6_addr *)la, lp,
-						0, 0);
+		sk = tcpfault_inet6_lookup_established(net, h, (const struct in6_addr *)ra,
+							htons(rp), (const struct in6_addr *)la,
+							lp);
 #endif
 	if (sk && sk_fullsock(sk) && sk->sk_protocol == IPPROTO_TCP) {
 		const struct inet_connection_sock *icsk = inet_csk(sk);

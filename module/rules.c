@@ -29,8 +29,9 @@
 #include <linux/random.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
-#include <net/netns/generic.h>
 #include <linux/netfilter.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
 #include <net/addrconf.h>
 #include <net/tcp.h>
 
@@ -228,7 +229,7 @@ static void mask_words(u8 *out, const u8 *addr, const u32 *mask)
 static void pkt_key(const struct net *net, const struct tcpfault_tuple *t,
 		    const struct tcpfault_lshape *ls, struct tcpfault_fkey *key)
 {
-	key->cookie = net->net_cookie;
+	key->cookie = tcpfault_net_cookie(net);
 	mask_words(key->saddr, t->saddr, ls->smask);
 	mask_words(key->daddr, t->daddr, ls->dmask);
 	key->sport = (ls->sh.ports & 1) ? t->sport : 0;
@@ -975,7 +976,7 @@ static void fn_key(struct tcpfault_fnode *fn, struct tcpfault_fault *f,
 	fn->f = f;
 	fn->ranged = ranged;
 	fn->rev = rev;
-	fn->key.cookie = f->net->net_cookie;
+	fn->key.cookie = tcpfault_net_cookie(f->net);
 	if (rev)
 		mirror_shape(sh, &fn->key.shape);
 	else
@@ -1119,7 +1120,7 @@ int tcpfault_rules_add(struct net *net, const struct tcpfault_spec *spec)
 	}
 	f->spec = *spec;
 	f->net = net;
-	f->net_cookie = net->net_cookie;
+	f->net_cookie = tcpfault_net_cookie(net);
 	f->netns_inum = net->ns.inum;
 	INIT_LIST_HEAD(&f->slow_node);
 	INIT_DELAYED_WORK(&f->work, fault_work);

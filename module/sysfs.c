@@ -98,7 +98,7 @@ static ssize_t read_switch(bool on, char *buf, loff_t off, size_t count)
 	return memory_read_from_buffer(buf, count, &off, text, 2);
 }
 
-static ssize_t add_write(struct file *file, struct kobject *kobj, struct bin_attribute *attr,
+static ssize_t add_write(struct file *file, struct kobject *kobj, tcpfault_bin_attr *attr,
 			 char *buf, loff_t off, size_t count)
 {
 	struct tcpfault_spec spec;
@@ -131,7 +131,7 @@ static struct net *del_scope(void)
 	return net_eq(net, &init_net) ? NULL : net;
 }
 
-static ssize_t del_write(struct file *file, struct kobject *kobj, struct bin_attribute *attr,
+static ssize_t del_write(struct file *file, struct kobject *kobj, tcpfault_bin_attr *attr,
 			 char *buf, loff_t off, size_t count)
 {
 	char name[TCPFAULT_NAME_MAX + 1];
@@ -153,7 +153,7 @@ static ssize_t del_write(struct file *file, struct kobject *kobj, struct bin_att
 	return count;
 }
 
-static ssize_t flush_write(struct file *file, struct kobject *kobj, struct bin_attribute *attr,
+static ssize_t flush_write(struct file *file, struct kobject *kobj, tcpfault_bin_attr *attr,
 			   char *buf, loff_t off, size_t count)
 {
 	struct tcpfault_perr err;
@@ -170,13 +170,13 @@ static ssize_t flush_write(struct file *file, struct kobject *kobj, struct bin_a
 }
 
 static ssize_t track_all_read(struct file *file, struct kobject *kobj,
-			      struct bin_attribute *attr, char *buf, loff_t off, size_t count)
+			      tcpfault_bin_attr *attr, char *buf, loff_t off, size_t count)
 {
 	return read_switch(tcpfault_conn_get_track_all(), buf, off, count);
 }
 
 static ssize_t track_all_write(struct file *file, struct kobject *kobj,
-			       struct bin_attribute *attr, char *buf, loff_t off, size_t count)
+			       tcpfault_bin_attr *attr, char *buf, loff_t off, size_t count)
 {
 	struct tcpfault_perr err;
 	bool on;
@@ -261,7 +261,7 @@ static struct kobj_attribute faults_count_attr = __ATTR_RO(faults_count);
 static struct kobj_attribute packets_seen_attr = __ATTR_RO(packets_seen);
 static struct kobj_attribute packets_dropped_attr = __ATTR_RO(packets_dropped);
 
-static struct bin_attribute *top_bin_attrs[] = {
+static TCPFAULT_BIN_ATTRS top_bin_attrs[] = {
 	&add_attr,
 	&del_attr,
 	&flush_attr,
@@ -310,7 +310,7 @@ static bool fault_visible(const struct tcpfault_fault *f)
 {
 	struct net *net = current->nsproxy->net_ns;
 
-	return net->net_cookie == f->net_cookie ||
+	return tcpfault_net_cookie(net) == f->net_cookie ||
 	       (net_eq(net, &init_net) && ns_capable_noaudit(&init_user_ns, CAP_NET_ADMIN));
 }
 
@@ -358,7 +358,7 @@ static ssize_t selector_show(struct kobject *kobj, struct kobj_attribute *attr, 
 }
 
 static ssize_t enabled_read(struct file *file, struct kobject *kobj,
-			    struct bin_attribute *attr, char *buf, loff_t off, size_t count)
+			    tcpfault_bin_attr *attr, char *buf, loff_t off, size_t count)
 {
 	struct tcpfault_fault *f = to_fault(kobj);
 	int st = READ_ONCE(f->state);
@@ -371,7 +371,7 @@ static ssize_t enabled_read(struct file *file, struct kobject *kobj,
 }
 
 static ssize_t enabled_write(struct file *file, struct kobject *kobj,
-			     struct bin_attribute *attr, char *buf, loff_t off, size_t count)
+			     tcpfault_bin_attr *attr, char *buf, loff_t off, size_t count)
 {
 	struct tcpfault_fault *f = to_fault(kobj);
 	struct tcpfault_perr err;
@@ -411,7 +411,7 @@ static struct attribute *fault_attr_list[ARRAY_SIZE(fault_attrs) + 1];
 
 static struct bin_attribute enabled_attr = __BIN_ATTR_RW(enabled, 0);
 
-static struct bin_attribute *fault_bin_attrs[] = {
+static TCPFAULT_BIN_ATTRS fault_bin_attrs[] = {
 	&enabled_attr,
 	NULL,
 };
