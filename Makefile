@@ -6,6 +6,8 @@
 #   make install         modules_install + depmod + the CLI into /usr/local/sbin
 #   make check           every test suite (see README.md)
 #   make demo            the classic TCP failure experiments in a QEMU guest
+#   make matrix          the module, DKMS and the integration suite on every
+#                        Debian kernel line (5.10, 6.1, 6.12, 7.2, 7.3)
 #   make stress          make check at the full stress and fuzz sizes
 #   make bench           the benchmark; rewrites BENCHMARKS.md
 #                        (BENCH_ARGS='--clock real' for wall-clock time)
@@ -24,7 +26,7 @@ VERSION := $(shell git -C $(PWD) describe --tags --always --dirty 2>/dev/null ||
 PREFIX ?= /usr/local
 
 .PHONY: all module tools install modules_install clean check demo stress bench \
-	sparse dkms-src dkms-install fuzz deb
+	sparse dkms-src dkms-install fuzz deb matrix
 
 all: module tools
 
@@ -68,6 +70,9 @@ check:
 
 demo:
 	tools/testing/demo.sh
+
+matrix:
+	tools/testing/check.sh --matrix
 
 stress:
 	tools/testing/check.sh --stress

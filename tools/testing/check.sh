@@ -19,16 +19,22 @@
 #   dkms-6.1           modprobe of the DKMS-installed module in a 6.1 guest
 #   bench              the short benchmark as a smoke test (all configurations,
 #                      small sizes, wall clock; make bench measures)
-#   integration-6.12   the integration tests on Debian's 6.12 (backports) kernel
-#   dkms-6.12          modprobe of the DKMS-installed module in a 6.12 guest
+#   integration-LINE   the integration tests on the oldest and the newest
+#   dkms-LINE          kernel lines (tools/testing/kroot.sh lines: 5.10 and
+#                      7.3), each Debian's own kernel, the module and its
+#                      DKMS build made in a root of that release
 #   package            apt-get remove of the package leaves nothing behind
+#
+# `make matrix` (--matrix) runs only the per-kernel part, on every line:
+# the module build, DKMS, and integration-LINE and dkms-LINE for 5.10,
+# 6.1, 6.12, 7.2 and 7.3.
 #
 # Guests are expensive under TCG, so suites share boots, and the debug
 # guest runs in the background while the host works and the stock guests
 # run. The last line is the total, "N passed, N failed".
 #
 # Options: --stress (full-size stress, fuzz and benchmark runs), -k
-# SUBSTRING (only integration tests whose name contains it).
+# SUBSTRING (only integration tests whose name contains it), --matrix.
 set -uo pipefail
 
 # The body is a function: bash parses it whole before running, so editing
@@ -38,23 +44,34 @@ main() {
 	top=$(cd "$(dirname "$0")/../.." && pwd)
 	testing=$top/tools/testing
 	cd "$top"
-	out=$top/build/check
-	rm -rf "$out"
-	mkdir -p "$out"
 	quick=--quick
 	gopts=()
+	matrix=0
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--stress) quick=; gopts+=(--full); shift ;;
+		--matrix) matrix=1; shift ;;
 		-k) gopts+=(-k "$2"); shift 2 ;;
 		*) echo "check: unknown option $1" >&2; exit 2 ;;
 		esac
 	done
+	out=$top/build/check
+	[ "$matrix" = 0 ] || out=$top/build/matrix
+	rm -rf "$out"
+	mkdir -p "$out"
 
 	total_pass=0
 	total_fail=0
 	summary=()
 	t_start=$(date +%s)
+	local lines all_lines
+	all_lines=$("$testing/kroot.sh" lines | awk '{print $1}' | tr '\n' ' ')
+	if [ "$matrix" = 1 ]; then
+		run_matrix "$all_lines"
+		return
+	fi
+	# The oldest and the newest line, besides 6.1 (the host's own).
+	lines="$(echo "$all_lines" | awk '{print $1, $NF}')"
 
 	# What the debug guest needs comes first: it is the longest run and
 	# starts as soon as its module is built; the rest is installed while
@@ -102,17 +119,13 @@ main() {
 		echo "0 passed, 1 failed"
 		exit 1
 	fi
-	"$testing/provision.sh" kernel612 || echo "check: could not provision the 6.12 kernel"
 	k61=$(ls -d /lib/modules/6.1.*-amd64/build 2>/dev/null | sort -V | tail -n 1)
-	k612=$(ls -d /lib/modules/6.12.*-amd64/build 2>/dev/null | sort -V | tail -n 1)
 	kver61=$(basename "$(dirname "$k61")")
-	echo "kernels: ${kver61:-none} and $(basename "$(dirname "${k612:-x/none}")"), and the debug kernel"
+	echo "kernels: ${kver61:-none}, the lines $lines, and the debug kernel"
 	step "module vs $kver61 (W=1)" "$testing/build-module.sh" "$k61" build/stock
-	if [ -n "$k612" ]; then
-		step "module vs $(basename "$(dirname "$k612")") (W=1)" "$testing/build-module.sh" "$k612" build/stock612
-	else
-		step "6.12 kernel headers" false
-	fi
+	for l in $lines; do
+		line_build "$l"
+	done
 	step "bench tools" build_bench "$k61"
 	step "make deb; apt-get install ./tcpfault-dkms_*.deb (DKMS builds for each kernel)" \
 		"$testing/deb-test.sh" install
@@ -136,7 +149,7 @@ main() {
 	step "checkpatch --no-tree" "$testing/lint.sh" checkpatch
 	record lint
 
-	local s61=$out/stock61 s612=$out/stock612
+	local s61=$out/stock61
 	echo "== 6.1 guest (integration-6.1, dkms, bench)"
 	guest stock "$s61" --integration build/stock/module/tcpfault.ko integration-6.1 --dkms \
 		--bench build/stock/module/tcpfault.ko tools/testing/bench/kmod/tcpfault_bench.ko build/bench/rr
@@ -145,15 +158,9 @@ main() {
 	json_suite "$s61" dkms "$rc61" dkms-6.1
 	bench_suite "$s61" "$rc61"
 
-	if [ -f build/stock612/module/tcpfault.ko ]; then
-		echo "== 6.12 guest (integration-6.12, dkms)"
-		guest 6.12 "$s612" --integration build/stock612/module/tcpfault.ko integration-6.12 --dkms
-		local rc612=$?
-		json_suite "$s612" integration-6.12 "$rc612"
-		json_suite "$s612" dkms "$rc612" dkms-6.12
-	else
-		record_counts integration-6.12 0 1
-	fi
+	for l in $lines; do
+		line_guest "$l"
+	done
 	echo "== package removal"
 	step_reset
 	step "apt-get remove tcpfault-dkms leaves nothing" "$testing/deb-test.sh" remove
@@ -178,6 +185,94 @@ main() {
 	printf '%s\n' "${summary[@]}"
 	echo "$total_pass passed, $total_fail failed"
 	[ "$total_fail" = 0 ]
+}
+
+# run_matrix LINES: every kernel line: the module, DKMS, and a guest each
+run_matrix() {
+	local l
+	echo "== provisioning"
+	if ! "$testing/provision.sh" build guest dkms kernel612; then
+		echo "check: provisioning failed"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	echo "== build ($1)"
+	step_reset
+	step "tcpfaultctl (-Werror)" make -C tools
+	for l in $1; do
+		line_build "$l"
+	done
+	step "make deb; apt-get install ./tcpfault-dkms_*.deb (DKMS builds for each kernel)" \
+		"$testing/deb-test.sh" install
+	record build
+	for l in $1; do
+		line_guest "$l"
+	done
+	echo "== package removal"
+	step_reset
+	step "apt-get remove tcpfault-dkms leaves nothing" "$testing/deb-test.sh" remove
+	record package
+	echo
+	echo "== summary ($(( ($(date +%s) - t_start) / 60 )) min $(( ($(date +%s) - t_start) % 60 )) s)"
+	printf '%s\n' "${summary[@]}"
+	echo "$total_pass passed, $total_fail failed"
+	[ "$total_fail" = 0 ]
+}
+
+# line_kdir LINE: the build tree of a line's kernel on this machine (host
+# lines; a root line's tree is inside its root)
+line_kdir() {
+	ls -d "/lib/modules/$1".*-amd64/build 2>/dev/null | sort -V | tail -n 1
+}
+
+# line_build LINE: the module against LINE's kernel (W=1); for a line from
+# another release, in its root, with a DKMS build there too (on a throwaway
+# overlay; the module it built is kept for the guest's modprobe). A host
+# line's DKMS build is the .deb's (deb-test.sh).
+line_build() {
+	local l=$1 k kind
+	kind=$("$testing/kroot.sh" lines | awk -v l="$l" '$1 == l {print $2}')
+	if [ "$kind" = host ]; then
+		[ "$l" != 6.12 ] || "$testing/provision.sh" kernel612 >/dev/null ||
+			echo "check: could not provision the 6.12 kernel"
+		k=$(line_kdir "$l")
+		if [ -n "$k" ]; then
+			step "module vs $(basename "$(dirname "$k")") (W=1)" "$testing/build-module.sh" "$k" "build/k$l"
+		else
+			step "$l kernel headers" false
+		fi
+		return
+	fi
+	if ! k=$("$testing/kroot.sh" kver "$l" 2>"$out/kroot-$l.log"); then
+		step "the $l root (see $out/kroot-$l.log)" false
+		return
+	fi
+	step "module vs $k (W=1, in a $l root)" \
+		"$testing/kroot.sh" run "$l" tools/testing/build-module.sh "/lib/modules/$k/build" "build/k$l"
+	step "dkms build vs $k (in a throwaway $l root)" line_dkms "$l" "$k"
+}
+
+line_dkms() {
+	rm -rf "build/dkms-$1"
+	"$testing/kroot.sh" run --scratch "$1" bash -c '
+		tools/testing/dkms-test.sh install "$2" && mkdir -p "build/dkms-$1" &&
+		cp /lib/modules/"$2"/updates/dkms/tcpfault.ko* "build/dkms-$1/"' - "$1" "$2"
+}
+
+# line_guest LINE: integration-LINE and dkms-LINE in one boot of LINE's kernel
+line_guest() {
+	local l=$1 res=$out/k$1 kernel=$1 dk=(--dkms-from "build/dkms-$1") rc
+	[ "$l" = 6.1 ] && kernel=stock
+	[ "$("$testing/kroot.sh" lines | awk -v l="$l" '$1 == l {print $2}')" = host ] && dk=(--dkms)
+	if [ ! -f "build/k$l/module/tcpfault.ko" ]; then
+		record_counts "integration-$l" 0 1
+		return
+	fi
+	echo "== $l guest (integration-$l, dkms-$l)"
+	guest "$kernel" "$res" --integration "build/k$l/module/tcpfault.ko" "integration-$l" "${dk[@]}"
+	rc=$?
+	json_suite "$res" "integration-$l" "$rc"
+	json_suite "$res" dkms "$rc" "dkms-$l"
 }
 
 record_counts() {

@@ -6,7 +6,8 @@
 #   dkms-test.sh remove KVER    dkms remove, delete the sources, depmod
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-"$top/tools/testing/provision.sh" dkms
+# In a kernel line's root (kroot.sh) dkms is there already.
+command -v dkms >/dev/null || "$top/tools/testing/provision.sh" dkms
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 kver=$2
 case "$1" in

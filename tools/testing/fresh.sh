@@ -10,11 +10,13 @@
 # there as root in a chroot, in a private mount and PID namespace with
 # proc, sys and dev mounted. Everything is the root's own: apt state,
 # sources, /boot, /lib/modules, the packages provision.sh installs, and
-# /var/cache/tcpfault. The one exception is the debug kernel's cache
-# (tools/testing/kernel/build.sh), bind-mounted from this machine so a warm
-# run does not rebuild it; its key covers the config fragment, the source
-# package, the compiler and the build script. --cold leaves it out, so the
-# fresh root builds its own. When COMMAND ends, every process started in
+# /var/cache/tcpfault. The exceptions are two caches, bind-mounted from
+# this machine so a warm run does not rebuild them: the debug kernel's
+# (tools/testing/kernel/build.sh; its key covers the config fragment, the
+# source package, the compiler and the build script), and the roots of the
+# other releases' kernels (tools/testing/kroot.sh; keyed by their release
+# and packages). --cold leaves both out, so the fresh root builds its own.
+# When COMMAND ends, every process started in
 # the root is killed and the root is deleted (--keep leaves it, and prints
 # its path). Exit status: COMMAND's; 2 for a usage error, 3 when the fresh
 # root could not be built.
@@ -76,12 +78,12 @@ main() {
 
 	kcache=
 	if [ "$cold" = 0 ]; then
-		kcache=${TCPFAULT_CACHE:-/var/cache/tcpfault}/debug-kernel
-		mkdir -p "$kcache"
+		kcache=${TCPFAULT_CACHE:-/var/cache/tcpfault}
+		mkdir -p "$kcache/debug-kernel" "$kcache/kroot"
 	fi
 	printf '%q ' "$@" > "$root/src/.cmd"
 	echo "fresh: running '$*' in a fresh bookworm clone of ${sha:0:12}" \
-		"(debug-kernel cache: ${kcache:-none, cold})" >&2
+		"(debug-kernel and kernel-root caches: ${kcache:-none, cold})" >&2
 
 	# A private mount and PID namespace: the mounts vanish with it, so
 	# deleting the root can never reach through a bind mount into this
@@ -106,9 +108,10 @@ inside() {
 	mount --rbind /dev "$root/dev"
 	mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
 	if [ -n "$kcache" ]; then
-		d=$root/var/cache/tcpfault/debug-kernel
-		mkdir -p "$d"
-		mount --bind "$kcache" "$d"
+		for d in debug-kernel kroot; do
+			mkdir -p "$root/var/cache/tcpfault/$d"
+			mount --bind "$kcache/$d" "$root/var/cache/tcpfault/$d"
+		done
 	fi
 	set +e
 	chroot "$root" /usr/bin/env -i HOME=/root TERM="$term" CI="$ci" LANG=C.UTF-8 \

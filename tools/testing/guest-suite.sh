@@ -5,6 +5,9 @@
 #   --kunit KO              KUnit suite module -> /results/kunit/*.ktap
 #   --integration KO LABEL  the integration tests -> /results/LABEL.json
 #   --dkms                  the DKMS test (modprobe) -> /results/dkms.json
+#   --dkms-from DIR         the same, for a module DKMS built in a kernel
+#                           line's root (kroot.sh): DIR's tcpfault.ko* goes
+#                           where dkms install puts it, then depmod
 #   --bench KO BENCHKO RR   the short benchmark -> /results/bench-quick.json
 #   --full, -k SUBSTRING    (before the suites) full sizes; filter the tests
 # Exits non-zero if any part failed.
@@ -40,6 +43,13 @@ while [ $# -gt 0 ]; do
 		echo "=== dkms"
 		python3 tools/testing/tests/run.py -k dkms --label dkms --json /results/dkms.json || rc=1
 		shift
+		;;
+	--dkms-from)
+		echo "=== dkms (built in the kernel's own root)"
+		d=/lib/modules/$(uname -r)/updates/dkms
+		mkdir -p "$d" && cp "$2"/tcpfault.ko* "$d/" && depmod -a "$(uname -r)" &&
+			python3 tools/testing/tests/run.py -k dkms --label dkms --json /results/dkms.json || rc=1
+		shift 2
 		;;
 	--bench)
 		echo "=== bench (short)"

@@ -4,7 +4,7 @@
 # Boot a QEMU guest on this machine's own root (read-only over virtio-9p,
 # with a tmpfs overlay) and run one command in it.
 #
-#   run.sh [--kernel stock|6.1|6.12|debug] [--timeout SEC] [--mem MB] [--smp N]
+#   run.sh [--kernel stock|6.1|6.12|debug|LINE] [--timeout SEC] [--mem MB] [--smp N]
 #          [--results DIR] [--quiet] -- COMMAND...
 #
 # The command runs as root in the guest, in the current directory, through
@@ -17,7 +17,9 @@
 # Kernels: "stock" (or "6.1") is Debian's linux-image-amd64 for bookworm,
 # "6.12" the 6.12 LTS kernel from bookworm-backports (both provisioned with
 # apt); "debug" is tools/testing/kernel/build.sh's KASAN/lockdep/kmemleak/
-# KUnit kernel. KVM is used when a probe boot proves that it works, else TCG.
+# KUnit kernel; any other LINE of tools/testing/kroot.sh (5.10, 7.2, 7.3)
+# is that Debian release's own kernel, from a root of that release, booted
+# on this machine's root all the same. KVM is used when a probe boot proves that it works, else TCG.
 # TCPFAULT_QEMU_ACCEL, if set, replaces the accelerator arguments (the
 # benchmark sets "-accel tcg -icount ..." for an instruction-counting clock).
 set -euo pipefail
@@ -30,6 +32,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 testing=$(cd "$here/.." && pwd)
 cache=${TCPFAULT_CACHE:-/var/cache/tcpfault}
 kernel=stock
+modroot=
 timeout=600
 mem=
 smp=2
@@ -88,8 +91,17 @@ debug)
 	mods=
 	;;
 *)
-	log "unknown kernel '$kernel' (stock, 6.1, 6.12 or debug)"
-	exit 2
+	# A Debian kernel of another release (kroot.sh lines): its image and
+	# modules come from that line's root; the guest mounts the modules
+	# over /lib/modules/KVER of this machine's root.
+	if [ "$("$testing/kroot.sh" lines | awk -v l="$kernel" '$1 == l {print $2}')" != root ]; then
+		log "unknown kernel '$kernel' (stock, 6.1, 6.12, debug, or a line of kroot.sh lines)"
+		exit 2
+	fi
+	modroot=$("$testing/kroot.sh" path "$kernel")
+	kver=$("$testing/kroot.sh" kver "$kernel")
+	bzimage=$modroot/boot/vmlinuz-$kver
+	mods="virtio_pci 9pnet_virtio 9p overlay"
 	;;
 esac
 
@@ -103,7 +115,7 @@ make_initrd() {
 		while read -r word path _; do
 			[ "$word" = insmod ] || continue
 			case " ${list[*]-} " in *" $path "*) ;; *) list+=("$path") ;; esac
-		done < <(modprobe -S "$kv" --show-depends "$m")
+		done < <(modprobe ${modroot:+-d "$modroot"} -S "$kv" --show-depends "$m")
 	done
 	key=$( (cat "$here/init"; echo "$kv"; printf '%s\n' "${list[@]-}") | sha256sum | cut -c1-16)
 	out=$cache/initramfs-$kv-$key.cpio
@@ -145,6 +157,7 @@ rm -rf "$g"
 mkdir -p "$g"
 cp "$here/stage2.sh" "$g/stage2.sh"
 pwd > "$g/cwd"
+[ -z "$modroot" ] || echo "$modroot/lib/modules/$kver" > "$g/modules"
 printf '%q ' "$@" > "$g/cmd"
 echo >> "$g/cmd"
 

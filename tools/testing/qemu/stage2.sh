@@ -20,6 +20,13 @@ case "$cwd" in /tmp/?*|/run/?*)
 	mount --bind "$keep" /mnt/tcpfault-keep
 	;;
 esac
+# A kernel from another release's root (run.sh --kernel LINE) brings its
+# modules from there.
+if [ -f $G/modules ]; then
+	mods=$(cat $G/modules)
+	mkdir -p "/lib/modules/${mods##*/}"
+	mount --bind "$mods" "/lib/modules/${mods##*/}"
+fi
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=0755 tmpfs /run
 if [ -n "$keep" ]; then
