@@ -29,16 +29,22 @@ set -euo pipefail
 
 # LINE  KIND  SUITES (the first is the release; its -updates and -security
 #             are added when the archive has them)  DEFAULT-RELEASE (or -)
+#             FLAVOUR (Debian's kernel flavour: amd64, or rt-amd64 for
+#             PREEMPT_RT)
 table() {
 	cat <<-'EOF'
-	5.10 root bullseye -
-	6.1 host bookworm -
-	6.12 host bookworm-backports -
-	7.2 root sid -
-	7.3 root trixie,trixie-backports trixie-backports
+	5.10 root bullseye - amd64
+	6.1 host bookworm - amd64
+	6.1-rt root bookworm - rt-amd64
+	6.12 host bookworm-backports - amd64
+	7.2 root sid - amd64
+	7.3 root trixie,trixie-backports trixie-backports amd64
 	EOF
 }
-packages=build-essential,kmod,dkms,linux-image-amd64,linux-headers-amd64
+# packages FLAVOUR: what a root holds
+packages() {
+	echo "build-essential,kmod,dkms,linux-image-$1,linux-headers-$1"
+}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${TCPFAULT_CACHE:-/var/cache/tcpfault}/kroot
 
@@ -55,7 +61,8 @@ row() {
 dir() {
 	local r key
 	r=$(row "$1")
-	key=$(printf '%s\n%s\n' "$r" "$packages" | sha256sum | cut -c1-12)
+	key=$(printf '%s\n%s\n' "$(cut -d' ' -f1-4 <<<"$r")" "$(packages "${r##* }")" |
+		sha256sum | cut -c1-12)
 	echo "$cache/$1-$key"
 }
 
@@ -76,8 +83,9 @@ sources() {
 
 # make_root LINE: build LINE's root into its cache directory, atomically
 make_root() {
-	local line=$1 r kind suites deflt d tmp t0=$SECONDS
-	read -r _ kind suites deflt <<<"$(row "$line")"
+	local line=$1 r kind suites deflt flavour packages d tmp t0=$SECONDS
+	read -r _ kind suites deflt flavour <<<"$(row "$line")"
+	packages=$(packages "$flavour")
 	[ "$kind" = root ] || { log "line $line runs on this machine's own kernel: no root"; exit 2; }
 	d=$(dir "$line")
 	[ -d "$d" ] && return 0
@@ -105,7 +113,7 @@ make_root() {
 	local k
 	k=$(kver_of "$tmp")
 	case "$k" in
-	"$line".*) ;;
+	"${line%-rt}".*-"$flavour") ;;
 	*)
 		rm -rf "$tmp"
 		log "${suites%%,*} now ships kernel $k, not a $line: update the table in $0"
@@ -146,9 +154,16 @@ run() {
 	*[[:space:]]*) log "the checkout's path '$top' has a space"; exit 2 ;;
 	esac
 	printf '%q ' "$@" > "$d/.kroot-cmd.$$"
-	unshare --mount --propagation private bash -c '
+	# Inside a chroot (fresh.sh) / is no mount point and its propagation
+	# cannot change; fresh.sh's own namespace is private already.
+	unshare --mount --propagation unchanged bash -c '
 		set -e
 		d=$1 top=$2 cmd=$3 scratch=$4
+		if ! mount --make-rprivate / 2>/dev/null &&
+			grep -q "^[0-9]* [0-9]* [^ ]* [^ ]* / [^ ]* [^-]*shared:" /proc/self/mountinfo; then
+			echo "kroot: cannot make the mounts private" >&2
+			exit 1
+		fi
 		if [ "$scratch" = 1 ]; then
 			w=$(mktemp -d /tmp/kroot-scratch.XXXXXX)
 			mount -t tmpfs tmpfs "$w"
