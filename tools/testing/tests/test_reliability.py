@@ -113,12 +113,12 @@ def test_churn_counters_add_up(m):
             port = PORT
             mode = rng.choice(["loss prob=5%", "link-down duration=100ms", "watch",
                                "oneway duration=50ms", "syn-block"])
-            m.write(None, "del", name)
+            m.write(topo.client, "del", name)
             err = m.write(topo.client, "add", f"{name} mode={mode} dport={port}")
             if err and err.errno != 17:
                 errors.append(f"add {name}: {err}")
             if rng.random() < 0.5:
-                m.write(None, f"faults/{name}/enabled", rng.choice("01"))
+                m.write(topo.client, f"faults/{name}/enabled", rng.choice("01"))
     try:
         m.add(topo.client, f"w mode=watch dport={PORT}")
         tr = Traffic(topo, n, per_conn)
@@ -131,9 +131,9 @@ def test_churn_counters_add_up(m):
             t.join(30)
         # Remove the churners' faults, keep the watch: the tracking must
         # not have a gap, or bytes would cross unseen.
-        for name in os.listdir(f"{tfk.SYSFS}/faults"):
+        for name in topo.client.listdir(f"{tfk.SYSFS}/faults"):
             if name.startswith("ch"):
-                m.write(None, "del", name)
+                m.write(topo.client, "del", name)
         # Drain for as long as bytes keep moving: a KASAN guest under TCG
         # needs minutes for the full size. A connection that the churn
         # kept cutting may sit in RTO backoff, whose timer doubles up to
