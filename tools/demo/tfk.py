@@ -7,10 +7,11 @@ was created in), so client, server and router need no helper processes and
 no bare sleeps: every wait polls a condition with a deadline.
 
 setns(2) does not change which sysfs a process sees: a sysfs mount shows
-the network namespace of the process that mounted it (/sys/class/net lists
-that namespace's devices). So each Netns reads and writes paths under /sys
-through a sysfs instance of its own, mounted detached (fsmount(2)) from
-inside it, as `ip netns exec` mounts one on /sys.
+the network namespace of the process that mounted it, and tcpfault's
+faults/ directory, like /sys/class/net, lists only that namespace's faults.
+So each Netns reads and writes paths under /sys through a sysfs instance of
+its own, mounted detached (fsmount(2)) from inside it, as `ip netns exec`
+mounts one on /sys.
 
 Nothing here fakes a result: sockets are real kernel TCP sockets, counters
 are read from /proc/net/tcpfault, /proc/net/snmp, /proc/net/netstat and
