@@ -338,7 +338,7 @@ struct tcpfault_fnode;
  * @net_cookie: @net's cookie, for whoever may outlive @net (sysfs readers)
  * @netns_inum: @net's inode number, likewise
  * @id: unique, increasing
- * @node: all faults, by name, under tcpfault_rules_mutex
+ * @node: all faults, under tcpfault_rules_mutex
  * @net_node: the namespace's faults, under tcpfault_rules_mutex
  * @slow_node: on the namespace's overflow list (too many shapes), RCU
  * @fnode: its two hash entries (as written, mirrored); NULL on the overflow list
