@@ -69,7 +69,7 @@ static struct tcpfault_fault *find(const char *name)
 	struct name_entry *ne;
 
 	mutex_lock(&tcpfault_rules_mutex);
-	ne = name_find(name);
+	ne = name_find(init_net.net_cookie, name);
 	mutex_unlock(&tcpfault_rules_mutex);
 	return ne ? ne->f : NULL;
 }
@@ -234,14 +234,17 @@ static void shapes_are_shared(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rn->nshapes, 4U);
 	expect_both_ways(test, find("half"), "10.5.0.1", 4321, "10.3.0.1", 80);
 	KUNIT_EXPECT_EQ(test, add(test, "t7 mode=watch"), -EEXIST);
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("nope", NULL), -ENOENT);
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("half", NULL), 0);
+	/* Names are per namespace: another cookie does not find it. */
+	KUNIT_EXPECT_NOT_NULL(test, name_find(init_net.net_cookie, "t7"));
+	KUNIT_EXPECT_NULL(test, name_find(init_net.net_cookie + 1, "t7"));
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_del(&init_net, "nope"), -ENOENT);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_del(&init_net, "half"), 0);
 	KUNIT_EXPECT_EQ(test, rn->nshapes, 2U);
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_flush(NULL), 101);
 	KUNIT_EXPECT_EQ(test, rn->nshapes, 0U);
 	KUNIT_EXPECT_TRUE(test, list_empty(&rn->slow));
 	KUNIT_EXPECT_NULL(test, rcu_access_pointer(rn->shapes));
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_count(), 0ULL);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_count(&init_net), 0ULL);
 }
 
 /* Faults on distinct hosts with the same port range: one shape, each hit checked. */
@@ -338,7 +341,7 @@ static void timers_delay_and_duration(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(f->state), TCPFAULT_FS_DISABLED);
 	/* Deleting a pending fault cancels its timer (no use after free). */
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(f, true), 0);
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("t", NULL), 0);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_del(&init_net, "t"), 0);
 }
 
 static void power_off_and_reboot(struct kunit *test)
@@ -424,14 +427,14 @@ static void verdicts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_stat(f, TCPFAULT_F_MATCHED), 2ULL);
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(f, false), 0);
 	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("ow", NULL), 0);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_del(&init_net, "ow"), 0);
 
 	KUNIT_ASSERT_EQ(test, add(test, "sb mode=syn-block dst=198.51.100.2"), 0);
 	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_SYN, NULL), NF_DROP);
 	KUNIT_EXPECT_EQ(test, verdict_for(test, 2, 1, TCPFAULT_TH_SYN | TCPFAULT_TH_ACK, NULL),
 			NF_ACCEPT);
 	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_del("sb", NULL), 0);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_del(&init_net, "sb"), 0);
 
 	/* after=: nothing until a fresh connection has carried 20 bytes. */
 	tcpfault_conn_gc(true, NULL);

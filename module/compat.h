@@ -11,6 +11,8 @@
 
 struct net;
 struct inet_hashinfo;
+struct kobject;
+struct ns_common;
 
 /*
  * 6.1 gave each namespace its own TCP established hash (tcp_child_ehash_entries);
@@ -74,6 +76,25 @@ struct inet_hashinfo;
 #define tcpfault_tcp_done(sk) tcp_done(sk)
 #else
 #define tcpfault_tcp_done(sk) do { } while (0)
+#endif
+
+/*
+ * The kobj_type callbacks that tag sysfs directories with a namespace
+ * (child_ns_type, namespace) take a non-const kobject in 5.10 and 6.1 and a
+ * const one in 6.12; in 7.3 the tag is also the namespace's struct
+ * ns_common rather than a bare pointer.
+ */
+#ifdef TCPFAULT_HAVE_KOBJ_CONST
+#define tcpfault_kobj_arg_t const struct kobject
+#else
+#define tcpfault_kobj_arg_t struct kobject
+#endif
+#ifdef TCPFAULT_HAVE_KOBJ_NS_COMMON
+#define tcpfault_ns_tag_t const struct ns_common *
+#define tcpfault_net_tag(net) (&(net)->ns)
+#else
+#define tcpfault_ns_tag_t const void *
+#define tcpfault_net_tag(net) ((const void *)(net))
 #endif
 
 #endif /* _TCPFAULT_COMPAT_H */

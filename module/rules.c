@@ -87,6 +87,9 @@ struct tcpfault_shapes {
  * @shape_refs: fault count per entry of @shape
  * @nshapes: entries in @shape
  * @nfaults: faults here; the hooks skip the namespace when zero
+ * @ndying: faults of this namespace unpublished and not yet destroyed
+ *	(their sysfs directory, tagged with the namespace, may still be
+ *	there), under the mutex; the namespace's exit waits for zero
  */
 struct rules_net {
 	struct list_head faults;
@@ -96,9 +99,11 @@ struct rules_net {
 	unsigned int shape_refs[SHAPES_MAX];
 	unsigned int nshapes;
 	unsigned int nfaults;
+	unsigned int ndying;
 };
 
 DEFINE_MUTEX(tcpfault_rules_mutex);
+static DECLARE_WAIT_QUEUE_HEAD(dying_wq);
 static LIST_HEAD(all_faults);
 static u64 nfaults_total;
 static u64 next_fault_id;
@@ -146,16 +151,22 @@ static const struct rhashtable_params ftab_params = {
 	.automatic_shrinking = true,
 };
 
+/* A name is unique within its namespace: the key is (netns cookie, name). */
+struct name_key {
+	u64 cookie;
+	char name[TCPFAULT_NAME_MAX + 1];
+};
+
 struct name_entry {
 	struct rhash_head node;
 	struct rcu_head rcu;
-	char name[TCPFAULT_NAME_MAX + 1];
+	struct name_key key;	/* zeroed past the name: compared whole */
 	struct tcpfault_fault *f;
 };
 
 static const struct rhashtable_params names_params = {
-	.key_len = TCPFAULT_NAME_MAX + 1,
-	.key_offset = offsetof(struct name_entry, name),
+	.key_len = sizeof(struct name_key),
+	.key_offset = offsetof(struct name_entry, key),
 	.head_offset = offsetof(struct name_entry, node),
 	.automatic_shrinking = true,
 };
@@ -931,12 +942,15 @@ static void shapes_put(struct rules_net *rn, const struct tcpfault_shape *sh)
 	shape_put(rn, sh);
 }
 
-static struct name_entry *name_find(const char *name)
+/* The fault named @name in the namespace whose cookie is @cookie. */
+static struct name_entry *name_find(u64 cookie, const char *name)
 {
-	char key[TCPFAULT_NAME_MAX + 1] = {};
+	struct name_key key;
 
-	strscpy(key, name, sizeof(key));
-	return rhashtable_lookup_fast(&names, key, names_params);
+	memset(&key, 0, sizeof(key));
+	key.cookie = cookie;
+	strscpy(key.name, name, sizeof(key.name));
+	return rhashtable_lookup_fast(&names, &key, names_params);
 }
 
 static void fault_free_rcu(struct rcu_head *head)
@@ -1047,7 +1061,7 @@ err_name:
  */
 static void name_release(struct tcpfault_fault *f)
 {
-	struct name_entry *ne = name_find(f->spec.name);
+	struct name_entry *ne = name_find(f->net_cookie, f->spec.name);
 
 	lockdep_assert_held(&tcpfault_rules_mutex);
 	if (ne && ne->f == f) {
@@ -1078,18 +1092,31 @@ static void fault_unlink(struct tcpfault_fault *f)
 	list_del(&f->node);
 	list_del(&f->net_node);
 	WRITE_ONCE(rn->nfaults, rn->nfaults - 1);
+	WRITE_ONCE(rn->ndying, rn->ndying + 1);
 	nfaults_total--;
 	static_branch_dec(&tcpfault_armed);
 }
 
+/*
+ * Remove an unlinked fault's directory, then its name. Its namespace is
+ * still alive here: its exit waits for ndying to drop to zero, so the
+ * directory's namespace tag (f->net) never outlives the namespace.
+ */
 static void fault_destroy(struct tcpfault_fault *f)
 {
+	struct rules_net *rn = rules_net(f->net);
+	bool last;
+
 	cancel_delayed_work_sync(&f->work);
 	tcpfault_sysfs_fault_del(f);
 	mutex_lock(&tcpfault_rules_mutex);
 	name_release(f);
+	WRITE_ONCE(rn->ndying, rn->ndying - 1);
+	last = !rn->ndying;
 	mutex_unlock(&tcpfault_rules_mutex);
 	kobject_put(&f->kobj);		/* the last reference */
+	if (last)
+		wake_up_all(&dying_wq);
 }
 
 /**
@@ -1097,7 +1124,11 @@ static void fault_destroy(struct tcpfault_fault *f)
  * @net: the namespace (the writer's)
  * @spec: a parsed, valid spec
  *
- * Return: 0, -EEXIST if the name is taken, or -ENOMEM.
+ * Names are unique within a namespace: another namespace may hold a fault
+ * of the same name, and learns nothing of this one.
+ *
+ * Return: 0, -EEXIST if the name is taken in @net (also while a del of
+ * it is still running), or -ENOMEM.
  */
 int tcpfault_rules_add(struct net *net, const struct tcpfault_spec *spec)
 {
@@ -1124,12 +1155,13 @@ int tcpfault_rules_add(struct net *net, const struct tcpfault_spec *spec)
 	f->netns_inum = net->ns.inum;
 	INIT_LIST_HEAD(&f->slow_node);
 	INIT_DELAYED_WORK(&f->work, fault_work);
-	strscpy(ne->name, spec->name, sizeof(ne->name));
+	ne->key.cookie = f->net_cookie;
+	strscpy(ne->key.name, spec->name, sizeof(ne->key.name));
 	ne->f = f;
 	tcpfault_sysfs_fault_init(f);	/* from here on, kobject_put() frees */
 
 	mutex_lock(&tcpfault_rules_mutex);
-	if (name_find(spec->name)) {
+	if (name_find(f->net_cookie, spec->name)) {
 		ret = -EEXIST;
 		goto err;
 	}
@@ -1141,6 +1173,8 @@ int tcpfault_rules_add(struct net *net, const struct tcpfault_spec *spec)
 	if (ret) {
 		fault_unlink(f);
 		name_release(f);
+		/* Not destroyed: the writer holds @net, nobody waits. */
+		WRITE_ONCE(rules_net(net)->ndying, rules_net(net)->ndying - 1);
 		mutex_unlock(&tcpfault_rules_mutex);
 		kobject_put(&f->kobj);
 		return ret;
@@ -1159,21 +1193,21 @@ err:
 
 /**
  * tcpfault_rules_del() - delete a fault by name
+ * @net: the namespace it lives in (the writer's)
  * @name: the name
- * @net: the namespace it must live in, or NULL for any
  *
  * The name is free again when this returns: the fault's directory is gone.
  *
  * Return: 0 or -ENOENT (also while another writer is deleting it).
  */
-int tcpfault_rules_del(const char *name, struct net *net)
+int tcpfault_rules_del(struct net *net, const char *name)
 {
 	struct name_entry *ne;
 	struct tcpfault_fault *f;
 
 	mutex_lock(&tcpfault_rules_mutex);
-	ne = name_find(name);
-	if (!ne || ne->f->state == TCPFAULT_FS_DEAD || (net && ne->f->net != net)) {
+	ne = name_find(tcpfault_net_cookie(net), name);
+	if (!ne || ne->f->state == TCPFAULT_FS_DEAD) {
 		mutex_unlock(&tcpfault_rules_mutex);
 		return -ENOENT;
 	}
@@ -1214,13 +1248,14 @@ int tcpfault_rules_flush(struct net *net)
 }
 
 /**
- * tcpfault_rules_count() - faults in all namespaces
+ * tcpfault_rules_count() - faults in a namespace
+ * @net: the namespace
  *
  * Return: the count.
  */
-u64 tcpfault_rules_count(void)
+u64 tcpfault_rules_count(const struct net *net)
 {
-	return READ_ONCE(nfaults_total);
+	return READ_ONCE(rules_net(net)->nfaults);
 }
 
 /**
@@ -1247,11 +1282,17 @@ static int __net_init rules_net_init(struct net *net)
 	return 0;
 }
 
+/*
+ * Delete the namespace's faults, and wait for those another path (module
+ * unload's flush) has unlinked but not yet destroyed: each fault's sysfs
+ * directory is tagged with @net, so it must be gone before @net is freed.
+ */
 static void __net_exit rules_net_exit(struct net *net)
 {
 	struct rules_net *rn = rules_net(net);
 
 	tcpfault_rules_flush(net);
+	wait_event(dying_wq, !READ_ONCE(rn->ndying));
 	WARN_ON(!list_empty(&rn->faults) || !list_empty(&rn->slow) || rn->nshapes);
 	kfree(rcu_dereference_protected(rn->shapes, true));
 }

@@ -7,7 +7,8 @@
  *   track_all              0/1, track every TCP connection
  *   last_error             "<pid> <reason>" of the reader's namespace's
  *                          last rejected write
- *   faults/<name>/...      one directory per fault
+ *   faults/<name>/...      one directory per fault, in its namespace's
+ *                          sysfs view only
  *   version, faults_count, conns, conns_max, ...  read-only figures
  *
  * Every write is parsed by spec.c. A malformed one fails with -EINVAL,
@@ -16,6 +17,13 @@
  * write can quote a spec, addresses included, so last_error is kept per
  * network namespace (the writer's) and each namespace reads only its own;
  * the initial namespace is no exception.
+ *
+ * Fault names are per network namespace too. faults/ is tagged the way
+ * /sys/class/net is: each fault's directory carries its namespace, and a
+ * sysfs mount shows only the directories of the namespace that mounted it
+ * (`ip netns exec` mounts one). add, del, flush and faults_count act on
+ * the writer's (reader's) namespace, and a fault's files read as ENOENT
+ * from any other namespace, whatever sysfs mount they are reached through.
  *
  * The writable files (add, del, flush, track_all, faults/<name>/enabled)
  * are bin attributes: their handlers get the open file, so the privilege
@@ -28,8 +36,10 @@
 #include <linux/capability.h>
 #include <linux/kobject.h>
 #include <linux/module.h>
+#include <linux/netdevice.h>
 #include <linux/nsproxy.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/sysfs.h>
 #include <net/net_namespace.h>
@@ -114,21 +124,11 @@ static ssize_t add_write(struct file *file, struct kobject *kobj, tcpfault_bin_a
 	}
 	ret = tcpfault_rules_add(current->nsproxy->net_ns, &spec);
 	if (ret == -EEXIST)
-		tcpfault_sysfs_reject("add: a fault named '%s' exists", spec.name);
+		tcpfault_sysfs_reject("add: a fault named '%s' exists in this network namespace",
+				      spec.name);
 	else if (ret)
 		tcpfault_sysfs_reject("add: %s: error %d", spec.name, ret);
 	return ret ? ret : (ssize_t)count;
-}
-
-/*
- * The namespace a write may touch: its own, or every one when written from
- * the initial namespace (an administrator's overview). NULL means all.
- */
-static struct net *del_scope(void)
-{
-	struct net *net = current->nsproxy->net_ns;
-
-	return net_eq(net, &init_net) ? NULL : net;
 }
 
 static ssize_t del_write(struct file *file, struct kobject *kobj, tcpfault_bin_attr *attr,
@@ -145,7 +145,7 @@ static ssize_t del_write(struct file *file, struct kobject *kobj, tcpfault_bin_a
 		tcpfault_sysfs_reject("del: %s", err.msg);
 		return ret;
 	}
-	ret = tcpfault_rules_del(name, del_scope());
+	ret = tcpfault_rules_del(current->nsproxy->net_ns, name);
 	if (ret) {
 		tcpfault_sysfs_reject("del: no fault named '%s' in this network namespace", name);
 		return ret;
@@ -162,10 +162,10 @@ static ssize_t flush_write(struct file *file, struct kobject *kobj, tcpfault_bin
 	if (!may_write(file, "flush"))
 		return -EPERM;
 	if (tcpfault_spec_parse_switch(buf, count, &on, &err) || !on) {
-		tcpfault_sysfs_reject("flush: write 1 to delete every fault");
+		tcpfault_sysfs_reject("flush: write 1 to delete every fault of this network namespace");
 		return -EINVAL;
 	}
-	tcpfault_rules_flush(NULL);
+	tcpfault_rules_flush(current->nsproxy->net_ns);
 	return count;
 }
 
@@ -210,7 +210,7 @@ static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr, c
 
 static ssize_t faults_count_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%llu\n", tcpfault_rules_count());
+	return sysfs_emit(buf, "%llu\n", tcpfault_rules_count(current->nsproxy->net_ns));
 }
 
 /* The connection-table figures, one file each. */
@@ -299,19 +299,16 @@ static struct tcpfault_fault *to_fault(struct kobject *kobj)
 }
 
 /*
- * A fault belongs to a namespace: only that namespace, or an administrator
- * in the initial one, may read it. A reader may outlive f->net: a del
- * unpublishes the fault, so the namespace's exit no longer waits for it,
- * and its files stay readable until tcpfault_sysfs_fault_del(). So the
- * readers use what was captured at add time, never f->net: the cookie is
- * never reused, as a freed namespace's address could be.
+ * A fault belongs to a namespace: only that namespace may read or switch
+ * it. The sysfs mount a process reads through need not be its own
+ * namespace's (setns(2) without a new mount), so its directory being
+ * listed proves nothing: the reader's namespace is checked on every
+ * access. The readers use the cookie captured at add time, never f->net,
+ * which is not theirs to dereference.
  */
 static bool fault_visible(const struct tcpfault_fault *f)
 {
-	struct net *net = current->nsproxy->net_ns;
-
-	return tcpfault_net_cookie(net) == f->net_cookie ||
-	       (net_eq(net, &init_net) && ns_capable_noaudit(&init_user_ns, CAP_NET_ADMIN));
+	return tcpfault_net_cookie(current->nsproxy->net_ns) == f->net_cookie;
 }
 
 #define FAULT_SHOW(_name, _fmt, _expr)						\
@@ -431,10 +428,38 @@ static void fault_release(struct kobject *kobj)
 	tcpfault_rules_fault_free(to_fault(kobj));
 }
 
+/*
+ * The directory's namespace tag: the fault's namespace, compared by
+ * pointer. The namespace's exit removes the directory before it is freed
+ * (see rules_net_exit()).
+ */
+static tcpfault_ns_tag_t fault_namespace(tcpfault_kobj_arg_t *kobj)
+{
+	return tcpfault_net_tag(container_of(kobj, struct tcpfault_fault, kobj)->net);
+}
+
 static struct kobj_type fault_ktype = {
 	.release = fault_release,
 	.sysfs_ops = &kobj_sysfs_ops,
 	.default_groups = fault_groups,
+	.namespace = fault_namespace,
+};
+
+/* faults/: its children are tagged by network namespace. */
+static const struct kobj_ns_type_operations *faults_child_ns_type(tcpfault_kobj_arg_t *kobj)
+{
+	return &net_ns_type_operations;
+}
+
+static void faults_release(struct kobject *kobj)
+{
+	kfree(kobj);
+}
+
+static struct kobj_type faults_ktype = {
+	.release = faults_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.child_ns_type = faults_child_ns_type,
 };
 
 /**
@@ -450,7 +475,7 @@ void tcpfault_sysfs_fault_init(struct tcpfault_fault *f)
 
 /**
  * tcpfault_sysfs_fault_add() - create /sys/kernel/tcpfault/faults/<name>
- * @f: the fault
+ * @f: the fault, with f->net set: the directory is tagged with it
  *
  * Return: 0 or a negative errno.
  */
@@ -517,11 +542,14 @@ int tcpfault_sysfs_init(void)
 		ret = -ENOMEM;
 		goto err_pernet;
 	}
-	faults_kobj = kobject_create_and_add("faults", tcpfault_kobj);
+	faults_kobj = kzalloc(sizeof(*faults_kobj), GFP_KERNEL);
 	if (!faults_kobj) {
 		ret = -ENOMEM;
 		goto err_top;
 	}
+	ret = kobject_init_and_add(faults_kobj, &faults_ktype, tcpfault_kobj, "faults");
+	if (ret)
+		goto err_faults;
 	ret = sysfs_create_group(tcpfault_kobj, &top_group);
 	if (ret)
 		goto err_faults;

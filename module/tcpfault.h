@@ -327,15 +327,18 @@ struct tcpfault_fnode;
 
 /**
  * struct tcpfault_fault - one fault
- * @kobj: /sys/kernel/tcpfault/faults/<name>; its refcount owns the fault
+ * @kobj: /sys/kernel/tcpfault/faults/<name>, tagged with @net; its refcount
+ *	owns the fault
  * @spec: what the user asked for
- * @net: the namespace it lives in (the writer's); holds no reference, so
- *	only valid while the fault is published (not DEAD): the namespace's
- *	exit deletes its published faults, but not one a del has unpublished
+ * @net: the namespace it lives in (the writer's), and its sysfs
+ *	directory's tag; holds no reference: the namespace's exit deletes
+ *	its faults and waits for those already being deleted, so @net is
+ *	valid until fault_destroy() is done with the directory and the name
+ *	(but not in a sysfs reader, which may outlive that)
  * @net_cookie: @net's cookie, for whoever may outlive @net (sysfs readers)
  * @netns_inum: @net's inode number, likewise
  * @id: unique, increasing
- * @node: all faults, by name, under tcpfault_rules_mutex
+ * @node: all faults, under tcpfault_rules_mutex
  * @net_node: the namespace's faults, under tcpfault_rules_mutex
  * @slow_node: on the namespace's overflow list (too many shapes), RCU
  * @fnode: its two hash entries (as written, mirrored); NULL on the overflow list
@@ -391,11 +394,11 @@ unsigned int tcpfault_rules_lookup(const struct net *net, const struct tcpfault_
 unsigned int tcpfault_rules_verdict(struct net *net, const struct tcpfault_matches *m,
 				    struct tcpfault_pkt *pkt, struct tcpfault_conn *c);
 int tcpfault_rules_add(struct net *net, const struct tcpfault_spec *spec);
-int tcpfault_rules_del(const char *name, struct net *net);
+int tcpfault_rules_del(struct net *net, const char *name);
 int tcpfault_rules_flush(struct net *net);
 int tcpfault_rules_set_enabled(struct tcpfault_fault *f, bool on);
 void tcpfault_rules_fault_free(struct tcpfault_fault *f);
-u64 tcpfault_rules_count(void);
+u64 tcpfault_rules_count(const struct net *net);
 u64 tcpfault_rules_stat(struct tcpfault_fault *f, int counter);
 void tcpfault_rules_stat_add(struct tcpfault_fault *f, int counter, u64 v);
 bool tcpfault_rules_conn_needed(const struct tcpfault_conn *c);

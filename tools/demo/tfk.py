@@ -6,6 +6,13 @@ with setns(2) to create sockets there (a socket stays in the namespace it
 was created in), so client, server and router need no helper processes and
 no bare sleeps: every wait polls a condition with a deadline.
 
+setns(2) does not change which sysfs a process sees: a sysfs mount shows
+the network namespace of the process that mounted it, and tcpfault's
+faults/ directory, like /sys/class/net, lists only that namespace's faults.
+So each Netns reads and writes paths under /sys through a sysfs instance of
+its own, mounted detached (fsmount(2)) from inside it, as `ip netns exec`
+mounts one on /sys.
+
 Nothing here fakes a result: sockets are real kernel TCP sockets, counters
 are read from /proc/net/tcpfault, /proc/net/snmp, /proc/net/netstat and
 getsockopt(TCP_INFO), and errors are the errno the kernel returned.
@@ -22,6 +29,8 @@ import time
 
 CLONE_NEWNET = 0x40000000
 MNT_DETACH = 2
+SYS_FSOPEN, SYS_FSCONFIG, SYS_FSMOUNT = 430, 431, 432    # the same on every architecture
+FSOPEN_CLOEXEC, FSCONFIG_CMD_CREATE, FSMOUNT_CLOEXEC = 1, 6, 1
 SYSFS = "/sys/kernel/tcpfault"
 _libc = ctypes.CDLL(None, use_errno=True)
 _host_ns_fd = os.open("/proc/self/ns/net", os.O_RDONLY)
@@ -65,13 +74,13 @@ def wait_until(cond, timeout, what, interval=0.02):
         time.sleep(interval)
 
 
-def write_once(path, text):
+def write_once(path, text, opener=os.open):
     """One write(2) of text to path; return None or the OSError. Unbuffered:
     a buffered file would write again when closed after a failed write, and
     a command that failed (EEXIST) could then succeed behind the caller's
     back."""
     try:
-        fd = os.open(path, os.O_WRONLY)
+        fd = opener(path, os.O_WRONLY)
     except OSError as e:
         return e
     try:
@@ -83,10 +92,40 @@ def write_once(path, text):
     return None
 
 
+def listdir_at(dir_fd, rel):
+    """The names in directory rel below the directory descriptor dir_fd."""
+    fd = os.open(rel, os.O_RDONLY | os.O_DIRECTORY, dir_fd=dir_fd)
+    try:
+        return sorted(os.listdir(fd))
+    finally:
+        os.close(fd)
+
+
 def _setns(fd):
     if _libc.setns(fd, CLONE_NEWNET) != 0:
         e = ctypes.get_errno()
         raise OSError(e, os.strerror(e))
+
+
+def _syscall(nr, *args):
+    r = _libc.syscall(ctypes.c_long(nr), *args)
+    if r < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    return r
+
+
+def sysfs_mount():
+    """A new sysfs instance, detached (fsmount(2)): a directory descriptor
+    of its root. It shows the calling thread's network namespace."""
+    fs = _syscall(SYS_FSOPEN, b"sysfs", ctypes.c_uint(FSOPEN_CLOEXEC))
+    try:
+        _syscall(SYS_FSCONFIG, ctypes.c_int(fs), ctypes.c_uint(FSCONFIG_CMD_CREATE),
+                 ctypes.c_void_p(None), ctypes.c_void_p(None), ctypes.c_int(0))
+        return _syscall(SYS_FSMOUNT, ctypes.c_int(fs), ctypes.c_uint(FSMOUNT_CLOEXEC),
+                        ctypes.c_uint(0))
+    finally:
+        os.close(fs)
 
 
 class Netns:
@@ -102,6 +141,8 @@ class Netns:
         if not name:
             run(["ip", "netns", "add", self.name])
         self.fd = os.open(f"/run/netns/{self.name}", os.O_RDONLY)
+        with self.enter():
+            self._sysfs = sysfs_mount()
         # No DAD, not even for link-local addresses: neighbour discovery
         # must not hold the first segments back (a retransmitted SYN would
         # start the connection with a 3 s RTO).
@@ -143,15 +184,39 @@ class Netns:
         with self.enter():
             return socket.socket(family, type_)
 
+    def sysfs_fd(self):
+        """The root of this namespace's own sysfs view (see the top)."""
+        return self._sysfs
+
+    def open(self, path, flags):
+        """open(2) as seen from this namespace: a path under /sys through its
+        sysfs view. The caller must be inside (enter()) to read or write."""
+        if path.startswith("/sys/"):
+            return os.open(path[len("/sys/"):], flags, dir_fd=self.sysfs_fd())
+        return os.open(path, flags)
+
     def read(self, path):
         with self.enter():
-            with open(path) as f:
+            with open(self.open(path, os.O_RDONLY)) as f:
                 return f.read()
 
     def write(self, path, text):
         """Write from inside the namespace; return None or the OSError."""
         with self.enter():
-            return write_once(path, text)
+            return write_once(path, text, self.open)
+
+    def listdir(self, path):
+        """A directory as this namespace sees it (sysfs: its own view)."""
+        if path.startswith("/sys/"):
+            return listdir_at(self.sysfs_fd(), path[len("/sys/"):])
+        return sorted(os.listdir(path))
+
+    def exists(self, path):
+        try:
+            os.close(self.open(path, os.O_PATH))
+            return True
+        except FileNotFoundError:
+            return False
 
     def snmp(self):
         """TCP counters as nstat reads them: {'TcpRetransSegs': n, 'TcpExtTCPKeepAlive': n, ...}."""
@@ -169,6 +234,9 @@ class Netns:
         """Kill what runs in the namespace, then do what `ip netns del`
         does (detach the bind mount, remove it), without a process."""
         path = f"/run/netns/{self.name}"
+        if self._sysfs is not None:
+            os.close(self._sysfs)
+            self._sysfs = None
         try:
             ino = os.fstat(self.fd).st_ino
             os.close(self.fd)
@@ -266,11 +334,24 @@ class Topology:
             n.close()
 
 
+# Module's default namespace for a fault: where Module.add() created it.
+WHERE_ADDED = object()
+
+
 class Module:
-    """Load, drive and read tcpfault."""
+    """Load, drive and read tcpfault.
+
+    Fault names are per network namespace, and a fault can be read, switched
+    and deleted only from its own. Methods taking a fault's name act, unless
+    told a namespace (None: the initial one), in the namespace where add()
+    last created that name."""
 
     def __init__(self, ko=None):
         self.ko = ko or os.environ.get("TCPFAULT_KO")
+        self.where = {}
+
+    def _ns(self, name, ns):
+        return self.where.get(name) if ns is WHERE_ADDED else ns
 
     def load(self, *params):
         if os.path.isdir(SYSFS):
@@ -293,31 +374,36 @@ class Module:
     def add(self, ns, spec):
         err = self.write(ns, "add", spec)
         if err:
-            raise Fail(f"add '{spec}' failed: {err}: {self.last_error()}")
+            raise Fail(f"add '{spec}' failed: {err}: {self.last_error(ns)}")
+        self.where[spec.split()[0]] = ns
 
-    def delete(self, name):
-        err = self.write(None, "del", name)
+    def delete(self, name, ns=WHERE_ADDED):
+        err = self.write(self._ns(name, ns), "del", name)
         if err:
             raise Fail(f"del {name} failed: {err}")
 
-    def set_enabled(self, name, on):
-        err = self.write(None, f"faults/{name}/enabled", "1" if on else "0")
+    def set_enabled(self, name, on, ns=WHERE_ADDED):
+        err = self.write(self._ns(name, ns), f"faults/{name}/enabled", "1" if on else "0")
         if err:
             raise Fail(f"enable {name}={on} failed: {err}")
 
     @staticmethod
-    def attr(path):
+    def attr(path, ns=None):
+        """Read a file below /sys/kernel/tcpfault from namespace ns (None: initial)."""
+        if ns is not None:
+            return ns.read(f"{SYSFS}/{path}").strip()
         with open(f"{SYSFS}/{path}") as f:
             return f.read().strip()
 
-    def fault(self, name):
+    def fault(self, name, ns=WHERE_ADDED):
+        ns = self._ns(name, ns)
         d = {}
         for a in ("state", "enabled", "time_left_ms", "matched", "dropped", "rst_sent", "aborted", "mode"):
-            d[a] = self.attr(f"faults/{name}/{a}")
+            d[a] = self.attr(f"faults/{name}/{a}", ns)
         return d
 
-    def last_error(self):
-        return self.attr("last_error")
+    def last_error(self, ns=None):
+        return self.attr("last_error", ns)
 
     @staticmethod
     def table(ns, name):

@@ -40,7 +40,7 @@ static const struct command commands[] = {
 	{ "delete", cmd_delete, "NAME",
 	  "Delete a fault." },
 	{ "flush", cmd_flush, "",
-	  "Delete every fault, in every network namespace." },
+	  "Delete every fault of this network namespace." },
 	{ "conns", cmd_conns,
 	  "[src ADDR[/LEN]] [dst ADDR[/LEN]] [port PORT] [state STATE]\n"
 	  "        [sort COLUMN] [-r]",

@@ -3,8 +3,9 @@
  * Faults: add, list, show, enable, disable, delete, flush.
  *
  * A fault lives in the network namespace of the process that wrote it
- * (hence -n), its name is unique across all namespaces, and
- * /proc/net/tcpfault/faults lists only the current namespace's faults.
+ * (hence -n), its name is unique within that namespace, and both
+ * /proc/net/tcpfault/faults and the sysfs faults/ directory (see
+ * tf_enter_netns()) show only the current namespace's faults.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -91,7 +92,7 @@ static char *fault_path(const char *name, const char *file)
 	return p;
 }
 
-/* Does faults/NAME exist (in any namespace: sysfs is global)? */
+/* Does faults/NAME exist (in this namespace: sysfs shows no other)? */
 static int fault_exists(const struct ctl *ctl, const char *name)
 {
 	char *rel = fault_path(name, NULL), *path;
@@ -117,7 +118,7 @@ static int no_such_fault(const struct ctl *ctl, const char *name, int err)
 	}
 	if (tf_require_module(ctl))
 		return EXIT_NOMODULE;
-	ctl_error(ctl, "no fault named '%s' (see '%s list', or -n NETNS for another namespace)",
+	ctl_error(ctl, "no fault named '%s' in this network namespace (see '%s list', or -n NETNS for another namespace)",
 		  name, ctl->prog);
 	return EXIT_RUNTIME;
 }
@@ -178,7 +179,7 @@ int cmd_flush(struct ctl *ctl, int argc, char **argv)
 		before = NULL;
 	ret = tf_write_attr(ctl, "flush", "1");
 	if (!ret && !ctl->json)
-		fprintf(ctl->out, "deleted every fault in every network namespace (%s before the flush)\n",
+		fprintf(ctl->out, "deleted every fault in this network namespace (%s before the flush)\n",
 			before ? before : "?");
 	free(before);
 	return ret;
@@ -256,20 +257,11 @@ int faults_print_text(const struct ctl *ctl, const struct table *t)
 	return EXIT_OK;
 }
 
-/* Faults elsewhere are invisible here: say so, rather than print nothing. */
+/* An empty table says so, rather than print nothing. */
 static void list_note(const struct ctl *ctl, size_t here)
 {
-	uint64_t all;
-	char *v;
-
-	if (tf_read_attr(ctl, "faults_count", &v))
-		return;
-	if (parse_u64_text(v, &all) && all > here)
-		fprintf(ctl->out, "%s%" PRIu64 " more fault%s in other network namespaces (see -n NETNS)\n",
-			here ? "\n" : "", all - here, all - here == 1 ? "" : "s");
-	else if (!here)
-		fprintf(ctl->out, "no faults\n");
-	free(v);
+	if (!here)
+		fprintf(ctl->out, "no faults in this network namespace\n");
 }
 
 int cmd_list(struct ctl *ctl, int argc, char **argv)
@@ -319,7 +311,7 @@ struct show_ctx {
 	struct tt tt;
 	struct json_object *obj;
 	size_t shown;
-	size_t hidden;		/* ENOENT: another namespace's fault */
+	size_t hidden;		/* ENOENT: read through another namespace's /sys */
 };
 
 static int show_file(const struct ctl *ctl, struct show_ctx *sc, const char *dir,

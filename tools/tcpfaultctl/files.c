@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -134,11 +135,54 @@ int tf_require_module(const struct ctl *ctl)
 	return EXIT_NOMODULE;
 }
 
+/*
+ * sysfs shows the network namespace of the process that mounted it, and
+ * the module's faults/ directory, like /sys/class/net, lists only that
+ * namespace's faults. After setns(), or when started by a plain
+ * `nsenter --net`, /sys may still be another namespace's: mount a sysfs of
+ * this namespace on /sys, in a mount namespace of our own, as
+ * `ip netns exec` does. @required: -n was given, so failing is an error;
+ * otherwise (no CAP_SYS_ADMIN, say) the /sys we were given is kept.
+ */
+static int own_sysfs(const struct ctl *ctl, bool required)
+{
+	const char *step;
+	int err;
+
+	/* Tests point ctl->sysfs at a fixture: nothing to mount there. */
+	if (strcmp(ctl->sysfs, TF_SYSFS))
+		return EXIT_OK;
+	step = "create a mount namespace";
+	if (unshare(CLONE_NEWNS))
+		goto fail;
+	/* Nothing mounted here may propagate back to the caller's namespace. */
+	step = "make / a slave mount";
+	if (mount("", "/", NULL, MS_SLAVE | MS_REC, NULL))
+		goto fail;
+	umount2("/sys", MNT_DETACH);	/* if it fails, the new one covers it */
+	step = "mount sysfs on /sys";
+	if (mount("sysfs", "/sys", "sysfs", 0, NULL))
+		goto fail;
+	return EXIT_OK;
+
+fail:
+	err = errno;
+	if (!required)
+		return EXIT_OK;
+	ctl_error(ctl, "cannot %s for network namespace %s: %s%s", step, ctl->netns,
+		  strerror(err), err == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+	fprintf(ctl->err, "  without it, /sys shows another namespace's faults\n");
+	return err == EPERM ? EXIT_PERM : EXIT_RUNTIME;
+}
+
 /**
- * tf_enter_netns() - move into the -n network namespace, if one was given
+ * tf_enter_netns() - move into the -n network namespace, if one was given,
+ *                    and see it in /sys
  *
  * /proc/net follows the calling thread's namespace, and a fault lives in
- * the namespace of the process that wrote it, so this comes first.
+ * the namespace of the process that wrote it, so this comes first. sysfs
+ * does not follow: see own_sysfs(), which runs whether or not -n was given,
+ * so that what the tool reads always matches its namespace.
  *
  * Return: an exit code.
  */
@@ -148,7 +192,7 @@ int tf_enter_netns(const struct ctl *ctl)
 	int fd, err;
 
 	if (!ctl->netns)
-		return EXIT_OK;
+		return own_sysfs(ctl, false);
 	if (strchr(ctl->netns, '/'))
 		path = strdup(ctl->netns);
 	else
@@ -185,7 +229,7 @@ int tf_enter_netns(const struct ctl *ctl)
 	}
 	close(fd);
 	free(path);
-	return EXIT_OK;
+	return own_sysfs(ctl, true);
 }
 
 /**

@@ -263,7 +263,7 @@ static void test_name_commands(void **state)
 
 	run_ctl(&t, &r, false, "flush", NULL);
 	assert_int_equal(r.rc, EXIT_OK);
-	assert_contains(r.out, "every network namespace");
+	assert_contains(r.out, "every fault in this network namespace");
 	assert_contains(r.out, "3 before");
 	got = tree_read(&t, "sys/flush");
 	assert_string_equal(got, "1");

@@ -213,7 +213,8 @@ def test_kernel_rejection_reason(m):
     cli("add", "dup", "watch", rc=OK)
     r = cli("add", "dup", "watch", "dport", "80", rc=RUNTIME)
     check("a fault named 'dup' exists" in r.err, f"EEXIST reason: {r}")
-    check_eq(m.last_error(), f"{r.pid} add: a fault named 'dup' exists", "last_error")
+    check_eq(m.last_error(), f"{r.pid} add: a fault named 'dup' exists in this network namespace",
+             "last_error")
     r = cli("delete", "nosuch", rc=RUNTIME)
     check("no fault named 'nosuch'" in r.err, f"ENOENT reason: {r}")
     check(m.last_error().startswith(f"{r.pid} del:"), "del reason recorded for the CLI's pid")
@@ -266,25 +267,63 @@ def test_netns(m):
                  ["only-b"], "faults in b")
         check_eq(cli("-j", "list", rc=OK).json(), [], "faults in the initial namespace")
         text = cli("list", rc=OK).out
-        check("2 more faults in other network namespaces" in text, text)
-        # A fault read from the wrong namespace is absent, with a hint.
+        check_eq(text, "no faults in this network namespace\n", "list in the initial namespace")
+        # Another namespace's fault does not exist here.
         r = cli("-n", b.name, "show", "only-a", rc=RUNTIME)
-        check("another network namespace" in r.err and "-n" in r.err, str(r))
+        check("no fault named 'only-a' in this network namespace" in r.err and "-n" in r.err,
+              str(r))
         got = cli("-n", a.name, "-j", "show", "only-a", rc=OK).json()
         check_eq(got["netns"], os.stat(f"/run/netns/{a.name}").st_ino, "netns inode")
-        # The same name in another namespace is still taken.
+        # Names are per namespace: b may take a's.
+        cli("-n", b.name, "add", "only-a", "watch", rc=OK)
         r = cli("-n", b.name, "add", "only-a", "watch", rc=RUNTIME)
         check("a fault named 'only-a' exists" in r.err, str(r))
         r = cli("-n", "tf-no-such-ns", "list", rc=RUNTIME)
         check("no network namespace 'tf-no-such-ns'" in r.err, str(r))
-        # flush says it, and does it, everywhere.
-        r = cli("flush", rc=OK)
-        check("every network namespace" in r.out, str(r))
-        check_eq(m.attr("faults_count"), "0", "faults after flush")
-        check_eq(m.table(a, "faults"), [], "a's faults after flush")
+        # flush says it, and does it, in its own namespace alone.
+        r = cli("-n", b.name, "flush", rc=OK)
+        check("every fault in this network namespace (2 before" in r.out, str(r))
+        check_eq(m.table(b, "faults"), [], "b's faults after its flush")
+        check_eq([r["name"] for r in m.table(a, "faults")], ["only-a"], "a's faults after b's flush")
     finally:
         a.close()
         b.close()
+
+
+def test_netns_sees_its_own_sysfs(m):
+    """sysfs shows the namespace that mounted it: with -n, or started by a
+    plain nsenter --net, the CLI reads and switches the faults of the
+    namespace it runs in, never the host's fault of the same name."""
+    a = tfk.Netns("a")
+    try:
+        cli("add", "x", "watch", "dport", "1", rc=OK)
+        cli("add", "host-only", "watch", rc=OK)
+        cli("-n", a.name, "add", "x", "link-down", "dport", "2", rc=OK)
+        got = cli("-n", a.name, "-j", "show", "x", rc=OK).json()
+        check_eq(got["spec"], "x mode=link-down src=any sport=any dst=any dport=2", "a's x")
+        check_eq(got["netns"], os.stat(f"/run/netns/{a.name}").st_ino, "a's netns")
+        check_eq(cli("-n", a.name, "-j", "stats", rc=OK).json()["faults_count"], 1,
+                 "faults_count in a")
+        r = cli("-n", a.name, "show", "host-only", rc=RUNTIME)
+        check("no fault named 'host-only'" in r.err, str(r))
+        cli("-n", a.name, "disable", "x", rc=OK)
+        check_eq(m.fault("x", a)["state"], "disabled", "a's x after disable")
+        check_eq(m.fault("x", None)["state"], "active", "the host's x after a's disable")
+        # Entered by nsenter alone (no new sysfs): the CLI mounts its own.
+        nsenter = ["nsenter", f"--net=/run/netns/{a.name}", "--"]
+        got = cli("-j", "show", "x", prefix=nsenter, rc=OK).json()
+        check_eq((got["spec"], got["state"]),
+                 ("x mode=link-down src=any sport=any dst=any dport=2", "disabled"),
+                 "a's x through nsenter")
+        cli("enable", "x", prefix=nsenter, rc=OK)
+        check_eq(m.fault("x", a)["state"], "active", "a's x after enable through nsenter")
+        check_eq([r["name"] for r in cli("-j", "list", prefix=nsenter, rc=OK).json()], ["x"],
+                 "list through nsenter")
+        # The host's view is the host's.
+        got = cli("-j", "show", "x", rc=OK).json()
+        check_eq(got["spec"], "x mode=watch src=any sport=any dst=any dport=1", "the host's x")
+    finally:
+        a.close()
 
 
 # ---- connections ------------------------------------------------------------

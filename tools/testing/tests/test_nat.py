@@ -70,8 +70,8 @@ def test_dnat_vip_selector_sees_one_half(m):
         check_eq((real["saddr"], real["daddr"]), (topo.caddr, topo.saddr), "the reply half")
         check(real["r_segs"] >= 2, f"real server->client segments counted: {real}")
         check_eq(real["o_segs"], 0, "client segments seen addressed to the real server")
-        check_eq(int(m.attr("faults/vip/matched")), vip["o_segs"], "vip matched")
-        check_eq(int(m.attr("faults/real/matched")), real["r_segs"], "real matched")
+        check_eq(int(m.fault("vip")["matched"]), vip["o_segs"], "vip matched")
+        check_eq(int(m.fault("real")["matched"]), real["r_segs"], "real matched")
         for s in (cli, srv, lst):
             s.close()
     finally:
@@ -100,7 +100,7 @@ def test_dnat_cut_needs_the_unrewritten_side(m):
         except socket.timeout:
             got = None
         check_eq(got, None, "data from the server under a cut of the client's side")
-        check(int(m.attr("faults/cut/dropped")) >= 1, "the cut dropped the server's segment")
+        check(int(m.fault("cut")["dropped"]) >= 1, "the cut dropped the server's segment")
         for s in (cli, srv, lst):
             s.close()
     finally:

@@ -113,12 +113,12 @@ def test_churn_counters_add_up(m):
             port = PORT
             mode = rng.choice(["loss prob=5%", "link-down duration=100ms", "watch",
                                "oneway duration=50ms", "syn-block"])
-            m.write(None, "del", name)
+            m.write(topo.client, "del", name)
             err = m.write(topo.client, "add", f"{name} mode={mode} dport={port}")
             if err and err.errno != 17:
                 errors.append(f"add {name}: {err}")
             if rng.random() < 0.5:
-                m.write(None, f"faults/{name}/enabled", rng.choice("01"))
+                m.write(topo.client, f"faults/{name}/enabled", rng.choice("01"))
     try:
         m.add(topo.client, f"w mode=watch dport={PORT}")
         tr = Traffic(topo, n, per_conn)
@@ -131,9 +131,9 @@ def test_churn_counters_add_up(m):
             t.join(30)
         # Remove the churners' faults, keep the watch: the tracking must
         # not have a gap, or bytes would cross unseen.
-        for name in os.listdir(f"{tfk.SYSFS}/faults"):
+        for name in topo.client.listdir(f"{tfk.SYSFS}/faults"):
             if name.startswith("ch"):
-                m.write(None, "del", name)
+                m.write(topo.client, "del", name)
         # Drain for as long as bytes keep moving: a KASAN guest under TCG
         # needs minutes for the full size. A connection that the churn
         # kept cutting may sit in RTO backoff, whose timer doubles up to
@@ -303,9 +303,18 @@ def test_namespace_teardown_with_live_state(m):
         for sk in (cli, srv, lst):
             sk.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             sk.close()
-        check(int(m.attr("faults_count")) == 3, "faults alive before the deletion")
-        topo.close()
-        tfk.wait_until(lambda: m.attr("faults_count") == "0", 30, "faults gone with their namespaces")
+        check_eq(sum(int(m.attr("faults_count", ns)) for ns in topo.ns), 3,
+                 "faults alive before the deletion")
+        # Each namespace's sysfs view outlives it: watch its faults go.
+        views = [os.dup(ns.sysfs_fd()) for ns in topo.ns]
+        try:
+            topo.close()
+            tfk.wait_until(lambda: not any(tfk.listdir_at(v, "kernel/tcpfault/faults")
+                                           for v in views), 30,
+                           "faults gone with their namespaces")
+        finally:
+            for v in views:
+                os.close(v)
         tfk.wait_until(lambda: m.attr("conns") == "0", 30, "connections gone with their namespaces")
 
 
@@ -464,50 +473,62 @@ def test_power_off_churn_spares_other_namespace(m):
 
 
 def test_del_add_same_name_race(m):
-    """Two processes add and delete the same name as fast as they can. An
-    add fails only with EEXIST while the other process's fault holds the
-    name; a process deletes what it added, always successfully; the
-    kernel never warns about a duplicate sysfs directory."""
+    """Two processes add and delete the same name as fast as they can, and
+    two more do the same in another namespace, where the name is another
+    fault's. An add fails only with EEXIST while its own namespace's other
+    process holds the name; a process deletes what it added, always
+    successfully; the kernel never warns about a duplicate sysfs
+    directory."""
     loops = size(1000, 10000)
     dmesg0 = tfk.run(["dmesg"]).count("duplicate filename")
     faults0 = m.attr("faults_count")
+    other = tfk.Netns("race")
     pids = []
     rfd, wfd = os.pipe()
-    for who in range(2):
-        pid = os.fork()
-        if pid == 0:
-            os.close(rfd)
-            res = {"added": 0, "eexist": 0, "other": []}
-            for _ in range(loops):
-                err = m.write(None, "add", "dup mode=watch dport=9")
-                if err is None:
-                    res["added"] += 1
-                    err = m.write(None, "del", "dup")
-                    if err is not None:
-                        res["other"].append(f"del: {err}")
-                elif err.errno == errno.EEXIST:
-                    res["eexist"] += 1
-                else:
-                    res["other"].append(f"add: {err}")
-            os.write(wfd, (json.dumps(res) + "\n").encode())
-            os._exit(0)
-        pids.append(pid)
-    os.close(wfd)
-    with os.fdopen(rfd) as f:
-        results = [json.loads(line) for line in f]
-    for pid in pids:
-        os.waitpid(pid, 0)
-    check_eq(len(results), 2, "both processes reported")
-    summary = [{k: r[k] for k in ("added", "eexist")} for r in results]
-    for r in results:
-        check(not r["other"], f"unexpected failures: {r['other'][:5]} ({summary})")
-    # One process may win every round (the mutex favours the one that
-    # just released it); the other then knocks on the name all along,
-    # including while it is being deleted, which is the window at stake.
-    check(sum(r["added"] for r in results) > 0, f"no process ever added: {summary}")
-    dup = tfk.run(["dmesg"]).count("duplicate filename") - dmesg0
-    check_eq(dup, 0, f"kernel warnings about a duplicate sysfs directory ({summary})")
-    check_eq(m.attr("faults_count"), faults0, f"faults left ({summary}, {os.listdir(tfk.SYSFS + '/faults')})")
-    check(not os.path.exists(f"{tfk.SYSFS}/faults/dup"), "the directory is gone")
+    try:
+        for who in range(4):
+            ns = other if who >= 2 else None
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    os.close(rfd)
+                    res = {"added": 0, "eexist": 0, "other": []}
+                    for _ in range(loops):
+                        err = m.write(ns, "add", "dup mode=watch dport=9")
+                        if err is None:
+                            res["added"] += 1
+                            err = m.write(ns, "del", "dup")
+                            if err is not None:
+                                res["other"].append(f"del: {err}")
+                        elif err.errno == errno.EEXIST:
+                            res["eexist"] += 1
+                        else:
+                            res["other"].append(f"add: {err}")
+                    os.write(wfd, (json.dumps(res) + "\n").encode())
+                finally:
+                    os._exit(0)
+            pids.append(pid)
+        os.close(wfd)
+        with os.fdopen(rfd) as f:
+            results = [json.loads(line) for line in f]
+        for pid in pids:
+            os.waitpid(pid, 0)
+        check_eq(len(results), 4, "every process reported")
+        summary = [{k: r[k] for k in ("added", "eexist")} for r in results]
+        for r in results:
+            check(not r["other"], f"unexpected failures: {r['other'][:5]} ({summary})")
+        # One process may win every round (the mutex favours the one that
+        # just released it); the other then knocks on the name all along,
+        # including while it is being deleted, which is the window at stake.
+        check(sum(r["added"] for r in results) > 0, f"no process ever added: {summary}")
+        dup = tfk.run(["dmesg"]).count("duplicate filename") - dmesg0
+        check_eq(dup, 0, f"kernel warnings about a duplicate sysfs directory ({summary})")
+        check_eq(m.attr("faults_count"), faults0,
+                 f"faults left ({summary}, {os.listdir(tfk.SYSFS + '/faults')})")
+        check_eq(m.attr("faults_count", other), "0", f"faults left in the other namespace ({summary})")
+        check(not os.path.exists(f"{tfk.SYSFS}/faults/dup"), "the directory is gone")
+        check(not other.exists(f"{tfk.SYSFS}/faults/dup"), "the other namespace's directory is gone")
+    finally:
+        other.close()
     print(f"# del/add race: {[r['added'] for r in results]} adds, "
           f"{[r['eexist'] for r in results]} EEXIST", flush=True)
