@@ -7,7 +7,7 @@
 #   make check           every test suite (see README.md)
 #   make demo            the classic TCP failure experiments in a QEMU guest
 #   make matrix          the module, DKMS and the integration suite on every
-#                        Debian kernel line (5.10, 6.1, 6.12, 7.2, 7.3)
+#                        Debian kernel line (5.10, 6.1, 6.1-rt, 6.12, 7.2, 7.3)
 #   make stress          make check at the full stress and fuzz sizes
 #   make bench           the benchmark; rewrites BENCHMARKS.md
 #                        (BENCH_ARGS='--clock real' for wall-clock time)

@@ -27,7 +27,7 @@
 #
 # `make matrix` (--matrix) runs only the per-kernel part, on every line:
 # the module build, DKMS, and integration-LINE and dkms-LINE for 5.10,
-# 6.1, 6.12, 7.2 and 7.3.
+# 6.1, 6.1-rt (PREEMPT_RT), 6.12, 7.2 and 7.3.
 #
 # Guests are expensive under TCG, so suites share boots, and the debug
 # guest runs in the background while the host works and the stock guests

@@ -17,7 +17,8 @@
 # Kernels: "stock" (or "6.1") is Debian's linux-image-amd64 for bookworm,
 # "6.12" the 6.12 LTS kernel from bookworm-backports (both provisioned with
 # apt); "debug" is tools/testing/kernel/build.sh's KASAN/lockdep/kmemleak/
-# KUnit kernel; any other LINE of tools/testing/kroot.sh (5.10, 7.2, 7.3)
+# KUnit kernel; any other LINE of tools/testing/kroot.sh (5.10, 6.1-rt,
+# 7.2, 7.3)
 # is that Debian release's own kernel, from a root of that release, booted
 # on this machine's root all the same. KVM is used when a probe boot proves that it works, else TCG.
 # TCPFAULT_QEMU_ACCEL, if set, replaces the accelerator arguments (the
