@@ -81,7 +81,7 @@ bench:
 	tools/testing/bench.sh $(BENCH_ARGS)
 
 deb:
-	tools/packaging/mkdeb.sh build
+	tools/packaging/build-deb.sh build/deb
 
 fuzz:
 	tools/testing/provision.sh fuzz
