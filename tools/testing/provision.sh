@@ -13,7 +13,10 @@ declare -A groups=(
 	[guest]="busybox-static linux-image-amd64 linux-headers-amd64 kmod cpio iproute2 procps python3 tcpdump iperf3 util-linux nftables"
 	[debug-kernel]="linux-source-6.1 gcc make bc bison flex libelf-dev libssl-dev cpio kmod xz-utils dwarves rsync python3"
 	[dkms]="dkms linux-headers-amd64 man-db"
-	[deb]="dpkg-dev debhelper dh-dkms lintian gcc make libc6-dev pkg-config libjson-c-dev libcmocka-dev libxml2-dev groff-base"
+	# dh-sequence-dkms is virtual: dh-dkms provides it from bookworm on,
+	# bullseye's dkms before that (make deb asks for this group only when
+	# dpkg-checkbuilddeps or lintian says something is missing).
+	[deb]="build-essential dpkg-dev debhelper dh-sequence-dkms lintian pkg-config libjson-c-dev libcmocka-dev libxml2-dev groff-base"
 	[lint]="sparse perl"
 	[unit]="gcc make libcmocka-dev pkg-config libjson-c-dev libxml2-dev groff-base"
 	[fuzz]="clang libclang-rt-14-dev"
