@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make check`: every tcpfault test suite, from a clean clone on a fresh
-# Debian machine. Provisions what it needs (apt, bookworm-backports' 6.12
-# kernel, the debug kernel build), then runs:
+# Debian machine. Provisions what it needs (apt, the debug kernel build,
+# the other releases' kernel roots), then runs:
 #
-#   build              the module against 6.1, 6.12 and the debug kernel,
-#                      W=1, no warnings; tcpfaultctl (-Werror); the bench
-#                      tools; make deb and apt-get install of the package
-#                      (its postinst runs dkms add/build/install per kernel)
+#   build              the module against 5.10, 6.1, 7.3 and the debug
+#                      kernel, W=1, no warnings (5.10 and 7.3 in roots of
+#                      their releases, with a DKMS build there); tcpfaultctl
+#                      (-Werror); the bench tools; make deb (dh, dh-dkms,
+#                      lintian) and apt-get install of the packages (the
+#                      postinst runs dkms add/build/install per kernel)
 #   unit               host unit tests (grammar, CLI) under ASan/UBSan, a
 #                      short libFuzzer run on the grammar, and a guest booted
 #                      from a checkout under /tmp
@@ -113,7 +115,7 @@ main() {
 		pid_dbg=$!
 	fi
 	echo "== provisioning (the rest)"
-	if ! "$testing/provision.sh" unit lint dkms fuzz bench; then
+	if ! "$testing/provision.sh" unit lint dkms fuzz bench deb; then
 		echo "check: provisioning failed"
 		[ -z "$pid_dbg" ] || kill "$pid_dbg"
 		echo "0 passed, 1 failed"
@@ -127,7 +129,7 @@ main() {
 		line_build "$l"
 	done
 	step "bench tools" build_bench "$k61"
-	step "make deb; apt-get install ./tcpfault-dkms_*.deb (DKMS builds for each kernel)" \
+	step "make deb (dh, dh-dkms, lintian); apt-get install of tcpfault-dkms and tcpfault-tools (DKMS builds for each kernel)" \
 		"$testing/deb-test.sh" install
 	record build
 
@@ -163,7 +165,7 @@ main() {
 	done
 	echo "== package removal"
 	step_reset
-	step "apt-get remove tcpfault-dkms leaves nothing" "$testing/deb-test.sh" remove
+	step "apt-get remove tcpfault-dkms tcpfault-tools leaves nothing" "$testing/deb-test.sh" remove
 	record package
 
 	if [ -n "$pid_dbg" ]; then
@@ -191,7 +193,7 @@ main() {
 run_matrix() {
 	local l
 	echo "== provisioning"
-	if ! "$testing/provision.sh" build guest dkms kernel612; then
+	if ! "$testing/provision.sh" build guest dkms deb kernel612; then
 		echo "check: provisioning failed"
 		echo "0 passed, 1 failed"
 		exit 1
@@ -202,7 +204,7 @@ run_matrix() {
 	for l in $1; do
 		line_build "$l"
 	done
-	step "make deb; apt-get install ./tcpfault-dkms_*.deb (DKMS builds for each kernel)" \
+	step "make deb (dh, dh-dkms, lintian); apt-get install of tcpfault-dkms and tcpfault-tools (DKMS builds for each kernel)" \
 		"$testing/deb-test.sh" install
 	record build
 	for l in $1; do
@@ -210,7 +212,7 @@ run_matrix() {
 	done
 	echo "== package removal"
 	step_reset
-	step "apt-get remove tcpfault-dkms leaves nothing" "$testing/deb-test.sh" remove
+	step "apt-get remove tcpfault-dkms tcpfault-tools leaves nothing" "$testing/deb-test.sh" remove
 	record package
 	echo
 	echo "== summary ($(( ($(date +%s) - t_start) / 60 )) min $(( ($(date +%s) - t_start) % 60 )) s)"
@@ -250,6 +252,11 @@ line_build() {
 	step "module vs $k (W=1, in a $l root)" \
 		"$testing/kroot.sh" run "$l" tools/testing/build-module.sh "/lib/modules/$k/build" "build/k$l"
 	step "dkms build vs $k (in a throwaway $l root)" line_dkms "$l" "$k"
+	# A newcomer on that release: make deb there, apt-get install, DKMS.
+	[ "$matrix" = 0 ] ||
+		step "make deb; apt-get install; remove (in a throwaway $l root)" \
+			"$testing/kroot.sh" run --scratch "$l" bash -c \
+			'tools/testing/deb-test.sh install && tools/testing/deb-test.sh remove'
 }
 
 line_dkms() {
