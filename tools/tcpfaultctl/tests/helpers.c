@@ -49,6 +49,9 @@ void tree_file(const struct tree *t, const char *rel, const char *text, mode_t m
 
 	snprintf(path, sizeof(path), "%s/%s", t->root, rel);
 	mkdirs(path);
+	/* A read-only file from an earlier step is replaced, not rewritten. */
+	if (unlink(path) && errno != ENOENT)
+		fail_msg("unlink %s: %s", path, strerror(errno));
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
 	if (fd < 0)
 		fail_msg("create %s: %s", path, strerror(errno));
@@ -80,6 +83,12 @@ char *tree_read(const struct tree *t, const char *rel)
 	char path[600], *buf;
 
 	snprintf(path, sizeof(path), "%s/%s", t->root, rel);
+	/*
+	 * A control file is write-only (0200), as in sysfs; only root may
+	 * read it back unless the test opens it up first.
+	 */
+	if (chmod(path, 0600))
+		fail_msg("cannot chmod %s", path);
 	if (tf_read_file(path, &buf, NULL))
 		fail_msg("cannot read %s", path);
 	return buf;
