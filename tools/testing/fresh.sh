@@ -51,6 +51,9 @@ main() {
 	root=$(mktemp -d /var/tmp/tcpfault-fresh.XXXXXX)
 	# shellcheck disable=SC2064
 	trap "cleanup '$root' $keep" EXIT
+	# A stopped run (CI's time limit, ^C) deletes its root too.
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	echo "fresh: building a minimal bookworm in $root" >&2
 	local t0=$SECONDS
 	# The archive's Release files may read as expired here.
