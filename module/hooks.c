@@ -192,6 +192,7 @@ static int pkt_parse(const struct nf_hook_state *state, struct sk_buff *skb,
 static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
+	const struct net_device *dev;
 	struct tcpfault_matches m;
 	struct tcpfault_conn *c;
 	struct tcpfault_pkt pkt;
@@ -204,6 +205,15 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	if (state->hook == NF_INET_PRE_ROUTING && state->in &&
 	    (state->in->flags & IFF_LOOPBACK))
+		return NF_ACCEPT;
+	/*
+	 * A VRF runs the hooks a second time for each segment of its slaves,
+	 * with its own device: PRE_ROUTING once the slave has received it,
+	 * LOCAL_OUT before the slave's pass. Count and judge a segment once,
+	 * on the slave's pass.
+	 */
+	dev = state->hook == NF_INET_PRE_ROUTING ? state->in : state->out;
+	if (dev && netif_is_l3_master(dev))
 		return NF_ACCEPT;
 	track_all = tcpfault_conn_get_track_all();
 	if (!track_all && !tcpfault_rules_net_busy(state->net))

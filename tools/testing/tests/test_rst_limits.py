@@ -6,6 +6,7 @@ the limit itself; one that starts failing means the code got better (or
 worse) than the README says, and both must change together.
 """
 import errno
+import subprocess
 import socket
 import struct
 
@@ -14,6 +15,7 @@ from tfk import check, check_eq
 
 PORT = 5401
 TCP_MD5SIG = 14            # linux/tcp.h
+SO_BINDTODEVICE = 25
 
 
 def _expect_reset(name, sk, timeout=5):
@@ -219,5 +221,63 @@ def test_link_local_reset_now_two_links_loses_one(m):
         _expect_reset("client", cli)
         _expect_silence("server", srv)
         check_eq(tfk.tcp_state(srv), tfk.TCP_ESTABLISHED, "the server socket")
+    finally:
+        topo.close()
+
+
+# ---- VRF ---------------------------------------------------------------------
+
+
+def _vrf(topo):
+    """Put the client's link in a VRF (table 10); return the VRF's name."""
+    subprocess.run(["modprobe", "-q", "vrf"])     # built in, or absent: link add says
+    n = topo.link_ids[0]
+    dev = f"v{n}a"
+    try:
+        topo.client.ip("link add vrf-x type vrf table 10")
+    except tfk.Fail as e:
+        raise tfk.Skip(f"no VRF support in this kernel (CONFIG_NET_VRF): {e}")
+    topo.client.ip_batch(["link set vrf-x up", f"link set {dev} master vrf-x",
+                          f"neigh replace {topo.saddr} lladdr 02:00:00:00:{n % 256:02x}:0b"
+                          f" dev {dev} nud permanent"])
+    return "vrf-x"
+
+
+def _vrf_conn(topo, vrf):
+    lst = tfk.listen(topo, PORT)
+    cli = topo.client.socket()
+    cli.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, vrf.encode())
+    cli.settimeout(10)
+    cli.connect((topo.saddr, PORT))
+    lst.settimeout(10)
+    srv, _ = lst.accept()
+    return cli, srv, lst
+
+
+def test_vrf_counts_each_segment_once(m):
+    """A VRF runs the hooks a second time for its slaves' segments, with its
+    own device; each segment still counts once, and none as a retransmission."""
+    topo = tfk.Topology()
+    try:
+        vrf = _vrf(topo)
+        m.add(topo.client, f"w mode=watch dport={PORT}")
+        c0 = topo.client.snmp()
+        cli, srv, lst = _vrf_conn(topo, vrf)
+        _tracked_both_ways(m, topo.client, topo.client, topo.server, cli, srv)
+
+        def counts():
+            c1 = topo.client.snmp()
+            row = m.conn(topo.client, dport=PORT)
+            return (row["o_segs"], row["r_segs"]), \
+                (c1["TcpOutSegs"] - c0["TcpOutSegs"], c1["TcpInSegs"] - c0["TcpInSegs"]), row
+        try:
+            tfk.wait_until(lambda: counts()[0] == counts()[1], 3, "the counts to agree")
+        except tfk.Fail:
+            got, want, row = counts()
+            raise tfk.Fail(f"(o_segs, r_segs) {got}, kernel (TcpOutSegs, TcpInSegs) {want}: {row}")
+        row = counts()[2]
+        check_eq((row["o_retrans"], row["o_syn_retry"], row["r_retrans"], row["r_syn_retry"]),
+                 (0, 0, 0, 0), "retransmissions counted")
+        check_eq(int(m.fault("w")["matched"]), row["o_segs"] + row["r_segs"], "matched")
     finally:
         topo.close()
