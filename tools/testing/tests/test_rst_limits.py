@@ -281,3 +281,42 @@ def test_vrf_counts_each_segment_once(m):
         check_eq(int(m.fault("w")["matched"]), row["o_segs"] + row["r_segs"], "matched")
     finally:
         topo.close()
+
+
+def test_vrf_reset_answers_next_segment(m):
+    """README: an RST that answers a segment of a connection in a VRF is
+    routed in the VRF's table: both ends are reset."""
+    topo = tfk.Topology()
+    try:
+        vrf = _vrf(topo)
+        cli, srv, lst = _vrf_conn(topo, vrf)
+        m.add(topo.client, f"kill mode=reset dport={PORT}")
+        check_eq(int(m.fault("kill")["rst_sent"]), 0, "nothing known to reset yet")
+        cli.send(b"next segment")
+        _expect_reset("client", cli)
+        _expect_reset("server", srv)
+        check_eq(int(m.fault("kill")["rst_sent"]), 2, "RSTs injected")
+    finally:
+        topo.close()
+
+
+def test_vrf_reset_now_waits_for_a_segment(m):
+    """README: the RSTs reset sends at once to a connection tracked both
+    ways have no segment to name the VRF; routed in the main table they
+    find no route and are not sent. The connection is then reset on its
+    next segment, not left cut off."""
+    topo = tfk.Topology()
+    try:
+        vrf = _vrf(topo)
+        m.add(topo.client, f"w mode=watch dport={PORT}")
+        cli, srv, lst = _vrf_conn(topo, vrf)
+        _tracked_both_ways(m, topo.client, topo.client, topo.server, cli, srv)
+        m.add(topo.client, f"kill mode=reset dport={PORT}")
+        check_eq(int(m.fault("kill")["rst_sent"]), 0, "RSTs sent at once (no route)")
+        _expect_silence("client", cli, timeout=0.5)
+        srv.send(b"next segment")
+        _expect_reset("server", srv)
+        _expect_reset("client", cli)
+        check_eq(int(m.fault("kill")["rst_sent"]), 2, "RSTs injected")
+    finally:
+        topo.close()
