@@ -27,6 +27,7 @@
 #include <net/ipv6.h>
 #include <net/route.h>
 #include <net/tcp.h>
+#include <net/xfrm.h>
 
 #include "tcpfault.h"
 #include "trace.h"
@@ -153,6 +154,12 @@ static int rst_v6(struct net *net, const struct tcpfault_rst *r, struct sk_buff 
 		dst_release(dst);
 		kfree_skb(skb);
 		return err;
+	}
+	/* IPsec: as ip_route_output_key() does for IPv4, and nf_reject for both. */
+	dst = xfrm_lookup(net, dst, flowi6_to_flowi(&fl6), NULL, 0);
+	if (IS_ERR(dst)) {
+		kfree_skb(skb);
+		return PTR_ERR(dst);
 	}
 	skb_dst_set(skb, dst);
 	skb->mark = r->mark;

@@ -320,3 +320,86 @@ def test_vrf_reset_now_waits_for_a_segment(m):
         check_eq(int(m.fault("kill")["rst_sent"]), 2, "RSTs injected")
     finally:
         topo.close()
+
+
+# ---- IPsec -------------------------------------------------------------------
+
+_KEY = "0x" + "2a" * 20      # rfc4106(gcm(aes)): a 16-byte key and a 4-byte salt
+
+
+def _ipsec(topo, v6):
+    """ESP in transport mode between client and server, required both ways
+    for TCP: a plain segment between them is dropped by the receiver's
+    inbound policy."""
+    c, s = (topo.caddr6, topo.saddr6) if v6 else (topo.caddr, topo.saddr)
+    for ns in (topo.client, topo.server):
+        me, peer = (c, s) if ns is topo.client else (s, c)
+        try:
+            ns.ip_batch([
+                f"xfrm state add src {c} dst {s} proto esp spi 0x1001 mode transport "
+                f"aead rfc4106(gcm(aes)) {_KEY} 128",
+                f"xfrm state add src {s} dst {c} proto esp spi 0x1002 mode transport "
+                f"aead rfc4106(gcm(aes)) {_KEY} 128",
+                f"xfrm policy add src {me} dst {peer} proto tcp dir out "
+                "tmpl proto esp mode transport",
+                f"xfrm policy add src {peer} dst {me} proto tcp dir in "
+                "tmpl proto esp mode transport"])
+        except tfk.Fail:
+            raise tfk.Skip("no IPsec (xfrm_user, ESP, rfc4106(gcm(aes))) in this kernel")
+
+
+def _xfrm_in_errors(ns):
+    out = {}
+    for line in ns.read("/proc/net/xfrm_stat").splitlines():
+        k, v = line.split()
+        out[k] = int(v)
+    return out
+
+
+def _ipsec_reset(m, v6):
+    topo = tfk.Topology()
+    try:
+        _ipsec(topo, v6)
+        m.add(topo.client, f"w mode=watch dport={PORT}")
+        cli, srv, lst = tfk.connect(topo, PORT, v6=v6)
+        _tracked_both_ways(m, topo.client, topo.client, topo.server, cli, srv)
+        s0 = _xfrm_in_errors(topo.server)
+        c0 = _xfrm_in_errors(topo.client)
+        m.add(topo.client, f"kill mode=reset dport={PORT}")
+        check_eq(int(m.fault("kill")["rst_sent"]), 2, "RSTs injected at once")
+        return topo, cli, srv, (s0, c0)
+    except BaseException:
+        topo.close()
+        raise
+
+
+def test_ipsec_ipv4_rst_is_protected(m):
+    """README: an injected IPv4 RST gets the xfrm policy lookup: the server,
+    which requires ESP from the client, accepts it and is reset."""
+    topo, cli, srv, _ = _ipsec_reset(m, v6=False)
+    try:
+        _expect_reset("server", srv)
+        _expect_reset("client", cli)
+    finally:
+        topo.close()
+
+
+def test_ipsec_ipv6_rst_is_protected(m):
+    """The same for IPv6: the RST to the peer goes through the xfrm policy
+    lookup too, and the server's inbound policy lets it in (it dropped it,
+    counted in XfrmInTmplMismatch, when ip6_route_output() alone routed it).
+    README: the RST to the local endpoint, which no outbound policy covers,
+    is dropped by that endpoint's own inbound policy over IPv6."""
+    topo, cli, srv, (s0, c0) = _ipsec_reset(m, v6=True)
+    try:
+        _expect_reset("server", srv)
+        s1 = _xfrm_in_errors(topo.server)
+        check_eq(s1["XfrmInTmplMismatch"] - s0["XfrmInTmplMismatch"], 0,
+                 "plain segments the server's policy dropped")
+        _expect_silence("client", cli, timeout=1)
+        c1 = _xfrm_in_errors(topo.client)
+        check_eq(c1["XfrmInTmplMismatch"] - c0["XfrmInTmplMismatch"], 1,
+                 "plain RSTs the client's policy dropped")
+        check_eq(tfk.tcp_state(cli), tfk.TCP_ESTABLISHED, "the client socket")
+    finally:
+        topo.close()
