@@ -189,7 +189,7 @@ def test_fault_files_read_while_fault_and_netns_die(m):
         names = [f"nr{i}a", f"nr{i}b"]
         m.add(ns, f"{names[0]} mode=loss prob=50% dport=9 delay=1h")
         m.add(ns, f"{names[1]} mode=power-off host=10.99.{i % 250}.1")
-        spec = {n: m.attr(f"faults/{n}/spec") for n in names}
+        spec = {n: ns.read(f"{tfk.SYSFS}/faults/{n}/spec").strip() for n in names}
         del_errs = []
         kinds = ("own", "init", "path") if way == "del" else ("init", "init", "path")
         readers = [_spawn(k, ns, names) for k in kinds]
