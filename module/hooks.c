@@ -25,6 +25,7 @@
 #include <linux/tcp.h>
 #include <net/ipv6.h>
 #include <net/ip.h>
+#include <net/l3mdev.h>
 #include <net/tcp_states.h>
 
 #include "tcpfault.h"
@@ -182,6 +183,11 @@ static int pkt_parse(const struct nf_hook_state *state, struct sk_buff *skb,
 	else if (state->hook == NF_INET_LOCAL_OUT && skb_dst(skb) && skb_dst(skb)->dev &&
 		 !(skb_dst(skb)->dev->flags & IFF_LOOPBACK))
 		pkt->fwd_oif = skb_dst(skb)->dev->ifindex;
+	/* An RST for a connection in a VRF is routed in the VRF's table. */
+	if (state->hook == NF_INET_PRE_ROUTING && state->in)
+		pkt->l3mdev = l3mdev_master_ifindex_rcu(state->in);
+	else if (state->hook == NF_INET_LOCAL_OUT && state->out)
+		pkt->l3mdev = l3mdev_master_ifindex_rcu(state->out);
 	if (state->hook == NF_INET_LOCAL_OUT && sk && sk_fullsock(sk) &&
 	    sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP &&
 	    ((1 << sk->sk_state) & ~(TCPF_LISTEN | TCPF_CLOSE | TCPF_SYN_SENT)))
@@ -192,6 +198,7 @@ static int pkt_parse(const struct nf_hook_state *state, struct sk_buff *skb,
 static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
+	const struct net_device *dev;
 	struct tcpfault_matches m;
 	struct tcpfault_conn *c;
 	struct tcpfault_pkt pkt;
@@ -204,6 +211,15 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	if (state->hook == NF_INET_PRE_ROUTING && state->in &&
 	    (state->in->flags & IFF_LOOPBACK))
+		return NF_ACCEPT;
+	/*
+	 * A VRF runs the hooks a second time for each segment of its slaves,
+	 * with its own device: PRE_ROUTING once the slave has received it,
+	 * LOCAL_OUT before the slave's pass. Count and judge a segment once,
+	 * on the slave's pass.
+	 */
+	dev = state->hook == NF_INET_PRE_ROUTING ? state->in : state->out;
+	if (dev && netif_is_l3_master(dev))
 		return NF_ACCEPT;
 	track_all = tcpfault_conn_get_track_all();
 	if (!track_all && !tcpfault_rules_net_busy(state->net))

@@ -27,6 +27,7 @@
 #include <net/ipv6.h>
 #include <net/route.h>
 #include <net/tcp.h>
+#include <net/xfrm.h>
 
 #include "tcpfault.h"
 #include "trace.h"
@@ -101,6 +102,7 @@ static int rst_v4(struct net *net, const struct tcpfault_rst *r, struct sk_buff 
 	fl4.fl4_sport = htons(r->sport);
 	fl4.fl4_dport = htons(r->dport);
 	fl4.flowi4_mark = r->mark;
+	fl4.flowi4_l3mdev = r->l3mdev;
 	rt = ip_route_output_key(net, &fl4);
 	if (IS_ERR(rt)) {
 		kfree_skb(skb);
@@ -141,6 +143,7 @@ static int rst_v6(struct net *net, const struct tcpfault_rst *r, struct sk_buff 
 	fl6.fl6_sport = htons(r->sport);
 	fl6.fl6_dport = htons(r->dport);
 	fl6.flowi6_mark = r->mark;
+	fl6.flowi6_l3mdev = r->l3mdev;
 	/* A link-local peer is reachable only through its own link. */
 	if (ipv6_addr_type(&fl6.daddr) & IPV6_ADDR_LINKLOCAL)
 		fl6.flowi6_oif = r->oif;
@@ -151,6 +154,12 @@ static int rst_v6(struct net *net, const struct tcpfault_rst *r, struct sk_buff 
 		dst_release(dst);
 		kfree_skb(skb);
 		return err;
+	}
+	/* IPsec: as ip_route_output_key() does for IPv4, and nf_reject for both. */
+	dst = xfrm_lookup(net, dst, flowi6_to_flowi(&fl6), NULL, 0);
+	if (IS_ERR(dst)) {
+		kfree_skb(skb);
+		return PTR_ERR(dst);
 	}
 	skb_dst_set(skb, dst);
 	skb->mark = r->mark;
@@ -211,6 +220,7 @@ static void rst_on(const struct tcpfault_pkt *pkt, bool back, struct tcpfault_rs
 	rst->dport = back ? pkt->t.sport : pkt->t.dport;
 	rst->oif = back ? pkt->back_oif : pkt->fwd_oif;
 	rst->mark = back ? pkt->back_mark : pkt->fwd_mark;
+	rst->l3mdev = pkt->l3mdev;
 }
 
 /**

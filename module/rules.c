@@ -452,17 +452,18 @@ static bool dst_is_local(struct net *net, const struct tcpfault_pkt *pkt)
  * Inject an RST. The hooks do not see tcpfault's own segments, so the
  * connection's wire state is closed here: the RST ends it.
  */
-static void send_rst(struct net *net, struct tcpfault_fault *f, struct tcpfault_conn *c,
+static bool send_rst(struct net *net, struct tcpfault_fault *f, struct tcpfault_conn *c,
 		     const struct tcpfault_rst *rst, u8 toward)
 {
 	if (tcpfault_inject_rst(net, rst))
-		return;
+		return false;
 	tcpfault_rules_stat_add(f, TCPFAULT_F_RST_SENT, 1);
 	if (!c)
-		return;
+		return true;
 	tcpfault_conn_event(c, TCPFAULT_EV_RST_SENT, toward, rst->seq, 0, 0);
 	if (xchg(&c->state, TCPFAULT_WS_CLOSED) != TCPFAULT_WS_CLOSED)
 		tcpfault_conn_event(c, TCPFAULT_EV_STATE, toward, TCPFAULT_WS_CLOSED, 0, 0);
+	return true;
 }
 
 /* A rebooted host answers segments of connections it no longer knows. */
@@ -704,7 +705,10 @@ static void conn_collect_reset(struct tcpfault_conn *c, void *arg)
 
 /*
  * Reset now every tracked connection the fault selects whose sequence
- * state both ways is known. The others are reset on their next segment.
+ * state both ways is known. The others are reset on their next segment,
+ * and so is one whose RSTs could not both be sent (no route: a connection
+ * in a VRF, whose table only its segments name): its next segment is
+ * answered, routed as that segment says, rather than swallowed.
  */
 static void reset_tracked(struct tcpfault_fault *f)
 {
@@ -718,6 +722,7 @@ static void reset_tracked(struct tcpfault_fault *f)
 		for (i = 0; i < w.n; i++) {
 			struct tcpfault_conn *c = w.batch[i];
 			struct tcpfault_rst rst = { .family = c->key.family, .ack = true };
+			bool sent = true;
 			int ep;
 
 			for (ep = 0; ep < 2; ep++) {
@@ -726,8 +731,10 @@ static void reset_tracked(struct tcpfault_fault *f)
 				tcpfault_conn_endpoint(c, ep, rst.daddr, &rst.dport);
 				rst.seq = READ_ONCE(c->d[!ep].nxt);
 				rst.ack_seq = READ_ONCE(c->d[ep].nxt);
-				send_rst(f->net, f, c, &rst, (u8)ep);
+				sent &= send_rst(f->net, f, c, &rst, (u8)ep);
 			}
+			if (!sent)
+				WRITE_ONCE(c->reset_done, 0);
 		}
 		rcu_read_unlock();
 	} while (w.n == ARRAY_SIZE(w.batch));

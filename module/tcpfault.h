@@ -79,6 +79,7 @@ struct tcpfault_pkt {
 	int fwd_oif;		/* the interface toward the receiver, 0 if unknown */
 	u32 back_mark;		/* the mark a reply carries (fwmark_reflect) */
 	u32 fwd_mark;		/* the segment's mark */
+	int l3mdev;		/* the VRF the segment is in, 0 if none */
 };
 
 #define TCPFAULT_TH_FIN	0x01
@@ -430,6 +431,7 @@ struct tcpfault_rst {
 	u32 ack_seq;
 	bool ack;
 	int oif;		/* output interface for a link-local peer, or 0 */
+	int l3mdev;		/* the VRF whose table routes it, or 0 */
 	u32 mark;
 };
 
