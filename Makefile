@@ -56,7 +56,7 @@ dkms-src:
 	rm -rf $(DKMS_DIR)
 	install -d $(DKMS_DIR)/module
 	install -m 0644 Kbuild dkms.conf $(DKMS_DIR)/
-	install -m 0644 module/Kbuild module/*.mk module/*.c module/*.h $(DKMS_DIR)/module/
+	install -m 0644 module/Kbuild module/objs.mk module/*.c module/*.h $(DKMS_DIR)/module/
 
 dkms-install: dkms-src
 	dkms add -m tcpfault -v $(DKMS_VERSION)

@@ -29,13 +29,8 @@ static int rules_suite_init(struct kunit_suite *suite)
 	ret = tcpfault_rules_init();
 	if (ret)
 		goto err_conn;
-	ret = tcpfault_sysfs_init();
-	if (ret)
-		goto err_rules;
 	return 0;
 
-err_rules:
-	tcpfault_rules_uninit();
 err_conn:
 	tcpfault_conn_uninit();
 	return ret;
@@ -43,7 +38,6 @@ err_conn:
 
 static void rules_suite_exit(struct kunit_suite *suite)
 {
-	tcpfault_sysfs_uninit();
 	tcpfault_rules_uninit();
 	tcpfault_conn_uninit();
 }

@@ -112,6 +112,8 @@ static struct rhltable ftab;
 static struct rhashtable names;
 /* Faults that keep old connections' entries: active resets, rebooted hosts. */
 static unsigned int npins;
+/* The control surface new faults are shown on, or NULL; under the mutex. */
+static const struct tcpfault_rules_surface *surface;
 
 /*
  * The key's words: cookie, the two addresses, the ports, the shape. The
@@ -980,6 +982,30 @@ void tcpfault_rules_fault_free(struct tcpfault_fault *f)
 	call_rcu(&f->rcu, fault_free_rcu);
 }
 
+/* The kobject of a fault no control surface shows: a bare refcount. */
+static void fault_bare_release(struct kobject *kobj)
+{
+	tcpfault_rules_fault_free(container_of(kobj, struct tcpfault_fault, kobj));
+}
+
+static struct kobj_type fault_bare_ktype = {
+	.release = fault_bare_release,
+};
+
+/**
+ * tcpfault_rules_set_surface() - show the faults added from now on
+ * @s: the control surface, or NULL to stop
+ *
+ * A fault keeps the surface it was shown on until it is destroyed: a
+ * surface flushes the faults before it goes (tcpfault_sysfs_uninit()).
+ */
+void tcpfault_rules_set_surface(const struct tcpfault_rules_surface *s)
+{
+	mutex_lock(&tcpfault_rules_mutex);
+	surface = s;
+	mutex_unlock(&tcpfault_rules_mutex);
+}
+
 /*
  * A hash entry of @f, as written or mirrored (@rev): the ends swapped and
  * keyed under the mirrored shape, whose port bits say which ports are
@@ -1115,7 +1141,8 @@ static void fault_destroy(struct tcpfault_fault *f)
 	bool last;
 
 	cancel_delayed_work_sync(&f->work);
-	tcpfault_sysfs_fault_del(f);
+	if (f->surface)
+		f->surface->fault_del(f);
 	mutex_lock(&tcpfault_rules_mutex);
 	name_release(f);
 	WRITE_ONCE(rn->ndying, rn->ndying - 1);
@@ -1165,9 +1192,11 @@ int tcpfault_rules_add(struct net *net, const struct tcpfault_spec *spec)
 	ne->key.cookie = f->net_cookie;
 	strscpy(ne->key.name, spec->name, sizeof(ne->key.name));
 	ne->f = f;
-	tcpfault_sysfs_fault_init(f);	/* from here on, kobject_put() frees */
 
 	mutex_lock(&tcpfault_rules_mutex);
+	f->surface = surface;
+	/* From here on, kobject_put() frees @f. */
+	kobject_init(&f->kobj, surface ? surface->ktype : &fault_bare_ktype);
 	if (name_find(f->net_cookie, spec->name)) {
 		ret = -EEXIST;
 		goto err;
@@ -1176,7 +1205,7 @@ int tcpfault_rules_add(struct net *net, const struct tcpfault_spec *spec)
 	ret = fault_link(f, ne);
 	if (ret)
 		goto err;
-	ret = tcpfault_sysfs_fault_add(f);
+	ret = surface ? surface->fault_add(f) : 0;
 	if (ret) {
 		fault_unlink(f);
 		name_release(f);

@@ -462,39 +462,28 @@ static struct kobj_type faults_ktype = {
 	.child_ns_type = faults_child_ns_type,
 };
 
-/**
- * tcpfault_sysfs_fault_init() - initialise a fault's kobject
- * @f: the fault
- *
- * From here on the kobject's refcount owns @f: kobject_put() frees it.
- */
-void tcpfault_sysfs_fault_init(struct tcpfault_fault *f)
-{
-	kobject_init(&f->kobj, &fault_ktype);
-}
-
-/**
- * tcpfault_sysfs_fault_add() - create /sys/kernel/tcpfault/faults/<name>
- * @f: the fault, with f->net set: the directory is tagged with it
- *
- * Return: 0 or a negative errno.
- */
-int tcpfault_sysfs_fault_add(struct tcpfault_fault *f)
+/* Create faults/<name>, tagged with f->net. */
+static int fault_add(struct tcpfault_fault *f)
 {
 	return kobject_add(&f->kobj, faults_kobj, "%s", f->spec.name);
 }
 
-/**
- * tcpfault_sysfs_fault_del() - remove a fault's directory
- * @f: the fault, still referenced: the caller drops the reference
- *
- * Waits for readers and writers of its files. Must not be called with
- * tcpfault_rules_mutex held: enabled_store() takes it.
+/*
+ * Remove a fault's directory; the caller drops the reference. Waits for
+ * readers and writers of its files: enabled_store() takes
+ * tcpfault_rules_mutex, so the caller must not hold it.
  */
-void tcpfault_sysfs_fault_del(struct tcpfault_fault *f)
+static void fault_del(struct tcpfault_fault *f)
 {
 	kobject_del(&f->kobj);
 }
+
+/* How the fault table shows its faults here: rules.c calls out to us. */
+static const struct tcpfault_rules_surface fault_surface = {
+	.ktype = &fault_ktype,
+	.fault_add = fault_add,
+	.fault_del = fault_del,
+};
 
 static int __net_init sysfs_net_init(struct net *net)
 {
@@ -550,11 +539,14 @@ int tcpfault_sysfs_init(void)
 	ret = kobject_init_and_add(faults_kobj, &faults_ktype, tcpfault_kobj, "faults");
 	if (ret)
 		goto err_faults;
+	tcpfault_rules_set_surface(&fault_surface);
 	ret = sysfs_create_group(tcpfault_kobj, &top_group);
 	if (ret)
-		goto err_faults;
+		goto err_surface;
 	return 0;
 
+err_surface:
+	tcpfault_rules_set_surface(NULL);
 err_faults:
 	kobject_put(faults_kobj);
 err_top:
@@ -572,6 +564,7 @@ void tcpfault_sysfs_uninit(void)
 {
 	sysfs_remove_group(tcpfault_kobj, &top_group);
 	tcpfault_rules_flush(NULL);
+	tcpfault_rules_set_surface(NULL);
 	kobject_put(faults_kobj);
 	kobject_put(tcpfault_kobj);
 	unregister_pernet_subsys(&sysfs_net_ops);

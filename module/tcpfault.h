@@ -12,7 +12,8 @@
  *   inject.c  RST injection and the abort of local sockets
  *   hooks.c   the netfilter hooks, per network namespace
  *   procfs.c  /proc/net/tcpfault/{faults,conns,timeline}
- *   sysfs.c   /sys/kernel/tcpfault/, the control surface
+ *   sysfs.c   /sys/kernel/tcpfault/, the control surface; it registers with
+ *             rules.c (struct tcpfault_rules_surface), which never calls it
  */
 #ifndef _TCPFAULT_H
 #define _TCPFAULT_H
@@ -325,11 +326,31 @@ struct tcpfault_fstats {
 };
 
 struct tcpfault_fnode;
+struct tcpfault_fault;
+
+/**
+ * struct tcpfault_rules_surface - how a control surface shows the faults
+ * @ktype: the faults' kobject type; its release must call
+ *	tcpfault_rules_fault_free()
+ * @fault_add: show a new fault, under tcpfault_rules_mutex (sysfs: its
+ *	directory, tagged with its namespace). Return: 0 or a negative errno.
+ * @fault_del: stop showing a fault, without tcpfault_rules_mutex (the
+ *	surface's handlers take it); returns once nobody is in its files
+ *
+ * The core calls out through this, so it never depends on its control
+ * surface: without one (KUnit, the micro-benchmark) faults work unseen.
+ */
+struct tcpfault_rules_surface {
+	struct kobj_type *ktype;
+	int (*fault_add)(struct tcpfault_fault *f);
+	void (*fault_del)(struct tcpfault_fault *f);
+};
 
 /**
  * struct tcpfault_fault - one fault
- * @kobj: /sys/kernel/tcpfault/faults/<name>, tagged with @net; its refcount
- *	owns the fault
+ * @kobj: its refcount owns the fault; the control surface, if one is
+ *	registered, makes it /sys/kernel/tcpfault/faults/<name>, tagged with @net
+ * @surface: the control surface showing it, or NULL
  * @spec: what the user asked for
  * @net: the namespace it lives in (the writer's), and its sysfs
  *	directory's tag; holds no reference: the namespace's exit deletes
@@ -352,6 +373,7 @@ struct tcpfault_fnode;
  */
 struct tcpfault_fault {
 	struct kobject kobj;
+	const struct tcpfault_rules_surface *surface;
 	struct tcpfault_spec spec;
 	struct net *net;
 	u64 net_cookie;
@@ -399,6 +421,7 @@ int tcpfault_rules_del(struct net *net, const char *name);
 int tcpfault_rules_flush(struct net *net);
 int tcpfault_rules_set_enabled(struct tcpfault_fault *f, bool on);
 void tcpfault_rules_fault_free(struct tcpfault_fault *f);
+void tcpfault_rules_set_surface(const struct tcpfault_rules_surface *s);
 u64 tcpfault_rules_count(const struct net *net);
 u64 tcpfault_rules_stat(struct tcpfault_fault *f, int counter);
 void tcpfault_rules_stat_add(struct tcpfault_fault *f, int counter, u64 v);
@@ -456,9 +479,6 @@ void tcpfault_procfs_uninit(void);
 
 int tcpfault_sysfs_init(void);
 void tcpfault_sysfs_uninit(void);
-int tcpfault_sysfs_fault_add(struct tcpfault_fault *f);
-void tcpfault_sysfs_fault_del(struct tcpfault_fault *f);
-void tcpfault_sysfs_fault_init(struct tcpfault_fault *f);
 __printf(1, 2) void tcpfault_sysfs_reject(const char *fmt, ...);
 
 #endif /* _TCPFAULT_H */

@@ -23,7 +23,7 @@ for f in Kbuild module kunit; do
 	[ -e "$top/$f" ] || continue
 	if [ -d "$top/$f" ]; then
 		mkdir -p "$out/$f"
-		find "$top/$f" -maxdepth 1 -type f \( -name '*.[ch]' -o -name Kbuild -o -name '*.mk' \) \
+		find "$top/$f" -maxdepth 1 -type f \( -name '*.[ch]' -o -name '*.mk' -o -name Kbuild \) \
 			-exec cp -p {} "$out/$f/" \;
 	else
 		cp -p "$top/$f" "$out/$f"

@@ -149,6 +149,7 @@ main() {
 	step_reset
 	step "sparse (C=1)" "$testing/lint.sh" sparse "$k61"
 	step "checkpatch --no-tree" "$testing/lint.sh" checkpatch
+	step "no cycle between module/ files (callgraph)" "$testing/lint.sh" callgraph "$k61"
 	record lint
 
 	local s61=$out/stock61

@@ -158,9 +158,6 @@ static int __init tcpfault_bench_init(void)
 	ret = tcpfault_rules_init();
 	if (ret)
 		goto err_conn;
-	ret = tcpfault_sysfs_init();
-	if (ret)
-		goto err_rules;
 	kl = kstrdup(kinds, GFP_KERNEL);
 	for (k = kl; kl && (tok = strsep(&k, ","));) {
 		char *cl = kstrdup(counts, GFP_KERNEL), *c = cl, *num;
@@ -180,8 +177,6 @@ static int __init tcpfault_bench_init(void)
 	pr_info("done\n");
 	return 0;
 
-err_rules:
-	tcpfault_rules_uninit();
 err_conn:
 	tcpfault_conn_uninit();
 	return ret;
@@ -189,7 +184,6 @@ err_conn:
 
 static void __exit tcpfault_bench_exit(void)
 {
-	tcpfault_sysfs_uninit();
 	tcpfault_rules_uninit();
 	tcpfault_conn_uninit();
 	rcu_barrier();

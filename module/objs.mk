@@ -1,6 +1,24 @@
 # SPDX-License-Identifier: GPL-2.0
-# Included by every Kbuild that compiles module/ (the module, KUnit, the
-# benchmark): the -DTCPFAULT_HAVE_* flags module/compat.h acts on.
+# tcpfault's objects and how to compile them, in one place. module/Kbuild
+# links tcpfault.ko from main.o and $(tcpfault-objs). kunit/Kbuild and
+# tools/testing/bench/kmod/Kbuild include this file too and link their own
+# module from the same objects, compiled with the same flags, without
+# main.o: nothing is registered unless they ask for it.
+#
+# Include it before setting any ccflags-y. An includer outside module/ first
+# sets tcpfault-dir to module/'s path from its own directory: module/X.c
+# then compiles into the includer's $(obj)/X.o, by kbuild's own rule.
+tcpfault-dir ?= .
+tcpfault-objs := spec.o conn.o rules.o inject.o hooks.o procfs.o sysfs.o
+
+ccflags-y := -D'pr_fmt(fmt)=KBUILD_MODNAME ": " fmt'
+ccflags-y += -Wframe-larger-than=1536
+ccflags-y += -I$(src)/$(tcpfault-dir)
+ccflags-y += -include $(src)/$(tcpfault-dir)/compat.h
+ifneq ($(TCPFAULT_VERSION),)
+ccflags-y += -DTCPFAULT_VERSION='"$(TCPFAULT_VERSION)"'
+endif
+
 # Compat probes: look at the target tree's headers, not at version numbers.
 tcpfault-probe = $(shell grep -Eqs $(2) $(srctree)/$(1) && echo -D$(3))
 ccflags-y += $(call tcpfault-probe,include/net/netns/ipv4.h,'inet_hashinfo[[:space:]]+\*hashinfo',TCPFAULT_HAVE_NETNS_EHASH)
@@ -19,3 +37,8 @@ tcpfault-probe-sym = $(shell grep -qs '[[:space:]]$(1)[[:space:]]' $(objtree)/Mo
 ccflags-y += $(call tcpfault-probe-sym,tcp_done,TCPFAULT_HAVE_EXPORTED_TCP_DONE)
 ccflags-y += $(call tcpfault-probe,include/linux/kobject.h,'child_ns_type..const[[:space:]]+struct[[:space:]]+kobject',TCPFAULT_HAVE_KOBJ_CONST)
 ccflags-y += $(call tcpfault-probe,include/linux/kobject.h,'ns_common[[:space:]]+[*].[*]namespace[^[:alnum:]_]',TCPFAULT_HAVE_KOBJ_NS_COMMON)
+
+ifneq ($(tcpfault-dir),.)
+$(obj)/%.o: $(src)/$(tcpfault-dir)/%.c FORCE
+	$(call if_changed_rule,cc_o_c)
+endif
