@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The man page's lists of names against module/names.h: a mode, or a wire
-# state, added to names.h and not documented fails here. Prints TAP.
+# The man page's lists of names against module/names.h: a mode, a key or a
+# wire state added to names.h and not documented fails here. Prints TAP.
 # usage: lists_test.sh GEN-LISTS MANPAGE
 set -u
 gen=$1
@@ -28,6 +28,14 @@ modes=$(awk '
 	on && prev == ".TP" && /^\.B / { sub(/^\.B /, ""); gsub(/\\-/, "-"); print }
 	{ prev = $0 }' "$man" | tr '\n' ' ')
 check modes "${modes% }" "$("$gen" modes)"
+
+# "Keys:", then one ".TP" head per key or pair of keys, up to the next ".SS".
+keys=$(awk '
+	/^Keys:$/ { on = 1; next }
+	on && /^\.SS/ { exit }
+	on && prev == ".TP" { print }
+	{ prev = $0 }' "$man" | sed -e 's/"[^"]*"//g' -e 's/\\f.*//' -e 's/^\.BR* //')
+check "option keys" "$(echo $keys)" "$("$gen" option-keys)"
 
 # conns' "state STATE (NONE, SYN_SENT, ...; any case)": the bold words.
 states=$(awk '
