@@ -72,31 +72,11 @@ static DEFINE_MUTEX(track_all_mutex);
 static struct delayed_work gc_work;
 
 static const char * const state_names[TCPFAULT_WS_MAX] = {
-	[TCPFAULT_WS_NONE] = "NONE",
-	[TCPFAULT_WS_SYN_SENT] = "SYN_SENT",
-	[TCPFAULT_WS_SYN_RECV] = "SYN_RECV",
-	[TCPFAULT_WS_ESTABLISHED] = "ESTABLISHED",
-	[TCPFAULT_WS_FIN_WAIT] = "FIN_WAIT",
-	[TCPFAULT_WS_CLOSING] = "CLOSING",
-	[TCPFAULT_WS_TIME_WAIT] = "TIME_WAIT",
-	[TCPFAULT_WS_CLOSED] = "CLOSED",
+	TCPFAULT_WIRE_STATES(TCPFAULT_NAMES_STRING, TCPFAULT_NAMES_STRING)
 };
 
 static const char * const event_names[TCPFAULT_EV_MAX] = {
-	[TCPFAULT_EV_SYN] = "syn",
-	[TCPFAULT_EV_SYN_RETRY] = "syn-retry",
-	[TCPFAULT_EV_DATA] = "data",
-	[TCPFAULT_EV_RETRANS] = "retrans",
-	[TCPFAULT_EV_KEEPALIVE] = "keepalive",
-	[TCPFAULT_EV_KEEPALIVE_ACK] = "keepalive-ack",
-	[TCPFAULT_EV_ZWP] = "zero-window-probe",
-	[TCPFAULT_EV_FIN] = "fin",
-	[TCPFAULT_EV_RST] = "rst",
-	[TCPFAULT_EV_STATE] = "state",
-	[TCPFAULT_EV_FAULT_START] = "fault-start",
-	[TCPFAULT_EV_FAULT_STOP] = "fault-stop",
-	[TCPFAULT_EV_RST_SENT] = "rst-injected",
-	[TCPFAULT_EV_ABORT] = "abort",
+	TCPFAULT_EVENTS(TCPFAULT_NAMES_STRING, TCPFAULT_NAMES_STRING)
 };
 
 static const char * const counter_names[TCPFAULT_C_MAX] = {

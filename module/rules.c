@@ -592,13 +592,8 @@ unsigned int tcpfault_rules_verdict(struct net *net, const struct tcpfault_match
 /* ------------------------------------------------------------------ */
 /* Control path, under tcpfault_rules_mutex                              */
 
-static const char * const fstate_names[] = {
-	[TCPFAULT_FS_DISABLED] = "disabled",
-	[TCPFAULT_FS_PENDING] = "pending",
-	[TCPFAULT_FS_ACTIVE] = "active",
-	[TCPFAULT_FS_HEALED] = "healed",
-	[TCPFAULT_FS_REBOOTED] = "rebooted",
-	[TCPFAULT_FS_DEAD] = "deleted",
+static const char * const fstate_names[TCPFAULT_FS_MAX] = {
+	TCPFAULT_FAULT_STATES(TCPFAULT_NAMES_STRING, TCPFAULT_NAMES_STRING)
 };
 
 /**

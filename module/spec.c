@@ -23,27 +23,11 @@
 #endif
 
 static const char * const mode_names[TCPFAULT_MODE_MAX] = {
-	[TCPFAULT_MODE_LINK_DOWN] = "link-down",
-	[TCPFAULT_MODE_ONEWAY] = "oneway",
-	[TCPFAULT_MODE_LOSS] = "loss",
-	[TCPFAULT_MODE_POWER_OFF] = "power-off",
-	[TCPFAULT_MODE_RESET] = "reset",
-	[TCPFAULT_MODE_SYN_BLOCK] = "syn-block",
-	[TCPFAULT_MODE_WATCH] = "watch",
+	TCPFAULT_MODES(TCPFAULT_NAMES_STRING, TCPFAULT_NAMES_STRING)
 };
 
 static const char * const key_names[TCPFAULT_KEY_MAX] = {
-	[TCPFAULT_KEY_MODE] = "mode",
-	[TCPFAULT_KEY_SRC] = "src",
-	[TCPFAULT_KEY_DST] = "dst",
-	[TCPFAULT_KEY_SPORT] = "sport",
-	[TCPFAULT_KEY_DPORT] = "dport",
-	[TCPFAULT_KEY_HOST] = "host",
-	[TCPFAULT_KEY_PROB] = "prob",
-	[TCPFAULT_KEY_DELAY] = "delay",
-	[TCPFAULT_KEY_DURATION] = "duration",
-	[TCPFAULT_KEY_AFTER] = "after",
-	[TCPFAULT_KEY_ENABLED] = "enabled",
+	TCPFAULT_SPEC_KEYS(TCPFAULT_NAMES_STRING, TCPFAULT_NAMES_STRING)
 };
 
 #define BIT_KEY(k)	(1U << (k))
@@ -548,7 +532,7 @@ static int parse_value(const char *buf, struct tcpfault_spec *spec, int key,
 		ret = tcpfault_spec_mode_from_name(v, vlen);
 		if (ret < 0)
 			return perr(err, buf, v, vlen, -EINVAL,
-				    "%s: unknown mode '%.*s' (link-down, oneway, loss, power-off, reset, syn-block, watch)",
+				    "%s: unknown mode '%.*s' (" TCPFAULT_NAMES_LIST(TCPFAULT_MODES) ")",
 				    what);
 		spec->mode = (u8)ret;
 		return 0;
@@ -730,7 +714,7 @@ int tcpfault_spec_parse(const char *buf, size_t len, struct tcpfault_spec *spec,
 				break;
 		if (key == TCPFAULT_KEY_MAX)
 			return perr(err, buf, w, klen, -EINVAL,
-				    "%s: unknown key '%.*s' (mode, src, dst, sport, dport, host, prob, delay, duration, after, enabled)",
+				    "%s: unknown key '%.*s' (" TCPFAULT_NAMES_LIST(TCPFAULT_SPEC_KEYS) ")",
 				    "input");
 		if (spec->keys & BIT_KEY(key))
 			return perr(err, buf, w, wlen, -EINVAL,

@@ -11,9 +11,8 @@
  *
  *   spec   := NAME (WS key=value)*
  *   NAME   := [A-Za-z0-9][A-Za-z0-9_.-]{0,31}
- *   key    := mode | src | dst | sport | dport | host | prob | delay
- *           | duration | after | enabled
- *   mode   := link-down | oneway | loss | power-off | reset | syn-block | watch
+ *   key    := a name of TCPFAULT_SPEC_KEYS (names.h): mode, src, ...
+ *   mode   := a name of TCPFAULT_MODES (names.h): link-down, ...
  *   src, dst, host := any | IPV4[/0-32] | IPV6[/0-128]
  *   sport, dport   := any | PORT | PORT-PORT          (PORT is 0-65535)
  *   prob   := PCT% with PCT in (0, 100], up to 4 decimals ("12.5%")
@@ -41,6 +40,8 @@ typedef uint32_t u32;
 typedef uint64_t u64;
 #endif
 
+#include "names.h"
+
 #define TCPFAULT_NAME_MAX	32
 #define TCPFAULT_SPEC_MAX	511
 #define TCPFAULT_ERR_MAX	160
@@ -52,33 +53,6 @@ enum tcpfault_family {
 	TCPFAULT_FAM_ANY = 0,
 	TCPFAULT_FAM_INET = 4,
 	TCPFAULT_FAM_INET6 = 6,
-};
-
-enum tcpfault_mode {
-	TCPFAULT_MODE_LINK_DOWN,
-	TCPFAULT_MODE_ONEWAY,
-	TCPFAULT_MODE_LOSS,
-	TCPFAULT_MODE_POWER_OFF,
-	TCPFAULT_MODE_RESET,
-	TCPFAULT_MODE_SYN_BLOCK,
-	TCPFAULT_MODE_WATCH,
-	TCPFAULT_MODE_MAX,
-};
-
-/* Bits of tcpfault_spec.keys: which keys the user gave. */
-enum tcpfault_key {
-	TCPFAULT_KEY_MODE,
-	TCPFAULT_KEY_SRC,
-	TCPFAULT_KEY_DST,
-	TCPFAULT_KEY_SPORT,
-	TCPFAULT_KEY_DPORT,
-	TCPFAULT_KEY_HOST,
-	TCPFAULT_KEY_PROB,
-	TCPFAULT_KEY_DELAY,
-	TCPFAULT_KEY_DURATION,
-	TCPFAULT_KEY_AFTER,
-	TCPFAULT_KEY_ENABLED,
-	TCPFAULT_KEY_MAX,
 };
 
 /**

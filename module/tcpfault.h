@@ -107,38 +107,6 @@ enum tcpfault_counter {
 	TCPFAULT_C_MAX,
 };
 
-/* Timeline events; also the classifier's verdict for a segment. */
-enum tcpfault_event_type {
-	TCPFAULT_EV_SYN,
-	TCPFAULT_EV_SYN_RETRY,
-	TCPFAULT_EV_DATA,		/* classified, never recorded */
-	TCPFAULT_EV_RETRANS,
-	TCPFAULT_EV_KEEPALIVE,
-	TCPFAULT_EV_KEEPALIVE_ACK,
-	TCPFAULT_EV_ZWP,
-	TCPFAULT_EV_FIN,
-	TCPFAULT_EV_RST,
-	TCPFAULT_EV_STATE,		/* seq holds the new enum tcpfault_wstate */
-	TCPFAULT_EV_FAULT_START,	/* seq holds the fault id */
-	TCPFAULT_EV_FAULT_STOP,		/* seq holds the fault id */
-	TCPFAULT_EV_RST_SENT,		/* an RST tcpfault injected toward dir */
-	TCPFAULT_EV_ABORT,		/* tcpfault aborted the local socket */
-	TCPFAULT_EV_MAX,
-};
-
-/* The connection's state as seen on the wire. */
-enum tcpfault_wstate {
-	TCPFAULT_WS_NONE,
-	TCPFAULT_WS_SYN_SENT,
-	TCPFAULT_WS_SYN_RECV,
-	TCPFAULT_WS_ESTABLISHED,
-	TCPFAULT_WS_FIN_WAIT,		/* one side sent FIN */
-	TCPFAULT_WS_CLOSING,		/* both sides sent FIN */
-	TCPFAULT_WS_TIME_WAIT,		/* both FINs acknowledged */
-	TCPFAULT_WS_CLOSED,		/* RST seen */
-	TCPFAULT_WS_MAX,
-};
-
 #define TCPFAULT_EVF_DROPPED	0x01
 
 /**
@@ -302,15 +270,6 @@ struct tcpfault_conn *tcpfault_conn_iter_seek(struct net *net, struct tcpfault_c
 
 /* ------------------------------------------------------------------ */
 /* Faults (rules.c)                                                      */
-
-enum tcpfault_fstate {
-	TCPFAULT_FS_DISABLED,
-	TCPFAULT_FS_PENDING,		/* enabled, waiting out delay= */
-	TCPFAULT_FS_ACTIVE,		/* biting; "dark" for power-off */
-	TCPFAULT_FS_HEALED,		/* duration= ran out */
-	TCPFAULT_FS_REBOOTED,		/* power-off over: stale segments get RST */
-	TCPFAULT_FS_DEAD,		/* deleted, waiting for RCU */
-};
 
 enum tcpfault_fcounter {
 	TCPFAULT_F_MATCHED,

@@ -14,41 +14,29 @@
 #include <linux/tracepoint.h>
 #include "tcpfault.h"
 
-#define tcpfault_show_event(t)						\
-	__print_symbolic(t,						\
-		{ TCPFAULT_EV_SYN, "syn" },				\
-		{ TCPFAULT_EV_SYN_RETRY, "syn-retry" },			\
-		{ TCPFAULT_EV_DATA, "data" },				\
-		{ TCPFAULT_EV_RETRANS, "retrans" },			\
-		{ TCPFAULT_EV_KEEPALIVE, "keepalive" },			\
-		{ TCPFAULT_EV_KEEPALIVE_ACK, "keepalive-ack" },		\
-		{ TCPFAULT_EV_ZWP, "zero-window-probe" },		\
-		{ TCPFAULT_EV_FIN, "fin" },				\
-		{ TCPFAULT_EV_RST, "rst" },				\
-		{ TCPFAULT_EV_STATE, "state" },				\
-		{ TCPFAULT_EV_FAULT_START, "fault-start" },		\
-		{ TCPFAULT_EV_FAULT_STOP, "fault-stop" },		\
-		{ TCPFAULT_EV_RST_SENT, "rst-injected" },		\
-		{ TCPFAULT_EV_ABORT, "abort" })
+/*
+ * The symbolic names come from names.h. TRACE_DEFINE_ENUM() lets the
+ * format files show values, not enum names, to perf and trace-cmd. The
+ * ';' it needs goes inside TCPFAULT_LIST(), where checkpatch does not take
+ * it for a macro's trailing semicolon.
+ */
+#undef EM
+#undef EMe
+#define EM(a, b)	TCPFAULT_LIST(TRACE_DEFINE_ENUM(a);)
+#define EMe(a, b)	TCPFAULT_LIST(TRACE_DEFINE_ENUM(a);)
 
-#define tcpfault_show_mode(m)						\
-	__print_symbolic(m,						\
-		{ TCPFAULT_MODE_LINK_DOWN, "link-down" },		\
-		{ TCPFAULT_MODE_ONEWAY, "oneway" },			\
-		{ TCPFAULT_MODE_LOSS, "loss" },				\
-		{ TCPFAULT_MODE_POWER_OFF, "power-off" },		\
-		{ TCPFAULT_MODE_RESET, "reset" },			\
-		{ TCPFAULT_MODE_SYN_BLOCK, "syn-block" },		\
-		{ TCPFAULT_MODE_WATCH, "watch" })
+TCPFAULT_EVENTS(EM, EMe)
+TCPFAULT_MODES(EM, EMe)
+TCPFAULT_FAULT_STATES(EM, EMe)
 
-#define tcpfault_show_fstate(s)						\
-	__print_symbolic(s,						\
-		{ TCPFAULT_FS_DISABLED, "disabled" },			\
-		{ TCPFAULT_FS_PENDING, "pending" },			\
-		{ TCPFAULT_FS_ACTIVE, "active" },			\
-		{ TCPFAULT_FS_HEALED, "healed" },			\
-		{ TCPFAULT_FS_REBOOTED, "rebooted" },			\
-		{ TCPFAULT_FS_DEAD, "deleted" })
+#undef EM
+#undef EMe
+#define EM(a, b)	{ a, b },
+#define EMe(a, b)	{ a, b }
+
+#define tcpfault_show_event(t)	__print_symbolic(t, TCPFAULT_EVENTS(EM, EMe))
+#define tcpfault_show_mode(m)	__print_symbolic(m, TCPFAULT_MODES(EM, EMe))
+#define tcpfault_show_fstate(s)	__print_symbolic(s, TCPFAULT_FAULT_STATES(EM, EMe))
 
 #ifndef _TCPFAULT_TRACE_HELPERS
 #define _TCPFAULT_TRACE_HELPERS

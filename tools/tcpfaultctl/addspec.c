@@ -14,18 +14,14 @@
 #include <string.h>
 
 #include "addspec.h"
-
-static const char * const keys[] = {
-	"mode", "src", "dst", "sport", "dport", "host", "prob", "delay",
-	"duration", "after", "enabled",
-};
+#include "lists.h"
 
 static bool is_key(const char *w)
 {
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(keys); i++)
-		if (!strcmp(w, keys[i]))
+	for (i = 0; i < TCPFAULT_KEY_MAX; i++)
+		if (!strcmp(w, ctl_key_names[i]))
 			return true;
 	return false;
 }
@@ -177,7 +173,8 @@ int addspec_build(int argc, char **argv, int first, struct addspec *as,
 			ret = put_pair(as, "mode", -i - 1, w, i);
 		} else {
 			err_word(ae, i,
-				 "add: unexpected '%s' (expected KEY VALUE or KEY=VALUE with KEY one of src, dst, sport, dport, host, prob, delay, duration, after; or 'disabled')",
+				 "add: unexpected '%s' (expected KEY VALUE or KEY=VALUE with KEY one of "
+				 TCPFAULT_NAMES_LIST(TCPFAULT_SPEC_OPTION_KEYS) "; or 'disabled')",
 				 w);
 			return -EINVAL;
 		}
@@ -186,10 +183,11 @@ int addspec_build(int argc, char **argv, int first, struct addspec *as,
 	}
 	if (!mode) {
 		if (first + 1 < argc)
-			err_word(ae, first + 1, "add: '%s' is not a MODE; the MODE follows the NAME: add NAME MODE ... (link-down, oneway, loss, power-off, reset, syn-block, watch)",
+			err_word(ae, first + 1, "add: '%s' is not a MODE; the MODE follows the NAME: add NAME MODE ... ("
+				 TCPFAULT_NAMES_LIST(TCPFAULT_MODES) ")",
 				 argv[first + 1]);
 		else
-			err_end(ae, "add: missing MODE after the NAME (link-down, oneway, loss, power-off, reset, syn-block, watch)%s",
+			err_end(ae, "add: missing MODE after the NAME (" TCPFAULT_NAMES_LIST(TCPFAULT_MODES) ")%s",
 				"");
 		return -EINVAL;
 	}

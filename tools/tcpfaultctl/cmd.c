@@ -11,12 +11,17 @@
 
 #include "args.h"
 #include "files.h"
+#include "lists.h"
 #include "tcpfaultctl.h"
+
+/* Help paragraphs that list names from names.h are wrapped at run time. */
+#define HELP_WIDTH	70
 
 struct command {
 	const char *name;
 	int (*fn)(struct ctl *ctl, int argc, char **argv);
 	const char *args;
+	const char *wrapped;	/* optional, filled to HELP_WIDTH columns */
 	const char *help;
 };
 
@@ -25,40 +30,50 @@ static const struct command commands[] = {
 	  "NAME MODE [src ADDR[/LEN]] [sport PORT|LO-HI] [dst ADDR[/LEN]]\n"
 	  "        [dport PORT|LO-HI] [host ADDR[/LEN]] [prob PCT%] [delay DUR]\n"
 	  "        [duration DUR] [after BYTES] [disabled]",
-	  "Create a fault in this network namespace. MODE is one of link-down,\n"
-	  "oneway, loss, power-off, reset, syn-block, watch. KEY=VALUE words are\n"
-	  "accepted too. DUR is N(ms|s|m|h); BYTES is N[K|M|G].\n"
+	  "Create a fault in this network namespace. MODE is one of "
+	  TCPFAULT_NAMES_LIST(TCPFAULT_MODES) ". KEY=VALUE words are accepted "
+	  "too. DUR is N(ms|s|m|h); BYTES is N[K|M|G].",
 	  "Example: tcpfaultctl add cut link-down dst 10.0.1.2 dport 5001 duration 30s" },
 	{ "list", cmd_list, "",
+	  NULL,
 	  "List the faults of this network namespace with their state and counters." },
 	{ "show", cmd_show, "NAME",
+	  NULL,
 	  "Show every file of /sys/kernel/tcpfault/faults/NAME/." },
 	{ "enable", cmd_enable, "NAME",
+	  NULL,
 	  "Switch a fault on (again); delay= and duration= start over." },
 	{ "disable", cmd_disable, "NAME",
+	  NULL,
 	  "Switch a fault off; for power-off this reboots the host." },
 	{ "delete", cmd_delete, "NAME",
+	  NULL,
 	  "Delete a fault." },
 	{ "flush", cmd_flush, "",
+	  NULL,
 	  "Delete every fault of this network namespace." },
 	{ "conns", cmd_conns,
 	  "[src ADDR[/LEN]] [dst ADDR[/LEN]] [port PORT] [state STATE]\n"
 	  "        [sort COLUMN] [-r]",
+	  NULL,
 	  "List the tracked connections of this network namespace with their\n"
 	  "counters. src is the originator (the side that sent the SYN), dst the\n"
 	  "other end; port matches either end. sort takes any column name of\n"
 	  "/proc/net/tcpfault/conns, e.g. o_retrans; -r reverses the order." },
 	{ "watch", cmd_watch, "[-i SECONDS] [-c COUNT] [src ADDR[/LEN]] [dst ADDR[/LEN]]\n"
 	  "        [port PORT] [state STATE] [sort COLUMN] [-r]",
+	  NULL,
 	  "Show faults and connections every SECONDS (default 1) until\n"
 	  "interrupted, or COUNT times. The connections are filtered and sorted\n"
 	  "as by conns." },
 	{ "timeline", cmd_timeline, "CONN [--svg FILE]",
+	  NULL,
 	  "Show the events of one connection: CONN is its id or an ADDR:PORT of\n"
 	  "either end. Retransmissions and keepalive probes show the gap since\n"
 	  "the previous one in the same direction. --svg FILE also writes the\n"
 	  "timeline as an SVG image." },
 	{ "stats", cmd_stats, "",
+	  NULL,
 	  "Show the module's global figures (every readable file of\n"
 	  "/sys/kernel/tcpfault)." },
 };
@@ -163,10 +178,37 @@ static void usage(const struct ctl *ctl, FILE *f)
 		ctl->prog);
 }
 
+/* Print @s in lines of at most @width columns, breaking at spaces. */
+static void put_wrapped(FILE *f, const char *s, size_t width)
+{
+	size_t col = 0;
+
+	while (*s) {
+		size_t n = strcspn(s, " ");
+
+		if (col && col + 1 + n > width) {
+			fputc('\n', f);
+			col = 0;
+		} else if (col) {
+			fputc(' ', f);
+			col++;
+		}
+		fprintf(f, "%.*s", (int)n, s);
+		col += n;
+		s += n;
+		s += strspn(s, " ");
+	}
+	if (col)
+		fputc('\n', f);
+}
+
 static int command_help(const struct ctl *ctl, const struct command *c)
 {
 	print_synopsis(ctl, ctl->out, c);
-	fprintf(ctl->out, "\n%s\n", c->help);
+	fputc('\n', ctl->out);
+	if (c->wrapped)
+		put_wrapped(ctl->out, c->wrapped, HELP_WIDTH);
+	fprintf(ctl->out, "%s\n", c->help);
 	return EXIT_OK;
 }
 

@@ -22,12 +22,8 @@
 #include "conns.h"
 #include "files.h"
 #include "json.h"
+#include "lists.h"
 #include "text.h"
-
-static const char * const states[] = {
-	"NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT", "CLOSING",
-	"TIME_WAIT", "CLOSED",
-};
 
 /* The columns the first line of a connection shows by itself. */
 static const char * const head_cols[] = {
@@ -120,14 +116,15 @@ int conns_parse_query(struct ctl *ctl, int argc, char **argv, int first,
 			q->port = (long)port;
 			break;
 		case 3:
-			for (k = 0; k < ARRAY_SIZE(states); k++)
-				if (!strcasecmp(val, states[k]))
+			for (k = 0; k < TCPFAULT_WS_MAX; k++)
+				if (!strcasecmp(val, ctl_wire_state_names[k]))
 					break;
-			if (k == ARRAY_SIZE(states))
+			if (k == TCPFAULT_WS_MAX)
 				return args_word_error(ctl, argc, argv, i,
-						       "%s: state: unknown state '%s' (NONE, SYN_SENT, SYN_RECV, ESTABLISHED, FIN_WAIT, CLOSING, TIME_WAIT, CLOSED)",
+						       "%s: state: unknown state '%s' ("
+						       TCPFAULT_NAMES_LIST(TCPFAULT_WIRE_STATES) ")",
 						       argv[0], val);
-			q->state = states[k];
+			q->state = ctl_wire_state_names[k];
 			break;
 		default:
 			q->sort = val;

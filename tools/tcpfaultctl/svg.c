@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "lists.h"
 #include "tcpfaultctl.h"
 #include "text.h"
 #include "timeline.h"
@@ -26,40 +27,41 @@
 #define CHAR_W		6.6	/* average width of an 11px sans-serif glyph, rounded up */
 
 struct kind {
-	const char *event;
+	unsigned int event;	/* enum tcpfault_event_type */
 	const char *color;
 	const char *label;
 };
 
 static const struct kind kinds[] = {
-	{ "syn",		"#2b8a3e", "SYN" },
-	{ "syn-retry",		"#66a80f", "SYN retry" },
-	{ "retrans",		"#c92a2a", "retransmission" },
-	{ "keepalive",		"#1c7ed6", "keepalive probe" },
-	{ "keepalive-ack",	"#74c0fc", "keepalive ACK" },
-	{ "zero-window-probe",	"#e67700", "zero-window probe" },
-	{ "fin",		"#495057", "FIN" },
-	{ "rst",		"#000000", "RST" },
-	{ "rst-injected",	"#5f3dc4", "RST injected" },
-	{ "abort",		"#862e9c", "socket aborted" },
+	{ TCPFAULT_EV_SYN,		"#2b8a3e", "SYN" },
+	{ TCPFAULT_EV_SYN_RETRY,	"#66a80f", "SYN retry" },
+	{ TCPFAULT_EV_RETRANS,		"#c92a2a", "retransmission" },
+	{ TCPFAULT_EV_KEEPALIVE,	"#1c7ed6", "keepalive probe" },
+	{ TCPFAULT_EV_KEEPALIVE_ACK,	"#74c0fc", "keepalive ACK" },
+	{ TCPFAULT_EV_ZWP,		"#e67700", "zero-window probe" },
+	{ TCPFAULT_EV_FIN,		"#495057", "FIN" },
+	{ TCPFAULT_EV_RST,		"#000000", "RST" },
+	{ TCPFAULT_EV_RST_SENT,		"#5f3dc4", "RST injected" },
+	{ TCPFAULT_EV_ABORT,		"#862e9c", "socket aborted" },
 };
 #define NKINDS (ARRAY_SIZE(kinds))
 
-static const struct kind other = { NULL, "#868e96", "other" };
+static const struct kind other = { TCPFAULT_EV_MAX, "#868e96", "other" };
 
 static const struct kind *kind_of(const char *event)
 {
 	size_t i;
 
 	for (i = 0; i < NKINDS; i++)
-		if (!strcmp(kinds[i].event, event))
+		if (ctl_is_event(event, kinds[i].event))
 			return &kinds[i];
 	return &other;
 }
 
 static bool is_fault_event(const char *event)
 {
-	return !strcmp(event, "fault-start") || !strcmp(event, "fault-stop");
+	return ctl_is_event(event, TCPFAULT_EV_FAULT_START) ||
+	       ctl_is_event(event, TCPFAULT_EV_FAULT_STOP);
 }
 
 /* Text content or attribute value, XML-escaped; non-ASCII becomes '?'. */
@@ -148,7 +150,7 @@ static void legend(FILE *f, const struct tl *tl)
 
 	fprintf(f, "<g class=\"legend\" font-size=\"11\">\n");
 	for (k = 0; k < NKINDS; k++) {
-		for (i = 0; i < tl->n && strcmp(tl->ev[i].event, kinds[k].event); i++)
+		for (i = 0; i < tl->n && !ctl_is_event(tl->ev[i].event, kinds[k].event); i++)
 			;
 		if (i == tl->n)
 			continue;
@@ -194,7 +196,7 @@ static void fault_line(FILE *f, const struct tl *tl, const struct tl_event *e, d
 		       const struct tl_labels *lb)
 {
 	const char *name = tl_fault_name(lb, e->info);
-	bool start = !strcmp(e->event, "fault-start");
+	bool start = ctl_is_event(e->event, TCPFAULT_EV_FAULT_START);
 
 	fprintf(f, "<g class=\"fault\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-dasharray=\"4 3\"/>",
 		x, TOP - 6, x, TOP + 2 * LANE_H, start ? "#c92a2a" : "#2b8a3e");
@@ -257,7 +259,7 @@ static void marker(FILE *f, const struct tl *tl, const struct tl_event *e, doubl
 	const struct kind *k = kind_of(e->event);
 	double y = lane_y(e->dir);
 
-	if (!strcmp(e->event, "state")) {
+	if (ctl_is_event(e->event, TCPFAULT_EV_STATE)) {
 		fprintf(f, "<g class=\"state\"><rect x=\"%.1f\" y=\"%.1f\" width=\"6\" height=\"6\" fill=\"%s\" transform=\"rotate(45 %.1f %.1f)\"/>",
 			x - 3, y + 14, other.color, x, y + 17);
 		state_label(f, e->info ? e->info : "?", x, y, state_ends);

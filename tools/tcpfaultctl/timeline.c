@@ -19,21 +19,25 @@
 #include "conns.h"
 #include "files.h"
 #include "json.h"
+#include "lists.h"
 #include "text.h"
 #include "timeline.h"
 
 /* The events TCP repeats on a timer; the first of each lane has no gap. */
 bool tl_gap_kind(const char *event)
 {
-	return !strcmp(event, "retrans") || !strcmp(event, "keepalive") ||
-	       !strcmp(event, "zero-window-probe") || !strcmp(event, "syn-retry");
+	return ctl_is_event(event, TCPFAULT_EV_RETRANS) ||
+	       ctl_is_event(event, TCPFAULT_EV_KEEPALIVE) ||
+	       ctl_is_event(event, TCPFAULT_EV_ZWP) ||
+	       ctl_is_event(event, TCPFAULT_EV_SYN_RETRY);
 }
 
 /* A SYN retry's gap counts from the SYN it repeats. */
 static bool same_kind(const char *a, const char *b)
 {
-	if (!strcmp(a, "syn-retry"))
-		return !strcmp(b, "syn") || !strcmp(b, "syn-retry");
+	if (ctl_is_event(a, TCPFAULT_EV_SYN_RETRY))
+		return ctl_is_event(b, TCPFAULT_EV_SYN) ||
+		       ctl_is_event(b, TCPFAULT_EV_SYN_RETRY);
 	return !strcmp(a, b);
 }
 

@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The bash completion, driven as bash would drive it. Prints TAP.
+# usage: completion_test.sh COMPLETION GEN-LISTS (both made by tools/Makefile)
 set -u
-. "$(dirname "$0")/../tcpfaultctl.bash-completion"
+. "$1"
+gen=$2
 
 n=0
 fail=0
@@ -29,7 +31,15 @@ expect "tcpfaultctl " "add list show enable disable delete flush conns watch tim
 expect "tcpfaultctl d" "disable delete"
 expect "tcpfaultctl --j" "--json"
 expect "tcpfaultctl -j co" "conns"
-expect "tcpfaultctl add web " "link-down oneway loss power-off reset syn-block watch"
+# Every mode of module/names.h, and nothing else.
+expect "tcpfaultctl add web " "$("$gen" modes)"
+expect "tcpfaultctl add web mode " "$("$gen" modes)"
+expect "tcpfaultctl add web loss src 1.2.3.4 " "$("$gen" option-keys) disabled"
+expect "tcpfaultctl conns state " "$("$gen" wire-states)"
+for k in $("$gen" option-keys); do
+	expect "tcpfaultctl add web loss $k " ""
+done
+
 expect "tcpfaultctl add web lo" "loss"
 expect "tcpfaultctl add web loss p" "prob"
 expect "tcpfaultctl add web loss src " ""
