@@ -8,24 +8,20 @@ fault is deleted, while its namespace dies, and while both happen at once.
 On the debug kernel any KASAN, lockdep or kmemleak report fails the run
 (the harness checks). `make check` runs the short size (TCPFAULT_QUICK=1).
 
-Three kinds of reader, each a process of its own:
-- an "own" reader enters the fault's namespace, mounts a sysfs of its own
-  there in a private mount namespace (as `ip netns exec` does), opens the
-  fault's files, then goes back to the initial network namespace and
-  reads the open files with pread() until told to stop. It keeps no
-  reference that holds the namespace alive, but its sysfs mount keeps the
-  dying namespace's memory (a passive reference): a reader that uses the
-  freed namespace cannot be caught through it. So it reads only in the
-  rounds where the fault is deleted before the namespace dies;
-- an "init" reader opens the files in the initial namespace's /sys and
-  pread()s them the same way; it pins nothing of the fault's namespace;
-- a "path" reader opens, reads and closes faults/NAME/FILE by name from
-  the initial namespace's /sys, over and over.
-A read may fail only with ENOENT or ENODEV (the file or the fault is
-gone); what a successful read returns must be the fault's own value.
-Where the initial namespace cannot see another namespace's faults, the
-"init" and "path" readers find nothing (ENOENT) and the "own" readers
-carry the test.
+Four kinds of reader, each a process of its own. Sysfs is per namespace,
+and a fault's files answer only a reader in the fault's namespace:
+- an "inside" reader enters the fault's namespace, mounts a sysfs of its
+  own there in a private mount namespace (as `ip netns exec` does), opens
+  the fault's files and reads them with pread() until told to stop. It
+  pins the namespace, so it runs only in the rounds where the fault is
+  deleted; its reads must return the fault's own values;
+- an "own" reader does the same, then goes back to the initial network
+  namespace before reading: every read must fail with ENOENT, while the
+  fault is deleted or its namespace dies under the open files;
+- an "init" reader opens the files in the initial namespace's /sys and a
+  "path" reader opens faults/NAME/FILE by name there, over and over: they
+  find nothing (ENOENT).
+A read may fail only with ENOENT or ENODEV.
 
 While a namespace dies, other namespaces are created and die too: the
 kernel frees a dead namespace's memory only when a later one is cleaned
@@ -74,17 +70,20 @@ def _reader(kind, ns, names, ready_w, out_w, stop_r):
     fds = {}
     ready = False
     try:
-        if kind == "own":
+        if kind in ("own", "inside"):
             _own_sysfs(ns)
-        if kind in ("own", "init"):
+        if kind in ("own", "inside", "init"):
             for n, f in keys:
                 try:
                     fds[n, f] = os.open(f"{tfk.SYSFS}/faults/{n}/{f}", os.O_RDONLY)
                 except FileNotFoundError:
-                    if kind == "own":
+                    if kind in ("own", "inside"):
                         raise
                     res["gone"] += 1
             keys = list(fds)
+        # An "inside" reader stays in the namespace (it pins it: del
+        # rounds only); an "own" reader leaves it and, sysfs being per
+        # namespace, may then only ever get ENOENT from what it opened.
         if kind == "own":
             tfk._setns(tfk._host_ns_fd)
         # Nothing of the reader's may keep the namespace alive: not the
@@ -167,12 +166,22 @@ def _churn_namespaces(stop):
         time.sleep(0.02)
 
 
-def _del_all(m, names, errs):
-    """Delete the faults; ENOENT is fine when the namespace's death won."""
-    for n in names:
-        err = m.write(None, "del", n)
-        if err is not None and err.errno != errno.ENOENT:
-            errs.append(f"{n}: {err}")
+def _del_all(nsfd, delfd, names, errs):
+    """Thread body: delete the faults from inside their namespace (names
+    are per namespace) through descriptors taken before the race, so the
+    namespace's death cannot pull them away; ENOENT when it won."""
+    try:
+        tfk._setns(nsfd)
+        for n in names:
+            try:
+                os.write(delfd, n.encode())
+            except OSError as e:
+                if e.errno != errno.ENOENT:
+                    errs.append(f"{n}: {e}")
+    finally:
+        tfk._setns(tfk._host_ns_fd)
+        os.close(delfd)
+        os.close(nsfd)
 
 
 def test_fault_files_read_while_fault_and_netns_die(m):
@@ -191,11 +200,16 @@ def test_fault_files_read_while_fault_and_netns_die(m):
         m.add(ns, f"{names[1]} mode=power-off host=10.99.{i % 250}.1")
         spec = {n: ns.read(f"{tfk.SYSFS}/faults/{n}/spec").strip() for n in names}
         del_errs = []
-        kinds = ("own", "init", "path") if way == "del" else ("init", "init", "path")
+        # Per-namespace sysfs: only a reader in the namespace reads a
+        # fault's files; readers that left it, or never entered it, must
+        # meet nothing but ENOENT, however the fault goes.
+        kinds = ("inside", "own", "path") if way == "del" else ("own", "own", "init")
         readers = [_spawn(k, ns, names) for k in kinds]
         time.sleep(random.uniform(0, 0.05))
         if way in ("del", "both"):
-            t = threading.Thread(target=_del_all, args=(m, names, del_errs))
+            with ns.enter():
+                delfd = ns.open(f"{tfk.SYSFS}/del", os.O_WRONLY)
+            t = threading.Thread(target=_del_all, args=(os.dup(ns.fd), delfd, names, del_errs))
             t.start()
         stop = threading.Event()
         churn = threading.Thread(target=_churn_namespaces, args=(stop,))
@@ -206,8 +220,9 @@ def test_fault_files_read_while_fault_and_netns_die(m):
             t.join(60)
             check(not t.is_alive(), "del hung")
             check(not del_errs, f"round {i} ({way}): del failed: {del_errs}")
-        tfk.wait_until(lambda: not any(os.path.exists(f"{tfk.SYSFS}/faults/{n}") for n in names),
-                       30, f"round {i} ({way}): the faults to go", interval=0.05)
+        if way == "del":
+            tfk.wait_until(lambda: not any(ns.exists(f"{tfk.SYSFS}/faults/{n}") for n in names),
+                           30, f"round {i} ({way}): the faults to go", interval=0.05)
         # Let the readers meet the removed files for a moment.
         time.sleep(0.02)
         results = [_collect(*r) for r in readers]
@@ -224,6 +239,8 @@ def test_fault_files_read_while_fault_and_netns_die(m):
                     check_eq(vals, [str(ino)], f"round {i} ({way}) {kind}: {key} values read")
                 elif f == "spec":
                     check_eq(vals, [spec[name]], f"round {i} ({way}) {kind}: {key} values read")
+            if kind != "inside":
+                check_eq(r["ok"], 0, f"round {i} ({way}) {kind} reader: reads from outside")
             totals["ok"] += r["ok"]
             totals["gone"] += r["gone"]
     check(totals["ok"] > 0, f"no read ever succeeded: {totals}")
