@@ -173,7 +173,7 @@ main() {
 		echo "== waiting for the debug guest"
 		wait "$pid_dbg"
 		local rcd=$?
-		local p f
+		local p=0 f=1
 		read -r p f < <("$testing/kunit-parse.sh" "$debug_kdir" "$dbg" "$rcd" 2>"$out/kunit.log")
 		sed -n '/===/p' "$out/kunit.log" | grep -E 'PASSED|FAILED|CRASHED|SKIPPED' | head -n 20
 		record_counts kunit "$p" "$f"
