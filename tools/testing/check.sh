@@ -164,10 +164,7 @@ main() {
 	for l in $lines; do
 		line_guest "$l"
 	done
-	echo "== package removal"
-	step_reset
-	step "apt-get remove tcpfault-dkms tcpfault-tools leaves nothing" "$testing/deb-test.sh" remove
-	record package
+	remove_package
 
 	if [ -n "$pid_dbg" ]; then
 		echo "== waiting for the debug guest"
@@ -183,6 +180,19 @@ main() {
 		record_counts integration-debug 0 1
 	fi
 
+	finish
+}
+
+# remove_package: apt-get remove of the packages deb-test.sh installed
+remove_package() {
+	echo "== package removal"
+	step_reset
+	step "apt-get remove tcpfault-dkms tcpfault-tools leaves nothing" "$testing/deb-test.sh" remove
+	record package
+}
+
+# finish: the summary and the closing "N passed, N failed"; fails if any did
+finish() {
 	echo
 	echo "== summary ($(( ($(date +%s) - t_start) / 60 )) min $(( ($(date +%s) - t_start) % 60 )) s)"
 	printf '%s\n' "${summary[@]}"
@@ -211,15 +221,8 @@ run_matrix() {
 	for l in $1; do
 		line_guest "$l"
 	done
-	echo "== package removal"
-	step_reset
-	step "apt-get remove tcpfault-dkms tcpfault-tools leaves nothing" "$testing/deb-test.sh" remove
-	record package
-	echo
-	echo "== summary ($(( ($(date +%s) - t_start) / 60 )) min $(( ($(date +%s) - t_start) % 60 )) s)"
-	printf '%s\n' "${summary[@]}"
-	echo "$total_pass passed, $total_fail failed"
-	[ "$total_fail" = 0 ]
+	remove_package
+	finish
 }
 
 # line_kdir LINE: the build tree of a line's kernel on this machine (host
