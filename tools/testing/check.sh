@@ -98,9 +98,9 @@ main() {
 	# The debug guest (KUnit, then the integration suite) is the longest
 	# run: build its module first and start it in the background; it runs
 	# while the host builds, tests and lints, and while the stock guests run.
-	echo "== build"
+	echo "== build $(at)"
 	step_reset
-	local dbg=$out/debug pid_dbg=
+	local dbg=$out/debug
 	if [ -n "$debug_kdir" ]; then
 		step "module + kunit vs the debug kernel (W=1)" "$testing/build-module.sh" "$debug_kdir" build/debug
 	else
@@ -110,14 +110,13 @@ main() {
 	step "tcpfaultctl (-Werror)" make -C tools
 	if [ -f build/debug/module/tcpfault.ko ] && [ -f build/debug/kunit/tcpfault_kunit.ko ]; then
 		echo "     (starting the debug guest in the background: KUnit + integration-debug)"
-		guest debug "$dbg" --kunit build/debug/kunit/tcpfault_kunit.ko \
-			--integration build/debug/module/tcpfault.ko integration-debug &
-		pid_dbg=$!
+		bg_guest debug debug "$dbg" --kunit build/debug/kunit/tcpfault_kunit.ko \
+			--integration build/debug/module/tcpfault.ko integration-debug
 	fi
-	echo "== provisioning (the rest)"
+	echo "== provisioning (the rest) $(at)"
 	if ! "$testing/provision.sh" unit lint dkms fuzz bench deb; then
 		echo "check: provisioning failed"
-		[ -z "$pid_dbg" ] || kill "$pid_dbg"
+		kill_guests
 		echo "0 passed, 1 failed"
 		exit 1
 	fi
@@ -125,15 +124,17 @@ main() {
 	kver61=$(basename "$(dirname "$k61")")
 	echo "kernels: ${kver61:-none}, the lines $lines, and the debug kernel"
 	step "module vs $kver61 (W=1)" "$testing/build-module.sh" "$k61" build/stock
+	# Each line's guest starts as soon as its module and DKMS build exist.
 	for l in $lines; do
 		line_build "$l"
+		line_start "$l"
 	done
 	step "bench tools" build_bench "$k61"
 	step "make deb (dh, dh-dkms, lintian); apt-get install of tcpfault-dkms and tcpfault-tools (DKMS builds for each kernel)" \
 		"$testing/deb-test.sh" install
 	record build
 
-	echo "== unit"
+	echo "== unit $(at)"
 	step_reset
 	step "grammar (spec_test)" make -C "$testing/unit" run
 	step "cli units" make -C tools test
@@ -145,7 +146,7 @@ main() {
 	fi
 	record unit
 
-	echo "== lint"
+	echo "== lint $(at)"
 	step_reset
 	step "sparse (C=1)" "$testing/lint.sh" sparse "$k61"
 	step "checkpatch --no-tree" "$testing/lint.sh" checkpatch
@@ -153,7 +154,7 @@ main() {
 	record lint
 
 	local s61=$out/stock61
-	echo "== 6.1 guest (integration-6.1, dkms, bench)"
+	echo "== 6.1 guest (integration-6.1, dkms, bench) $(at)"
 	guest stock "$s61" --integration build/stock/module/tcpfault.ko integration-6.1 --dkms \
 		--bench build/stock/module/tcpfault.ko tools/testing/bench/kmod/tcpfault_bench.ko build/bench/rr
 	local rc61=$?
@@ -162,15 +163,15 @@ main() {
 	bench_suite "$s61" "$rc61"
 
 	for l in $lines; do
-		line_guest "$l"
+		line_collect "$l"
 	done
 	remove_package
 
-	if [ -n "$pid_dbg" ]; then
-		echo "== waiting for the debug guest"
-		wait "$pid_dbg"
-		local rcd=$?
-		local p=0 f=1
+	if [ -n "${bg_pid[debug]:-}" ]; then
+		echo "== waiting for the debug guest $(at)"
+		local rcd p=0 f=1
+		bg_wait debug
+		rcd=$bg_status
 		read -r p f < <("$testing/kunit-parse.sh" "$debug_kdir" "$dbg" "$rcd" 2>"$out/kunit.log")
 		sed -n '/===/p' "$out/kunit.log" | grep -E 'PASSED|FAILED|CRASHED|SKIPPED' | head -n 20
 		record_counts kunit "$p" "$f"
@@ -185,7 +186,7 @@ main() {
 
 # remove_package: apt-get remove of the packages deb-test.sh installed
 remove_package() {
-	echo "== package removal"
+	echo "== package removal $(at)"
 	step_reset
 	step "apt-get remove tcpfault-dkms tcpfault-tools leaves nothing" "$testing/deb-test.sh" remove
 	record package
@@ -218,8 +219,14 @@ run_matrix() {
 	step "make deb (dh, dh-dkms, lintian); apt-get install of tcpfault-dkms and tcpfault-tools (DKMS builds for each kernel)" \
 		"$testing/deb-test.sh" install
 	record build
+	# Guests mostly wait on TCP timers (a stock guest keeps about half a
+	# core busy), so three run at once on two cores.
 	for l in $1; do
-		line_guest "$l"
+		throttle 3
+		line_start "$l"
+	done
+	for l in $1; do
+		line_collect "$l"
 	done
 	remove_package
 	finish
@@ -270,20 +277,68 @@ line_dkms() {
 		cp /lib/modules/"$2"/updates/dkms/tcpfault.ko* "build/dkms-$1/"' - "$1" "$2"
 }
 
-# line_guest LINE: integration-LINE and dkms-LINE in one boot of LINE's kernel
-line_guest() {
-	local l=$1 res=$out/k$1 kernel=$1 dk=(--dkms-from "build/dkms-$1") rc
+# line_start LINE: boot LINE's kernel in the background for integration-LINE
+# and dkms-LINE (line_collect reports them)
+line_start() {
+	local l=$1 kernel=$1 dk=(--dkms-from "build/dkms-$1")
 	[ "$l" = 6.1 ] && kernel=stock
 	[ "$("$testing/kroot.sh" lines | awk -v l="$l" '$1 == l {print $2}')" = host ] && dk=(--dkms)
-	if [ ! -f "build/k$l/module/tcpfault.ko" ]; then
+	[ -f "build/k$l/module/tcpfault.ko" ] || return 0
+	echo "     (starting the $l guest in the background: integration-$l, dkms-$l) $(at)"
+	bg_guest "$l" "$kernel" "$out/k$l" --integration "build/k$l/module/tcpfault.ko" "integration-$l" "${dk[@]}"
+}
+
+# line_collect LINE: wait for LINE's guest and count its suites
+line_collect() {
+	local l=$1 rc
+	if [ -z "${bg_pid[$l]:-}" ]; then
 		record_counts "integration-$l" 0 1
 		return
 	fi
-	echo "== $l guest (integration-$l, dkms-$l)"
-	guest "$kernel" "$res" --integration "build/k$l/module/tcpfault.ko" "integration-$l" "${dk[@]}"
-	rc=$?
-	json_suite "$res" "integration-$l" "$rc"
-	json_suite "$res" dkms "$rc" "dkms-$l"
+	echo "== $l guest (integration-$l, dkms-$l) $(at)"
+	bg_wait "$l"
+	rc=$bg_status
+	json_suite "$out/k$l" "integration-$l" "$rc"
+	json_suite "$out/k$l" dkms "$rc" "dkms-$l"
+}
+
+# bg_guest NAME GUEST-ARGS...: guest GUEST-ARGS in the background; its exit
+# status goes to a file, so throttle's wait -n cannot lose it
+declare -A bg_pid bg_rc
+bg_guest() {
+	local name=$1
+	shift
+	bg_rc[$name]=$out/guest-$name.rc
+	rm -f "${bg_rc[$name]}"
+	{ guest "$@"; echo $? > "${bg_rc[$name]}"; } &
+	bg_pid[$name]=$!
+}
+
+# bg_wait NAME: wait for NAME's guest; its exit status in bg_status (not
+# a command substitution: a subshell cannot wait for its parent's jobs)
+bg_wait() {
+	wait "${bg_pid[$1]}" 2>/dev/null
+	bg_status=$(cat "${bg_rc[$1]}" 2>/dev/null || echo 1)
+}
+
+# throttle N: wait until fewer than N background guests run
+throttle() {
+	while [ "$(jobs -rp | wc -l)" -ge "$1" ]; do
+		wait -n
+	done
+}
+
+kill_guests() {
+	local p
+	for p in "${bg_pid[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+}
+
+# at: the time since the check started, for the section headers
+at() {
+	local s=$(( $(date +%s) - t_start ))
+	printf '(at %d:%02d)' $((s / 60)) $((s % 60))
 }
 
 record_counts() {
