@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit: the fault table. The hashed tuple-space lookup must agree with
- * the reference matcher (tcpfault_spec_match) on random selectors and
- * segments; shapes are shared; port ranges are hashed on their addresses;
- * shapes past SHAPES_MAX take the overflow list and still match; the timed
+ * KUnit: the fault table and the modes. Names are per namespace; the timed
  * state machine (delay, duration, power-off and reboot) moves as
- * specified; each mode's verdict is the documented one. And inject.c:
- * the hooks let exactly the RST being injected pass, no other segment.
+ * specified; each mode's verdict (verdict.c) is the documented one. And
+ * inject.c: the hooks let exactly the RST being injected pass, no other
+ * segment. The index has its own suite (index_test.c).
  */
 #include <kunit/test.h>
 #include <linux/inet.h>
@@ -20,26 +18,18 @@
 #include "../module/rules.c"
 #include "tunables.h"
 
+static const struct tcpfault_stage core[] = {
+	TCPFAULT_CORE_STAGES(TCPFAULT_STAGE)
+};
+
 static int rules_suite_init(struct kunit_suite *suite)
 {
-	int ret = tcpfault_conn_init();
-
-	if (ret)
-		return ret;
-	ret = tcpfault_rules_init();
-	if (ret)
-		goto err_conn;
-	return 0;
-
-err_conn:
-	tcpfault_conn_uninit();
-	return ret;
+	return tcpfault_stages_init(core, ARRAY_SIZE(core));
 }
 
 static void rules_suite_exit(struct kunit_suite *suite)
 {
-	tcpfault_rules_uninit();
-	tcpfault_conn_uninit();
+	tcpfault_stages_uninit(core, ARRAY_SIZE(core));
 }
 
 static void rules_case_exit(struct kunit *test)
@@ -68,230 +58,22 @@ static struct tcpfault_fault *find(const char *name)
 	return ne ? ne->f : NULL;
 }
 
-/* A random address in a tiny universe, so that random faults do match. */
-static void rand_addr(u8 family, u8 *a)
+/* A name is taken once per namespace; del frees it; flush counts. */
+static void names_are_per_namespace(struct kunit *test)
 {
-	memset(a, 0, 16);
-	if (family == TCPFAULT_FAM_INET) {
-		a[0] = 10;
-		a[3] = get_random_u32() % 8;
-	} else {
-		a[0] = 0xfd;
-		a[15] = get_random_u32() % 8;
-	}
-}
-
-static int rand_prefix(char *buf, size_t len, u8 family)
-{
-	static const u8 plens4[] = { 29, 30, 31, 32 }, plens6[] = { 125, 126, 127, 128 };
-	u8 a[16];
-	unsigned int plen, i;
-
-	if (get_random_u32() % 3 == 0)
-		return snprintf(buf, len, "any");
-	rand_addr(family, a);
-	plen = family == TCPFAULT_FAM_INET ? plens4[get_random_u32() % 4] :
-	       plens6[get_random_u32() % 4];
-	for (i = plen; i < (family == TCPFAULT_FAM_INET ? 32U : 128U); i++)
-		a[i / 8] &= ~(0x80 >> (i % 8));
-	i = tcpfault_spec_format_addr(family, a, buf, len);
-	return i + snprintf(buf + i, len - i, "/%u", plen);
-}
-
-static int rand_ports(char *buf, size_t len)
-{
-	switch (get_random_u32() % 4) {
-	case 0:
-		return snprintf(buf, len, "any");
-	case 1:
-		return snprintf(buf, len, "1-2");
-	default:
-		return snprintf(buf, len, "%u", 1 + get_random_u32() % 3);
-	}
-}
-
-/* The hashed lookup finds exactly what the reference matcher finds. */
-static void lookup_matches_reference(struct kunit *test)
-{
-	/* On the heap: six specs and a segment overflow a KASAN stack frame. */
-	struct tcpfault_spec *specs = kunit_kcalloc(test, 6, sizeof(*specs), GFP_KERNEL);
-	int round;
-
-	KUNIT_ASSERT_NOT_NULL(test, specs);
-	for (round = 0; round < 40; round++) {
-		u8 family = round % 2 ? TCPFAULT_FAM_INET6 : TCPFAULT_FAM_INET;
-		int i, n;
-
-		for (i = 0; i < 6; i++) {
-			char text[256], s[64], d[64], sp[16], dp[16];
-			struct tcpfault_perr err;
-
-			rand_prefix(s, sizeof(s), family);
-			rand_prefix(d, sizeof(d), family);
-			rand_ports(sp, sizeof(sp));
-			rand_ports(dp, sizeof(dp));
-			snprintf(text, sizeof(text), "r%d mode=watch src=%s sport=%s dst=%s dport=%s",
-				 i, s, sp, d, dp);
-			KUNIT_ASSERT_EQ_MSG(test, tcpfault_spec_parse(text, strlen(text), &specs[i],
-								      &err), 0, "%s: %s", text, err.msg);
-			KUNIT_ASSERT_EQ(test, tcpfault_rules_add(&init_net, &specs[i]), 0);
-		}
-		for (n = 0; n < 200; n++) {
-			struct tcpfault_pkt pkt = {};
-			struct tcpfault_matches m;
-			unsigned int found = 0, want = 0, j;
-
-			pkt.t.family = family;
-			rand_addr(family, pkt.t.saddr);
-			rand_addr(family, pkt.t.daddr);
-			pkt.t.sport = get_random_u32() % 4;
-			pkt.t.dport = get_random_u32() % 4;
-			rcu_read_lock();
-			tcpfault_rules_lookup(&init_net, &pkt, &m);
-			rcu_read_unlock();
-			for (j = 0; j < m.n; j++) {
-				int k = m.f[j]->spec.name[1] - '0';
-				bool fwd = tcpfault_spec_match(&specs[k], &pkt.t, false);
-
-				found |= 1U << k;
-				/* Reported orientation: forward whenever forward matches. */
-				KUNIT_EXPECT_EQ_MSG(test, m.rev[j], !fwd, "%s", specs[k].name);
-			}
-			for (i = 0; i < 6; i++)
-				if (tcpfault_spec_match(&specs[i], &pkt.t, false) ||
-				    tcpfault_spec_match(&specs[i], &pkt.t, true))
-					want |= 1U << i;
-			KUNIT_EXPECT_EQ_MSG(test, found, want, "round %d segment %d", round, n);
-			/* Each fault once, whichever ways it matches. */
-			KUNIT_EXPECT_EQ(test, m.n, (unsigned int)hweight32(found));
-		}
-		tcpfault_rules_flush(NULL);
-	}
-}
-
-/* Lookup of one IPv4 segment; returns the single fault matched, or NULL. */
-static struct tcpfault_fault *lookup1(struct kunit *test, const char *src, u16 sport,
-				      const char *dst, u16 dport, bool *rev)
-{
-	struct tcpfault_pkt pkt = {};
-	struct tcpfault_matches m;
-
-	pkt.t.family = TCPFAULT_FAM_INET;
-	KUNIT_ASSERT_EQ(test, in4_pton(src, -1, pkt.t.saddr, -1, NULL), 1);
-	KUNIT_ASSERT_EQ(test, in4_pton(dst, -1, pkt.t.daddr, -1, NULL), 1);
-	pkt.t.sport = sport;
-	pkt.t.dport = dport;
-	rcu_read_lock();
-	tcpfault_rules_lookup(&init_net, &pkt, &m);
-	rcu_read_unlock();
-	KUNIT_EXPECT_LE(test, m.n, 1U);
-	if (!m.n)
-		return NULL;
-	*rev = m.rev[0];
-	return m.f[0];
-}
-
-/* The segment SRC:SPORT -> DST:DPORT selects @f alone, forward; its reply, reversed. */
-static void expect_both_ways(struct kunit *test, struct tcpfault_fault *f, const char *src,
-			     u16 sport, const char *dst, u16 dport)
-{
-	bool rev;
-
-	KUNIT_EXPECT_PTR_EQ(test, lookup1(test, src, sport, dst, dport, &rev), f);
-	KUNIT_EXPECT_FALSE(test, rev);
-	KUNIT_EXPECT_PTR_EQ(test, lookup1(test, dst, dport, src, sport, &rev), f);
-	KUNIT_EXPECT_TRUE(test, rev);
-}
-
-static void shapes_are_shared(struct kunit *test)
-{
-	struct rules_net *rn = rules_net(&init_net);
-	char text[128];
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		snprintf(text, sizeof(text),
-			 "t%d mode=link-down src=10.1.%d.%d sport=%d dst=10.2.0.1 dport=80",
-			 i, i / 256, i % 256, 1000 + i);
-		KUNIT_ASSERT_EQ(test, add(test, text), 0);
-	}
-	KUNIT_EXPECT_EQ(test, rn->nshapes, 1U);
-	KUNIT_EXPECT_EQ(test, rn->nfaults, 100U);
-	KUNIT_ASSERT_EQ(test, add(test, "range mode=watch dport=10-20"), 0);
-	KUNIT_EXPECT_EQ(test, rn->nshapes, 2U);
-	KUNIT_EXPECT_TRUE(test, list_empty(&rn->slow));
-	KUNIT_ASSERT_NOT_NULL(test, find("range")->fnode);
-	KUNIT_EXPECT_TRUE(test, find("range")->fnode->ranged);
-	KUNIT_EXPECT_FALSE(test, find("t7")->fnode->ranged);
-	/* Not its own mirror: the shape and its mirror, two lookups. */
+	KUNIT_ASSERT_EQ(test, add(test, "t7 mode=watch dst=10.2.0.1"), 0);
 	KUNIT_ASSERT_EQ(test, add(test, "half mode=watch dst=10.3.0.1 dport=80"), 0);
-	KUNIT_EXPECT_EQ(test, rn->nshapes, 4U);
-	expect_both_ways(test, find("half"), "10.5.0.1", 4321, "10.3.0.1", 80);
-	KUNIT_EXPECT_EQ(test, add(test, "t7 mode=watch"), -EEXIST);
-	/* Names are per namespace: another cookie does not find it. */
+	KUNIT_EXPECT_EQ(test, add(test, "t7 mode=link-down"), -EEXIST);
+	/* Another cookie does not find it. */
 	KUNIT_EXPECT_NOT_NULL(test, name_find(init_net.net_cookie, "t7"));
 	KUNIT_EXPECT_NULL(test, name_find(init_net.net_cookie + 1, "t7"));
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_count(&init_net), 2ULL);
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_del(&init_net, "nope"), -ENOENT);
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_del(&init_net, "half"), 0);
-	KUNIT_EXPECT_EQ(test, rn->nshapes, 2U);
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_flush(NULL), 101);
-	KUNIT_EXPECT_EQ(test, rn->nshapes, 0U);
-	KUNIT_EXPECT_TRUE(test, list_empty(&rn->slow));
-	KUNIT_EXPECT_NULL(test, rcu_access_pointer(rn->shapes));
+	KUNIT_EXPECT_NULL(test, find("half"));
+	KUNIT_EXPECT_EQ(test, add(test, "half mode=watch"), 0);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_flush(NULL), 2);
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_count(&init_net), 0ULL);
-}
-
-/* Faults on distinct hosts with the same port range: one shape, each hit checked. */
-static void ranges_are_hashed(struct kunit *test)
-{
-	struct rules_net *rn = rules_net(&init_net);
-	char text[128];
-	bool rev;
-	int i;
-
-	for (i = 0; i < 50; i++) {
-		snprintf(text, sizeof(text), "g%d mode=link-down src=10.4.0.%d dport=%d-%d",
-			 i, i, 3000 + i, 3001 + i);
-		KUNIT_ASSERT_EQ(test, add(test, text), 0);
-	}
-	/* One shape (source /32, no exact port) and its mirror. */
-	KUNIT_EXPECT_EQ(test, rn->nshapes, 2U);
-	KUNIT_EXPECT_TRUE(test, list_empty(&rn->slow));
-	/* Both ends of g7's range, 3007-3008. */
-	expect_both_ways(test, find("g7"), "10.4.0.7", 5555, "10.9.0.1", 3007);
-	expect_both_ways(test, find("g7"), "10.4.0.7", 5555, "10.9.0.1", 3008);
-	/* Right host, port outside its range; right port, another host. */
-	KUNIT_EXPECT_NULL(test, lookup1(test, "10.4.0.7", 5555, "10.9.0.1", 3009, &rev));
-	KUNIT_EXPECT_NULL(test, lookup1(test, "10.4.0.8", 5555, "10.9.0.1", 3007, &rev));
-}
-
-/* More shapes than SHAPES_MAX: the rest go to the overflow list and still match. */
-static void shape_overflow(struct kunit *test)
-{
-	static const char * const ports[] = { "any", "7" };
-	struct rules_net *rn = rules_net(&init_net);
-	char text[128];
-	int plen, i, j, n = 0;
-	bool rev;
-
-	for (plen = 8; plen <= 32; plen++)
-		for (i = 0; i < 2; i++)
-			for (j = 0; j < 2; j++) {
-				snprintf(text, sizeof(text),
-					 "o%d mode=watch dst=10.0.0.0/%d sport=%s dport=%s",
-					 n++, plen, ports[i], ports[j]);
-				KUNIT_ASSERT_EQ(test, add(test, text), 0);
-			}
-	KUNIT_EXPECT_EQ(test, rn->nshapes, (unsigned int)SHAPES_MAX);
-	KUNIT_EXPECT_FALSE(test, list_empty(&rn->slow));
-	KUNIT_ASSERT_EQ(test, add(test, "last mode=watch src=192.168.0.1 dport=5-6"), 0);
-	KUNIT_EXPECT_NULL(test, find("last")->fnode);
-	expect_both_ways(test, find("last"), "192.168.0.1", 1234, "172.16.0.1", 5);
-	expect_both_ways(test, find("last"), "192.168.0.1", 1234, "172.16.0.1", 6);
-	KUNIT_EXPECT_NULL(test, lookup1(test, "192.168.0.1", 1234, "172.16.0.1", 7, &rev));
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_flush(NULL), n + 1);
-	KUNIT_EXPECT_TRUE(test, list_empty(&rn->slow));
-	KUNIT_EXPECT_EQ(test, rn->nshapes, 0U);
 }
 
 /* Poll a fault's state; the timers run on the system workqueue. */
@@ -384,9 +166,9 @@ static unsigned int verdict_port(struct kunit *test, u8 from, u8 to, u16 cport, 
 	pkt.t.sport = from == 1 ? cport : 80;
 	pkt.t.dport = from == 1 ? 80 : cport;
 	rcu_read_lock();
-	tcpfault_rules_lookup(&init_net, &pkt, &m);
+	tcpfault_index_lookup(&init_net, &pkt.t, &m);
 	c = tcpfault_conn_track(&init_net, &pkt);
-	v = tcpfault_rules_verdict(&init_net, &m, &pkt, c);
+	v = tcpfault_verdict_segment(&init_net, &m, &pkt, c);
 	tcpfault_conn_account(c, &pkt, v != NF_ACCEPT);
 	rcu_read_unlock();
 	if (cp)
@@ -417,8 +199,8 @@ static void verdicts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_DROP);
 	KUNIT_EXPECT_EQ(test, verdict_for(test, 2, 1, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
 	f = find("ow");
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_stat(f, TCPFAULT_F_DROPPED), 1ULL);
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_stat(f, TCPFAULT_F_MATCHED), 2ULL);
+	KUNIT_EXPECT_EQ(test, tcpfault_verdict_stat(f, TCPFAULT_F_DROPPED), 1ULL);
+	KUNIT_EXPECT_EQ(test, tcpfault_verdict_stat(f, TCPFAULT_F_MATCHED), 2ULL);
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(f, false), 0);
 	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
 	KUNIT_EXPECT_EQ(test, tcpfault_rules_del(&init_net, "ow"), 0);
@@ -467,10 +249,10 @@ static void many_matches_lose_nothing(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_DROP);
 	KUNIT_EXPECT_EQ(test, verdict_for(test, 2, 1, TCPFAULT_TH_ACK, NULL), NF_DROP);
-	KUNIT_EXPECT_EQ(test, tcpfault_rules_stat(find("cut"), TCPFAULT_F_DROPPED), 2ULL);
+	KUNIT_EXPECT_EQ(test, tcpfault_verdict_stat(find("cut"), TCPFAULT_F_DROPPED), 2ULL);
 	for (i = 0; i < TCPFAULT_MATCH_MAX + 2; i++) {
 		snprintf(text, sizeof(text), "w%d", i);
-		KUNIT_EXPECT_EQ_MSG(test, tcpfault_rules_stat(find(text), TCPFAULT_F_MATCHED),
+		KUNIT_EXPECT_EQ_MSG(test, tcpfault_verdict_stat(find(text), TCPFAULT_F_MATCHED),
 				    2ULL, "%s", text);
 	}
 }
@@ -575,8 +357,8 @@ static void reset_spares_the_unknown(struct kunit *test)
 	pkt.t.sport = 40004;
 	pkt.t.dport = 80;
 	rcu_read_lock();
-	KUNIT_EXPECT_GT(test, tcpfault_rules_lookup(&init_net, &pkt, &m), 0U);
-	v = tcpfault_rules_verdict(&init_net, &m, &pkt, NULL);
+	KUNIT_EXPECT_GT(test, tcpfault_index_lookup(&init_net, &pkt.t, &m), 0U);
+	v = tcpfault_verdict_segment(&init_net, &m, &pkt, NULL);
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, v, NF_ACCEPT);
 }
@@ -700,10 +482,7 @@ static void inject_marks_only_its_skb(struct kunit *test)
 }
 
 static struct kunit_case rules_test_cases[] = {
-	KUNIT_CASE(lookup_matches_reference),
-	KUNIT_CASE(shapes_are_shared),
-	KUNIT_CASE(ranges_are_hashed),
-	KUNIT_CASE(shape_overflow),
+	KUNIT_CASE(names_are_per_namespace),
 	KUNIT_CASE(timers_delay_and_duration),
 	KUNIT_CASE(power_off_and_reboot),
 	KUNIT_CASE(verdicts),

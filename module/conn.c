@@ -19,6 +19,11 @@
  *     closed and idle entries, and evicts more eagerly under pressure. A
  *     connection that finds the table full is simply not tracked (counted in
  *     insert_failed); its segments are never delayed or dropped for that.
+ *
+ * Other files read entries but change them only through the functions
+ * here (the reset bookkeeping, tcpfault_conn_rst_sent(), the timeline).
+ * The table calls nobody above it: the fault table tells the GC which
+ * entries to keep through tcpfault_conn_set_keep().
  */
 #include <linux/jhash.h>
 #include <linux/module.h>
@@ -68,6 +73,10 @@ static atomic64_t n_insert_failed = ATOMIC64_INIT(0);
 /* The last time the table lost track of a connection that may be open. */
 static u64 lost_ns;
 static bool track_all_on;
+/* On while anything needs the hooks' segments: a fault, or track_all. */
+DEFINE_STATIC_KEY_FALSE(tcpfault_conn_armed);
+/* Whether an open connection's entry must outlive idleness (see gc_keep()). */
+static bool (*keep_fn)(const struct tcpfault_conn *c);
 static DEFINE_MUTEX(track_all_mutex);
 static struct delayed_work gc_work;
 
@@ -197,6 +206,98 @@ void tcpfault_conn_endpoint(const struct tcpfault_conn *c, int ep, u8 *addr, u16
 {
 	memcpy(addr, c->key.addr[ep], 16);
 	*port = c->key.port[ep];
+}
+
+/**
+ * tcpfault_conn_tuple() - a connection as a tuple, endpoint 0 as the source
+ * @c: the connection
+ * @t: filled in
+ */
+void tcpfault_conn_tuple(const struct tcpfault_conn *c, struct tcpfault_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->family = c->key.family;
+	tcpfault_conn_endpoint(c, 0, t->saddr, &t->sport);
+	tcpfault_conn_endpoint(c, 1, t->daddr, &t->dport);
+}
+
+/**
+ * tcpfault_conn_nxt() - the next sequence number an endpoint will send
+ * @c: the connection
+ * @ep: the endpoint, 0 or 1
+ *
+ * Return: the highest sequence number it sent, plus one.
+ */
+u32 tcpfault_conn_nxt(const struct tcpfault_conn *c, int ep)
+{
+	return READ_ONCE(c->d[ep].nxt);
+}
+
+/**
+ * tcpfault_conn_resettable() - can an RST both ways be made for it now
+ * @c: the connection
+ *
+ * Return: true if it is open (established, or closing with data still
+ * possible) and both endpoints' sequence numbers are known.
+ */
+bool tcpfault_conn_resettable(const struct tcpfault_conn *c)
+{
+	u8 st = READ_ONCE(c->state);
+
+	return READ_ONCE(c->d[0].seen) && READ_ONCE(c->d[1].seen) &&
+	       (st == TCPFAULT_WS_ESTABLISHED || st == TCPFAULT_WS_FIN_WAIT ||
+		st == TCPFAULT_WS_CLOSING);
+}
+
+/**
+ * tcpfault_conn_reset_claim() - take the one reset of this incarnation
+ * @c: the connection
+ *
+ * A reset fault kills each incarnation of a connection once; later
+ * segments of it are only swallowed.
+ *
+ * Return: true if the caller is to reset it, false if that is done.
+ */
+bool tcpfault_conn_reset_claim(struct tcpfault_conn *c)
+{
+	return !xchg(&c->reset_done, 1);
+}
+
+/**
+ * tcpfault_conn_reset_unclaim() - the reset could not be sent: the next
+ *                                 segment is to be answered instead
+ * @c: the connection
+ */
+void tcpfault_conn_reset_unclaim(struct tcpfault_conn *c)
+{
+	WRITE_ONCE(c->reset_done, 0);
+}
+
+/**
+ * tcpfault_conn_reset_done() - was this incarnation already reset
+ * @c: the connection
+ *
+ * Return: true if a reset fault killed it.
+ */
+bool tcpfault_conn_reset_done(const struct tcpfault_conn *c)
+{
+	return READ_ONCE(c->reset_done);
+}
+
+/**
+ * tcpfault_conn_rst_sent() - tcpfault put an RST on the wire for it
+ * @c: the connection
+ * @toward: the endpoint the RST went to
+ * @seq: its sequence number
+ *
+ * The hooks do not see tcpfault's own segments: the RST's event goes on
+ * the timeline here, and the RST ends the connection's wire state.
+ */
+void tcpfault_conn_rst_sent(struct tcpfault_conn *c, u8 toward, u32 seq)
+{
+	tcpfault_conn_event(c, TCPFAULT_EV_RST_SENT, toward, seq, 0, 0);
+	if (xchg(&c->state, TCPFAULT_WS_CLOSED) != TCPFAULT_WS_CLOSED)
+		tcpfault_conn_event(c, TCPFAULT_EV_STATE, toward, TCPFAULT_WS_CLOSED, 0, 0);
 }
 
 /**
@@ -780,6 +881,28 @@ static unsigned int gc_sweep(bool (*doomed)(const struct tcpfault_conn *c, const
 	return n;
 }
 
+/* Must an open connection's entry outlive idleness and pressure? */
+static bool gc_keep(const struct tcpfault_conn *c)
+{
+	bool (*keep)(const struct tcpfault_conn *c) = READ_ONCE(keep_fn);
+
+	return keep && keep(c);
+}
+
+/**
+ * tcpfault_conn_set_keep() - who decides which open entries the GC keeps
+ * @keep: returns true for a connection whose entry must stay (a fault
+ *	still has to act on it: once its entry is gone, tcpfault can no
+ *	longer tell it from a new connection), or NULL for none
+ *
+ * The fault table registers this, so the connection table never calls
+ * up into it.
+ */
+void tcpfault_conn_set_keep(bool (*keep)(const struct tcpfault_conn *c))
+{
+	WRITE_ONCE(keep_fn, keep);
+}
+
 struct gc_pass_arg {
 	struct net *net;
 	bool all;
@@ -797,7 +920,7 @@ static bool gc_pass_doomed(const struct tcpfault_conn *c, const void *arg)
 		return c->net == a->net;
 	if (!(a->all || age > a->idle_ns || (closed && age > a->closed_ns)))
 		return false;
-	return a->all || closed || !tcpfault_rules_conn_needed(c);
+	return a->all || closed || !gc_keep(c);
 }
 
 /*
@@ -826,7 +949,7 @@ static u64 gc_rank(const struct tcpfault_conn *c)
 
 	if (st == TCPFAULT_WS_CLOSED || st == TCPFAULT_WS_TIME_WAIT)
 		return 0;
-	if (tcpfault_rules_conn_needed(c))
+	if (gc_keep(c))
 		return U64_MAX;
 	return conn_last_ns(c);
 }
@@ -979,6 +1102,25 @@ void tcpfault_conn_stats(struct tcpfault_conn_stats *st)
 }
 
 /**
+ * tcpfault_conn_arm() - one more user of the hooks' segments
+ *
+ * tcpfault_conn_armed is on while any fault exists or track_all is on;
+ * while it is off, the hooks cost one patched-out branch.
+ */
+void tcpfault_conn_arm(void)
+{
+	static_branch_inc(&tcpfault_conn_armed);
+}
+
+/**
+ * tcpfault_conn_disarm() - one user of the hooks' segments less
+ */
+void tcpfault_conn_disarm(void)
+{
+	static_branch_dec(&tcpfault_conn_armed);
+}
+
+/**
  * tcpfault_conn_get_track_all() - is every TCP connection tracked
  *
  * Return: the switch.
@@ -999,10 +1141,10 @@ int tcpfault_conn_set_track_all(bool on)
 	mutex_lock(&track_all_mutex);
 	if (on != track_all_on) {
 		if (on)
-			static_branch_inc(&tcpfault_armed);
+			tcpfault_conn_arm();
 		WRITE_ONCE(track_all_on, on);
 		if (!on)
-			static_branch_dec(&tcpfault_armed);
+			tcpfault_conn_disarm();
 	}
 	mutex_unlock(&track_all_mutex);
 	return 0;

@@ -33,8 +33,6 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
-DEFINE_STATIC_KEY_FALSE(tcpfault_armed);
-
 struct hook_stats {
 	u64_stats_t seen;
 	u64_stats_t dropped;
@@ -195,17 +193,44 @@ static int pkt_parse(const struct nf_hook_state *state, struct sk_buff *skb,
 	return 0;
 }
 
+/**
+ * tcpfault_hooks_judge() - a parsed segment's way through tcpfault
+ * @net: its namespace
+ * @pkt: the segment, parsed
+ * @track_all: every connection is tracked, selected or not
+ *
+ * Called under RCU, from the hooks (and the micro-benchmark).
+ *
+ * Return: NF_ACCEPT or NF_DROP.
+ */
+unsigned int tcpfault_hooks_judge(struct net *net, struct tcpfault_pkt *pkt, bool track_all)
+{
+	struct tcpfault_matches m;
+	struct tcpfault_conn *c;
+	unsigned int n, verdict;
+
+	/* Which faults select it: one lookup per fault shape. */
+	n = tcpfault_index_lookup(net, &pkt->t, &m);
+	if (!n && !track_all)
+		return NF_ACCEPT;
+	/* Its connection's entry (made on its first segment), and what it is. */
+	c = tcpfault_conn_track(net, pkt);
+	/* What the faults do to it. */
+	verdict = n ? tcpfault_verdict_segment(net, &m, pkt, c) : NF_ACCEPT;
+	/* Its counters and timeline, dropped or not. */
+	tcpfault_conn_account(c, pkt, verdict != NF_ACCEPT);
+	count(verdict != NF_ACCEPT);
+	return verdict;
+}
+
 static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
 	const struct net_device *dev;
-	struct tcpfault_matches m;
-	struct tcpfault_conn *c;
 	struct tcpfault_pkt pkt;
-	unsigned int n, verdict;
 	bool track_all;
 
-	if (!static_branch_unlikely(&tcpfault_armed))
+	if (!static_branch_unlikely(&tcpfault_conn_armed))
 		return NF_ACCEPT;
 	if (tcpfault_inject_is_ours(skb))
 		return NF_ACCEPT;
@@ -222,19 +247,11 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 	if (dev && netif_is_l3_master(dev))
 		return NF_ACCEPT;
 	track_all = tcpfault_conn_get_track_all();
-	if (!track_all && !tcpfault_rules_net_busy(state->net))
+	if (!track_all && !tcpfault_index_count(state->net))
 		return NF_ACCEPT;
 	if (pkt_parse(state, skb, &pkt))
 		return NF_ACCEPT;
-
-	n = tcpfault_rules_lookup(state->net, &pkt, &m);
-	if (!n && !track_all)
-		return NF_ACCEPT;
-	c = tcpfault_conn_track(state->net, &pkt);
-	verdict = n ? tcpfault_rules_verdict(state->net, &m, &pkt, c) : NF_ACCEPT;
-	tcpfault_conn_account(c, &pkt, verdict != NF_ACCEPT);
-	count(verdict != NF_ACCEPT);
-	if (verdict == NF_ACCEPT)
+	if (tcpfault_hooks_judge(state->net, &pkt, track_all) == NF_ACCEPT)
 		return NF_ACCEPT;
 	if (state->hook == NF_INET_LOCAL_OUT) {
 		kfree_skb(skb);

@@ -10,46 +10,22 @@
 
 #include "tcpfault.h"
 
+static const struct tcpfault_stage stages[] = {
+	TCPFAULT_STAGES(TCPFAULT_STAGE)
+};
+
 static int __init tcpfault_mod_init(void)
 {
-	int ret;
+	int ret = tcpfault_stages_init(stages, ARRAY_SIZE(stages));
 
-	ret = tcpfault_conn_init();
-	if (ret)
-		return ret;
-	ret = tcpfault_rules_init();
-	if (ret)
-		goto err_rules;
-	ret = tcpfault_hooks_init();
-	if (ret)
-		goto err_hooks;
-	ret = tcpfault_procfs_init();
-	if (ret)
-		goto err_procfs;
-	ret = tcpfault_sysfs_init();
-	if (ret)
-		goto err_sysfs;
-	pr_info("version %s loaded\n", TCPFAULT_VERSION);
-	return 0;
-
-err_sysfs:
-	tcpfault_procfs_uninit();
-err_procfs:
-	tcpfault_hooks_uninit();
-err_hooks:
-	tcpfault_rules_uninit();
-err_rules:
-	tcpfault_conn_uninit();
+	if (!ret)
+		pr_info("version %s loaded\n", TCPFAULT_VERSION);
 	return ret;
 }
 
 static void __exit tcpfault_mod_exit(void)
 {
-	tcpfault_sysfs_uninit();
-	tcpfault_procfs_uninit();
-	tcpfault_hooks_uninit();
-	tcpfault_rules_uninit();
-	tcpfault_conn_uninit();
+	tcpfault_stages_uninit(stages, ARRAY_SIZE(stages));
 	rcu_barrier();
 	pr_info("unloaded\n");
 }

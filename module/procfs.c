@@ -48,10 +48,10 @@ static int faults_show(struct seq_file *seq, void *v)
 	seq_printf(seq, "%llu %s %s %s %lld %llu %llu %llu %llu %s\n", f->id, f->spec.name,
 		   tcpfault_spec_mode_name(f->spec.mode), tcpfault_rules_state_name(f),
 		   tcpfault_rules_time_left_ms(f),
-		   tcpfault_rules_stat(f, TCPFAULT_F_MATCHED),
-		   tcpfault_rules_stat(f, TCPFAULT_F_DROPPED),
-		   tcpfault_rules_stat(f, TCPFAULT_F_RST_SENT),
-		   tcpfault_rules_stat(f, TCPFAULT_F_ABORTED), spec);
+		   tcpfault_verdict_stat(f, TCPFAULT_F_MATCHED),
+		   tcpfault_verdict_stat(f, TCPFAULT_F_DROPPED),
+		   tcpfault_verdict_stat(f, TCPFAULT_F_RST_SENT),
+		   tcpfault_verdict_stat(f, TCPFAULT_F_ABORTED), spec);
 	return 0;
 }
 

@@ -6,14 +6,24 @@
  * Internal interfaces between the files of module/. Each file owns one
  * concern and exports an _init/_uninit pair that main.c sequences:
  *
- *   spec.c    the control grammar (also built in userspace)
- *   conn.c    the connection table, the on-wire classifier, counters, timelines
- *   rules.c   the fault table, fault state machine and per-segment verdicts
- *   inject.c  RST injection and the abort of local sockets
- *   hooks.c   the netfilter hooks, per network namespace
- *   procfs.c  /proc/net/tcpfault/{faults,conns,timeline}
- *   sysfs.c   /sys/kernel/tcpfault/, the control surface; it registers with
- *             rules.c (struct tcpfault_rules_surface), which never calls it
+ *   spec.c     the control grammar (also built in userspace)
+ *   conn.c     the connection table, the on-wire classifier, counters,
+ *              timelines
+ *   index.c    which faults a segment matches (tuple space search)
+ *   inject.c   RST injection and the abort of local sockets
+ *   verdict.c  what each mode does to a segment, and to the connections
+ *              it selects when it starts; the faults' counters
+ *   rules.c    the fault table: names, add and delete, the state machine
+ *   hooks.c    the netfilter hooks, per network namespace: a segment's
+ *              way through the files above, top to bottom
+ *   procfs.c   /proc/net/tcpfault/{faults,conns,timeline}
+ *   sysfs.c    /sys/kernel/tcpfault/, the control surface; it registers
+ *              with rules.c (struct tcpfault_rules_surface), which never
+ *              calls it
+ *
+ * Each file calls only files above it in this list (tools/testing/
+ * callgraph.sh checks it), but for rules.c's call into sysfs.c through the
+ * surface it registered. TCPFAULT_STAGES() is the init ladder.
  */
 #ifndef _TCPFAULT_H
 #define _TCPFAULT_H
@@ -35,10 +45,6 @@
 #define TCPFAULT_VERSION "0.1.0"
 #endif
 
-/* Set while any fault exists or track_all is on; the hooks bail out early
- * on a single patched branch otherwise.
- */
-DECLARE_STATIC_KEY_FALSE(tcpfault_armed);
 
 /* ------------------------------------------------------------------ */
 /* A parsed segment                                                     */
@@ -250,6 +256,21 @@ void tcpfault_conn_stats(struct tcpfault_conn_stats *st);
 unsigned int tcpfault_conn_count(void);
 struct tcpfault_conn *tcpfault_conn_lookup(struct net *net, const struct tcpfault_tuple *t,
 					   u8 *dir);
+void tcpfault_conn_tuple(const struct tcpfault_conn *c, struct tcpfault_tuple *t);
+u32 tcpfault_conn_nxt(const struct tcpfault_conn *c, int ep);
+bool tcpfault_conn_resettable(const struct tcpfault_conn *c);
+bool tcpfault_conn_reset_claim(struct tcpfault_conn *c);
+void tcpfault_conn_reset_unclaim(struct tcpfault_conn *c);
+bool tcpfault_conn_reset_done(const struct tcpfault_conn *c);
+void tcpfault_conn_rst_sent(struct tcpfault_conn *c, u8 toward, u32 seq);
+void tcpfault_conn_set_keep(bool (*keep)(const struct tcpfault_conn *c));
+
+/* Set while any fault exists or track_all is on; the hooks bail out early
+ * on a single patched branch otherwise.
+ */
+DECLARE_STATIC_KEY_FALSE(tcpfault_conn_armed);
+void tcpfault_conn_arm(void);
+void tcpfault_conn_disarm(void);
 bool tcpfault_conn_get_track_all(void);
 int tcpfault_conn_set_track_all(bool on);
 int tcpfault_conn_gc(bool force_all, struct net *net);
@@ -269,7 +290,7 @@ struct tcpfault_conn *tcpfault_conn_iter_seek(struct net *net, struct tcpfault_c
 					      loff_t pos);
 
 /* ------------------------------------------------------------------ */
-/* Faults (rules.c)                                                      */
+/* Faults (index.c, verdict.c, rules.c)                                  */
 
 enum tcpfault_fcounter {
 	TCPFAULT_F_MATCHED,
@@ -321,13 +342,14 @@ struct tcpfault_rules_surface {
  * @id: unique, increasing
  * @node: all faults, under tcpfault_rules_mutex
  * @net_node: the namespace's faults, under tcpfault_rules_mutex
- * @slow_node: on the namespace's overflow list (too many shapes), RCU
- * @fnode: its two hash entries (as written, mirrored); NULL on the overflow list
+ * @slow_node: index.c's: on the namespace's overflow list (too many shapes), RCU
+ * @fnode: index.c's: its two hash entries (as written, mirrored); NULL on
+ *	the overflow list
  * @state: enum tcpfault_fstate; READ_ONCE in the packet path
  * @since_ns: when it last became active (or rebooted, for power-off)
  * @deadline_ns: the next timed transition, 0 if none
  * @work: runs timed transitions
- * @stats: per-CPU counters, enum tcpfault_fcounter
+ * @stats: per-CPU counters, enum tcpfault_fcounter, counted by verdict.c
  * @rcu: for freeing
  */
 struct tcpfault_fault {
@@ -366,15 +388,32 @@ struct tcpfault_matches {
 	bool rev[TCPFAULT_MATCH_MAX];
 };
 
+/* The index (index.c) */
+int tcpfault_index_init(void);
+void tcpfault_index_uninit(void);
+int tcpfault_index_insert(struct tcpfault_fault *f);
+void tcpfault_index_remove(struct tcpfault_fault *f);
+void tcpfault_index_release(struct tcpfault_fault *f);
+unsigned int tcpfault_index_count(const struct net *net);
+unsigned int tcpfault_index_lookup(const struct net *net, const struct tcpfault_tuple *t,
+				   struct tcpfault_matches *m);
+void tcpfault_index_visit(const struct net *net, const struct tcpfault_tuple *t,
+			  void (*visit)(struct tcpfault_fault *f, bool rev, void *arg),
+			  void *arg);
+
+/* The modes (verdict.c) */
+unsigned int tcpfault_verdict_segment(struct net *net, const struct tcpfault_matches *m,
+				      struct tcpfault_pkt *pkt, struct tcpfault_conn *c);
+void tcpfault_verdict_fault_start(struct tcpfault_fault *f);
+void tcpfault_verdict_fault_stop(struct tcpfault_fault *f);
+bool tcpfault_verdict_pins(const struct tcpfault_fault *f, int st);
+u64 tcpfault_verdict_stat(struct tcpfault_fault *f, int counter);
+
+/* The fault table (rules.c) */
 extern struct mutex tcpfault_rules_mutex;
 
 int tcpfault_rules_init(void);
 void tcpfault_rules_uninit(void);
-bool tcpfault_rules_net_busy(const struct net *net);
-unsigned int tcpfault_rules_lookup(const struct net *net, const struct tcpfault_pkt *pkt,
-				   struct tcpfault_matches *m);
-unsigned int tcpfault_rules_verdict(struct net *net, const struct tcpfault_matches *m,
-				    struct tcpfault_pkt *pkt, struct tcpfault_conn *c);
 int tcpfault_rules_add(struct net *net, const struct tcpfault_spec *spec);
 int tcpfault_rules_del(struct net *net, const char *name);
 int tcpfault_rules_flush(struct net *net);
@@ -382,9 +421,6 @@ int tcpfault_rules_set_enabled(struct tcpfault_fault *f, bool on);
 void tcpfault_rules_fault_free(struct tcpfault_fault *f);
 void tcpfault_rules_set_surface(const struct tcpfault_rules_surface *s);
 u64 tcpfault_rules_count(const struct net *net);
-u64 tcpfault_rules_stat(struct tcpfault_fault *f, int counter);
-void tcpfault_rules_stat_add(struct tcpfault_fault *f, int counter, u64 v);
-bool tcpfault_rules_conn_needed(const struct tcpfault_conn *c);
 s64 tcpfault_rules_time_left_ms(const struct tcpfault_fault *f);
 const char *tcpfault_rules_state_name(const struct tcpfault_fault *f);
 struct list_head *tcpfault_rules_net_list(struct net *net);
@@ -431,6 +467,7 @@ void tcpfault_inject_sock_view(struct net *net, const struct tcpfault_conn *c, i
 
 int tcpfault_hooks_init(void);
 void tcpfault_hooks_uninit(void);
+unsigned int tcpfault_hooks_judge(struct net *net, struct tcpfault_pkt *pkt, bool track_all);
 void tcpfault_hooks_stats(u64 *seen, u64 *dropped);
 
 int tcpfault_procfs_init(void);
@@ -439,5 +476,46 @@ void tcpfault_procfs_uninit(void);
 int tcpfault_sysfs_init(void);
 void tcpfault_sysfs_uninit(void);
 __printf(1, 2) void tcpfault_sysfs_reject(const char *fmt, ...);
+
+/* ------------------------------------------------------------------ */
+/* The init ladder                                                        */
+
+/*
+ * The files that have state, in the order they come up; they go down in
+ * the exact reverse. The core runs alone (KUnit, the micro-benchmark):
+ * faults work there without hooks or a control surface.
+ */
+#define TCPFAULT_CORE_STAGES(S)		TCPFAULT_LIST(S(conn) S(index) S(rules))
+#define TCPFAULT_STAGES(S)		TCPFAULT_LIST(TCPFAULT_CORE_STAGES(S) S(hooks) S(procfs) S(sysfs))
+
+struct tcpfault_stage {
+	int (*init)(void);
+	void (*uninit)(void);
+};
+
+#define TCPFAULT_STAGE(name)	{ tcpfault_##name##_init, tcpfault_##name##_uninit },
+
+/* Bring up @n stages in order; on a failure, take down those that came up. */
+static inline int tcpfault_stages_init(const struct tcpfault_stage *s, unsigned int n)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = s[i].init();
+		if (ret) {
+			while (i--)
+				s[i].uninit();
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static inline void tcpfault_stages_uninit(const struct tcpfault_stage *s, unsigned int n)
+{
+	while (n--)
+		s[n].uninit();
+}
 
 #endif /* _TCPFAULT_H */

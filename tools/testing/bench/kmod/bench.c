@@ -66,21 +66,12 @@ static void pkt_init(struct tcpfault_pkt *p, u8 a, u16 sport)
 	p->len = 100;
 }
 
-/* What tcpfault_hook() does once the headers are parsed. */
+/* What tcpfault_hook() does once the headers are parsed: the same path. */
 static unsigned int one_segment(struct tcpfault_pkt *p)
 {
-	struct tcpfault_matches m;
-	struct tcpfault_conn *c;
-	unsigned int v;
-
-	if (!tcpfault_rules_net_busy(&init_net))
+	if (!tcpfault_index_count(&init_net))
 		return NF_ACCEPT;
-	if (!tcpfault_rules_lookup(&init_net, p, &m))
-		return NF_ACCEPT;
-	c = tcpfault_conn_track(&init_net, p);
-	v = tcpfault_rules_verdict(&init_net, &m, p, c);
-	tcpfault_conn_account(c, p, v != NF_ACCEPT);
-	return v;
+	return tcpfault_hooks_judge(&init_net, p, false);
 }
 
 /*
@@ -147,17 +138,18 @@ static int run_kind(const char *kind, unsigned int n)
 	return 0;
 }
 
+static const struct tcpfault_stage core[] = {
+	TCPFAULT_CORE_STAGES(TCPFAULT_STAGE)
+};
+
 static int __init tcpfault_bench_init(void)
 {
 	char *tok, *kl, *k;
 	int ret;
 
-	ret = tcpfault_conn_init();
+	ret = tcpfault_stages_init(core, ARRAY_SIZE(core));
 	if (ret)
 		return ret;
-	ret = tcpfault_rules_init();
-	if (ret)
-		goto err_conn;
 	kl = kstrdup(kinds, GFP_KERNEL);
 	for (k = kl; kl && (tok = strsep(&k, ","));) {
 		char *cl = kstrdup(counts, GFP_KERNEL), *c = cl, *num;
@@ -176,16 +168,11 @@ static int __init tcpfault_bench_init(void)
 	tcpfault_rules_flush(NULL);
 	pr_info("done\n");
 	return 0;
-
-err_conn:
-	tcpfault_conn_uninit();
-	return ret;
 }
 
 static void __exit tcpfault_bench_exit(void)
 {
-	tcpfault_rules_uninit();
-	tcpfault_conn_uninit();
+	tcpfault_stages_uninit(core, ARRAY_SIZE(core));
 	rcu_barrier();
 }
 

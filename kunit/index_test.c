@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the fault index, on its own (no fault table). The hashed
+ * tuple-space lookup must agree with the reference matcher
+ * (tcpfault_spec_match) on random selectors and segments; shapes are
+ * shared; port ranges are hashed on their addresses; shapes past
+ * SHAPES_MAX take the overflow list and still match; removal leaves
+ * nothing behind.
+ */
+#include <kunit/test.h>
+#include <linux/inet.h>
+#include <linux/random.h>
+
+#include "../module/index.c"
+
+/* The faults a case inserted, on their node, for drop_all(). */
+static LIST_HEAD(inserted);
+
+static int index_suite_init(struct kunit_suite *suite)
+{
+	return tcpfault_index_init();
+}
+
+static void index_suite_exit(struct kunit_suite *suite)
+{
+	tcpfault_index_uninit();
+}
+
+static struct tcpfault_fault *ins_spec(struct kunit *test, const struct tcpfault_spec *spec)
+{
+	struct tcpfault_fault *f = kzalloc(sizeof(*f), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	f->spec = *spec;
+	f->net = &init_net;
+	INIT_LIST_HEAD(&f->slow_node);
+	list_add_tail(&f->node, &inserted);
+	KUNIT_ASSERT_EQ(test, tcpfault_index_insert(f), 0);
+	return f;
+}
+
+static struct tcpfault_fault *ins(struct kunit *test, const char *text)
+{
+	struct tcpfault_spec spec;
+	struct tcpfault_perr err;
+
+	KUNIT_ASSERT_EQ_MSG(test, tcpfault_spec_parse(text, strlen(text), &spec, &err), 0,
+			    "'%s': %s", text, err.msg);
+	return ins_spec(test, &spec);
+}
+
+static struct tcpfault_fault *find(const char *name)
+{
+	struct tcpfault_fault *f;
+
+	list_for_each_entry(f, &inserted, node)
+		if (!strcmp(f->spec.name, name))
+			return f;
+	return NULL;
+}
+
+/* Remove and free one fault, as the fault table does: a grace period between. */
+static void drop(struct tcpfault_fault *f)
+{
+	tcpfault_index_remove(f);
+	list_del(&f->node);
+	synchronize_rcu();
+	tcpfault_index_release(f);
+	kfree(f);
+}
+
+static int drop_all(void)
+{
+	struct tcpfault_fault *f, *tmp;
+	LIST_HEAD(gone);
+	int n = 0;
+
+	list_for_each_entry_safe(f, tmp, &inserted, node) {
+		/* A case that failed halfway may leave one never inserted. */
+		if (f->fnode || !list_empty(&f->slow_node))
+			tcpfault_index_remove(f);
+		list_move(&f->node, &gone);
+		n++;
+	}
+	synchronize_rcu();
+	list_for_each_entry_safe(f, tmp, &gone, node) {
+		tcpfault_index_release(f);
+		kfree(f);
+	}
+	return n;
+}
+
+static void index_case_exit(struct kunit *test)
+{
+	drop_all();
+}
+
+/* A random address in a tiny universe, so that random faults do match. */
+static void rand_addr(u8 family, u8 *a)
+{
+	memset(a, 0, 16);
+	if (family == TCPFAULT_FAM_INET) {
+		a[0] = 10;
+		a[3] = get_random_u32() % 8;
+	} else {
+		a[0] = 0xfd;
+		a[15] = get_random_u32() % 8;
+	}
+}
+
+static int rand_prefix(char *buf, size_t len, u8 family)
+{
+	static const u8 plens4[] = { 29, 30, 31, 32 }, plens6[] = { 125, 126, 127, 128 };
+	u8 a[16];
+	unsigned int plen, i;
+
+	if (get_random_u32() % 3 == 0)
+		return snprintf(buf, len, "any");
+	rand_addr(family, a);
+	plen = family == TCPFAULT_FAM_INET ? plens4[get_random_u32() % 4] :
+	       plens6[get_random_u32() % 4];
+	for (i = plen; i < (family == TCPFAULT_FAM_INET ? 32U : 128U); i++)
+		a[i / 8] &= ~(0x80 >> (i % 8));
+	i = tcpfault_spec_format_addr(family, a, buf, len);
+	return i + snprintf(buf + i, len - i, "/%u", plen);
+}
+
+static int rand_ports(char *buf, size_t len)
+{
+	switch (get_random_u32() % 4) {
+	case 0:
+		return snprintf(buf, len, "any");
+	case 1:
+		return snprintf(buf, len, "1-2");
+	default:
+		return snprintf(buf, len, "%u", 1 + get_random_u32() % 3);
+	}
+}
+
+/* The hashed lookup finds exactly what the reference matcher finds. */
+static void lookup_matches_reference(struct kunit *test)
+{
+	/* On the heap: six specs and a segment overflow a KASAN stack frame. */
+	struct tcpfault_spec *specs = kunit_kcalloc(test, 6, sizeof(*specs), GFP_KERNEL);
+	int round;
+
+	KUNIT_ASSERT_NOT_NULL(test, specs);
+	for (round = 0; round < 40; round++) {
+		u8 family = round % 2 ? TCPFAULT_FAM_INET6 : TCPFAULT_FAM_INET;
+		int i, n;
+
+		for (i = 0; i < 6; i++) {
+			char text[256], s[64], d[64], sp[16], dp[16];
+			struct tcpfault_perr err;
+
+			rand_prefix(s, sizeof(s), family);
+			rand_prefix(d, sizeof(d), family);
+			rand_ports(sp, sizeof(sp));
+			rand_ports(dp, sizeof(dp));
+			snprintf(text, sizeof(text), "r%d mode=watch src=%s sport=%s dst=%s dport=%s",
+				 i, s, sp, d, dp);
+			KUNIT_ASSERT_EQ_MSG(test, tcpfault_spec_parse(text, strlen(text), &specs[i],
+								      &err), 0, "%s: %s", text, err.msg);
+			ins_spec(test, &specs[i]);
+		}
+		for (n = 0; n < 200; n++) {
+			struct tcpfault_pkt pkt = {};
+			struct tcpfault_matches m;
+			unsigned int found = 0, want = 0, j;
+
+			pkt.t.family = family;
+			rand_addr(family, pkt.t.saddr);
+			rand_addr(family, pkt.t.daddr);
+			pkt.t.sport = get_random_u32() % 4;
+			pkt.t.dport = get_random_u32() % 4;
+			rcu_read_lock();
+			tcpfault_index_lookup(&init_net, &pkt.t, &m);
+			rcu_read_unlock();
+			for (j = 0; j < m.n; j++) {
+				int k = m.f[j]->spec.name[1] - '0';
+				bool fwd = tcpfault_spec_match(&specs[k], &pkt.t, false);
+
+				found |= 1U << k;
+				/* Reported orientation: forward whenever forward matches. */
+				KUNIT_EXPECT_EQ_MSG(test, m.rev[j], !fwd, "%s", specs[k].name);
+			}
+			for (i = 0; i < 6; i++)
+				if (tcpfault_spec_match(&specs[i], &pkt.t, false) ||
+				    tcpfault_spec_match(&specs[i], &pkt.t, true))
+					want |= 1U << i;
+			KUNIT_EXPECT_EQ_MSG(test, found, want, "round %d segment %d", round, n);
+			/* Each fault once, whichever ways it matches. */
+			KUNIT_EXPECT_EQ(test, m.n, (unsigned int)hweight32(found));
+		}
+		drop_all();
+	}
+}
+
+/* Lookup of one IPv4 segment; returns the single fault matched, or NULL. */
+static struct tcpfault_fault *lookup1(struct kunit *test, const char *src, u16 sport,
+				      const char *dst, u16 dport, bool *rev)
+{
+	struct tcpfault_pkt pkt = {};
+	struct tcpfault_matches m;
+
+	pkt.t.family = TCPFAULT_FAM_INET;
+	KUNIT_ASSERT_EQ(test, in4_pton(src, -1, pkt.t.saddr, -1, NULL), 1);
+	KUNIT_ASSERT_EQ(test, in4_pton(dst, -1, pkt.t.daddr, -1, NULL), 1);
+	pkt.t.sport = sport;
+	pkt.t.dport = dport;
+	rcu_read_lock();
+	tcpfault_index_lookup(&init_net, &pkt.t, &m);
+	rcu_read_unlock();
+	KUNIT_EXPECT_LE(test, m.n, 1U);
+	if (!m.n)
+		return NULL;
+	*rev = m.rev[0];
+	return m.f[0];
+}
+
+/* The segment SRC:SPORT -> DST:DPORT selects @f alone, forward; its reply, reversed. */
+static void expect_both_ways(struct kunit *test, struct tcpfault_fault *f, const char *src,
+			     u16 sport, const char *dst, u16 dport)
+{
+	bool rev;
+
+	KUNIT_EXPECT_PTR_EQ(test, lookup1(test, src, sport, dst, dport, &rev), f);
+	KUNIT_EXPECT_FALSE(test, rev);
+	KUNIT_EXPECT_PTR_EQ(test, lookup1(test, dst, dport, src, sport, &rev), f);
+	KUNIT_EXPECT_TRUE(test, rev);
+}
+
+static void shapes_are_shared(struct kunit *test)
+{
+	struct index_net *in = index_net(&init_net);
+	char text[128];
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		snprintf(text, sizeof(text),
+			 "t%d mode=link-down src=10.1.%d.%d sport=%d dst=10.2.0.1 dport=80",
+			 i, i / 256, i % 256, 1000 + i);
+		ins(test, text);
+	}
+	KUNIT_EXPECT_EQ(test, in->nshapes, 1U);
+	KUNIT_EXPECT_EQ(test, in->nfaults, 100U);
+	ins(test, "range mode=watch dport=10-20");
+	KUNIT_EXPECT_EQ(test, in->nshapes, 2U);
+	KUNIT_EXPECT_TRUE(test, list_empty(&in->slow));
+	KUNIT_ASSERT_NOT_NULL(test, find("range")->fnode);
+	KUNIT_EXPECT_TRUE(test, find("range")->fnode->ranged);
+	KUNIT_EXPECT_FALSE(test, find("t7")->fnode->ranged);
+	/* Not its own mirror: the shape and its mirror, two lookups. */
+	ins(test, "half mode=watch dst=10.3.0.1 dport=80");
+	KUNIT_EXPECT_EQ(test, in->nshapes, 4U);
+	expect_both_ways(test, find("half"), "10.5.0.1", 4321, "10.3.0.1", 80);
+	drop(find("half"));
+	KUNIT_EXPECT_EQ(test, in->nshapes, 2U);
+	KUNIT_EXPECT_EQ(test, drop_all(), 101);
+	KUNIT_EXPECT_EQ(test, in->nshapes, 0U);
+	KUNIT_EXPECT_TRUE(test, list_empty(&in->slow));
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(in->shapes));
+	KUNIT_EXPECT_EQ(test, tcpfault_index_count(&init_net), 0U);
+}
+
+/* Faults on distinct hosts with the same port range: one shape, each hit checked. */
+static void ranges_are_hashed(struct kunit *test)
+{
+	struct index_net *in = index_net(&init_net);
+	char text[128];
+	bool rev;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		snprintf(text, sizeof(text), "g%d mode=link-down src=10.4.0.%d dport=%d-%d",
+			 i, i, 3000 + i, 3001 + i);
+		ins(test, text);
+	}
+	/* One shape (source /32, no exact port) and its mirror. */
+	KUNIT_EXPECT_EQ(test, in->nshapes, 2U);
+	KUNIT_EXPECT_TRUE(test, list_empty(&in->slow));
+	/* Both ends of g7's range, 3007-3008. */
+	expect_both_ways(test, find("g7"), "10.4.0.7", 5555, "10.9.0.1", 3007);
+	expect_both_ways(test, find("g7"), "10.4.0.7", 5555, "10.9.0.1", 3008);
+	/* Right host, port outside its range; right port, another host. */
+	KUNIT_EXPECT_NULL(test, lookup1(test, "10.4.0.7", 5555, "10.9.0.1", 3009, &rev));
+	KUNIT_EXPECT_NULL(test, lookup1(test, "10.4.0.8", 5555, "10.9.0.1", 3007, &rev));
+}
+
+/* More shapes than SHAPES_MAX: the rest go to the overflow list and still match. */
+static void shape_overflow(struct kunit *test)
+{
+	static const char * const ports[] = { "any", "7" };
+	struct index_net *in = index_net(&init_net);
+	char text[128];
+	int plen, i, j, n = 0;
+	bool rev;
+
+	for (plen = 8; plen <= 32; plen++)
+		for (i = 0; i < 2; i++)
+			for (j = 0; j < 2; j++) {
+				snprintf(text, sizeof(text),
+					 "o%d mode=watch dst=10.0.0.0/%d sport=%s dport=%s",
+					 n++, plen, ports[i], ports[j]);
+				ins(test, text);
+			}
+	KUNIT_EXPECT_EQ(test, in->nshapes, (unsigned int)SHAPES_MAX);
+	KUNIT_EXPECT_FALSE(test, list_empty(&in->slow));
+	ins(test, "last mode=watch src=192.168.0.1 dport=5-6");
+	KUNIT_EXPECT_NULL(test, find("last")->fnode);
+	expect_both_ways(test, find("last"), "192.168.0.1", 1234, "172.16.0.1", 5);
+	expect_both_ways(test, find("last"), "192.168.0.1", 1234, "172.16.0.1", 6);
+	KUNIT_EXPECT_NULL(test, lookup1(test, "192.168.0.1", 1234, "172.16.0.1", 7, &rev));
+	KUNIT_EXPECT_EQ(test, drop_all(), n + 1);
+	KUNIT_EXPECT_TRUE(test, list_empty(&in->slow));
+	KUNIT_EXPECT_EQ(test, in->nshapes, 0U);
+}
+
+
+static struct kunit_case index_test_cases[] = {
+	KUNIT_CASE(lookup_matches_reference),
+	KUNIT_CASE(shapes_are_shared),
+	KUNIT_CASE(ranges_are_hashed),
+	KUNIT_CASE(shape_overflow),
+	{}
+};
+
+static struct kunit_suite index_suite = {
+	.name = "tcpfault_index",
+	.suite_init = index_suite_init,
+	.suite_exit = index_suite_exit,
+	.exit = index_case_exit,
+	.test_cases = index_test_cases,
+};
+
+kunit_test_suites(&index_suite);

@@ -1,0 +1,556 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fault index: which faults a segment matches, in a time that does not
+ * grow with the number of faults (tuple space search).
+ *
+ *   Every fault whose ports are exact or "any" has a shape: (family, source
+ *   prefix length, destination prefix length, which ports are exact). Faults
+ *   live in one RCU hash table (rhltable) keyed by (netns cookie, shape,
+ *   masked addresses and ports). Each fault is hashed twice, as written and
+ *   mirrored (source and destination swapped, under the mirrored shape), so
+ *   that a segment, masked once per shape present in its namespace, is
+ *   looked up in its own orientation only: the cost is one lookup per
+ *   distinct shape, whatever the number of faults. 100,000 exact 4-tuples
+ *   are one shape, which is its own mirror. A port range (LO-HI) is not part
+ *   of the key: such a fault is hashed on its addresses alone, and a hit is
+ *   checked against its ranges. Only faults that share their addresses
+ *   share a hash chain, so 1,000 range faults on distinct hosts cost one
+ *   lookup per shape.
+ *   Past SHAPES_MAX distinct shapes, further shapes go to a per-namespace
+ *   RCU list that is matched linearly.
+ *
+ * The index knows a fault by its spec and namespace only; what a match does
+ * is the verdict's business (verdict.c), and when a fault comes and goes the
+ * fault table's (rules.c).
+ *
+ * Locking: index_mutex serialises insert and remove; lookups run under RCU.
+ * A removed fault's hash entries are freed with it, after a grace period
+ * (tcpfault_index_release()).
+ */
+#include <linux/module.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+#include "tcpfault.h"
+
+#define SHAPES_MAX 64
+
+struct tcpfault_shape {
+	u8 family;
+	u8 splen;
+	u8 dplen;
+	u8 ports;	/* bit 0: sport exact, bit 1: dport exact */
+};
+
+struct tcpfault_fkey {
+	u64 cookie;
+	u8 saddr[16];
+	u8 daddr[16];
+	u16 sport;
+	u16 dport;
+	struct tcpfault_shape shape;
+};
+
+/* A fault has two: [0] as written, [1] mirrored (rev). */
+struct tcpfault_fnode {
+	struct rhlist_head node;
+	struct tcpfault_fkey key;
+	struct tcpfault_fault *f;
+	bool ranged;	/* a port is a range: the key holds only exact ports */
+	bool rev;
+};
+
+/* A shape as the packet path uses it, with its address masks as words. */
+struct tcpfault_lshape {
+	struct tcpfault_shape sh;
+	u32 smask[4];
+	u32 dmask[4];
+};
+
+struct tcpfault_shapes {
+	struct rcu_head rcu;
+	unsigned int n;
+	struct tcpfault_lshape s[];
+};
+
+/**
+ * struct index_net - one namespace's part of the index
+ * @slow: faults whose shape did not fit in SHAPES_MAX, RCU
+ * @shapes: the shapes present, an immutable RCU snapshot
+ * @shape: the shapes present with their fault counts, under index_mutex
+ * @shape_refs: fault count per entry of @shape
+ * @nshapes: entries in @shape
+ * @nfaults: faults indexed here; the hooks skip the namespace when zero
+ */
+struct index_net {
+	struct list_head slow;
+	struct tcpfault_shapes __rcu *shapes;
+	struct tcpfault_shape shape[SHAPES_MAX];
+	unsigned int shape_refs[SHAPES_MAX];
+	unsigned int nshapes;
+	unsigned int nfaults;
+};
+
+static DEFINE_MUTEX(index_mutex);
+static unsigned int index_net_id __read_mostly;
+static struct rhltable ftab;
+
+/*
+ * The key's words: cookie, the two addresses, the ports, the shape. The
+ * cookie and the shape vary little, so they seed the hash rather than
+ * costing a round of it.
+ */
+static u32 fkey_hash(const void *data, u32 len, u32 seed)
+{
+	const struct tcpfault_fkey *k = data;
+	u32 w[9], sh;
+
+	memcpy(w, k->saddr, 16);
+	memcpy(w + 4, k->daddr, 16);
+	w[8] = (u32)k->sport << 16 | k->dport;
+	memcpy(&sh, &k->shape, sizeof(sh));
+	return jhash2(w, 9, seed ^ (u32)k->cookie ^ (u32)(k->cookie >> 32) ^ sh);
+}
+
+static int fkey_cmp(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const u64 *a = arg->key, *b = obj + offsetof(struct tcpfault_fnode, key);
+	unsigned int i;
+	u64 d = 0;
+
+	BUILD_BUG_ON(sizeof(struct tcpfault_fkey) % sizeof(u64));
+	for (i = 0; i < sizeof(struct tcpfault_fkey) / sizeof(u64); i++)
+		d |= a[i] ^ b[i];
+	return d != 0;
+}
+
+static const struct rhashtable_params ftab_params = {
+	.key_len = sizeof(struct tcpfault_fkey),
+	.hashfn = fkey_hash,
+	.obj_cmpfn = fkey_cmp,
+	.key_offset = offsetof(struct tcpfault_fnode, key),
+	.head_offset = offsetof(struct tcpfault_fnode, node),
+	.automatic_shrinking = true,
+};
+
+static struct index_net *index_net(const struct net *net)
+{
+	return net_generic(net, index_net_id);
+}
+
+/**
+ * tcpfault_index_count() - faults indexed in a namespace
+ * @net: the namespace
+ *
+ * Return: the count; the hooks look at the namespace's segments only if
+ * it is not zero.
+ */
+unsigned int tcpfault_index_count(const struct net *net)
+{
+	return READ_ONCE(index_net(net)->nfaults);
+}
+
+static void mask_addr(u8 *out, const u8 *in, unsigned int plen)
+{
+	unsigned int full = plen / 8, rest = plen % 8;
+
+	memset(out, 0, 16);
+	memcpy(out, in, full);
+	if (rest)
+		out[full] = in[full] & (u8)(0xff << (8 - rest));
+}
+
+/*
+ * A spec's shape: exact ports are keyed, "any" and ranges are not.
+ * Returns true if a port is a range, to be checked on every hash hit.
+ */
+static bool spec_shape(const struct tcpfault_spec *s, struct tcpfault_shape *sh)
+{
+	bool sany = s->sport.lo == 0 && s->sport.hi == 65535;
+	bool dany = s->dport.lo == 0 && s->dport.hi == 65535;
+	bool sexact = s->sport.lo == s->sport.hi, dexact = s->dport.lo == s->dport.hi;
+
+	memset(sh, 0, sizeof(*sh));
+	sh->family = s->family;
+	sh->splen = s->src.family ? s->src.plen : 0;
+	sh->dplen = s->dst.family ? s->dst.plen : 0;
+	sh->ports = (sexact ? 1 : 0) | (dexact ? 2 : 0);
+	return !(sany || sexact) || !(dany || dexact);
+}
+
+static void mirror_shape(const struct tcpfault_shape *sh, struct tcpfault_shape *mi)
+{
+	mi->family = sh->family;
+	mi->splen = sh->dplen;
+	mi->dplen = sh->splen;
+	mi->ports = ((sh->ports & 1) << 1) | ((sh->ports & 2) >> 1);
+}
+
+/* @out = @addr & @mask, 16 bytes, a word at a time. */
+static void mask_words(u8 *out, const u8 *addr, const u32 *mask)
+{
+	unsigned int i;
+	u32 w;
+
+	for (i = 0; i < 4; i++) {
+		memcpy(&w, addr + 4 * i, sizeof(w));
+		w &= mask[i];
+		memcpy(out + 4 * i, &w, sizeof(w));
+	}
+}
+
+/* The hot part of a lookup: whole words, no byte loops. */
+static void pkt_key(const struct net *net, const struct tcpfault_tuple *t,
+		    const struct tcpfault_lshape *ls, struct tcpfault_fkey *key)
+{
+	key->cookie = tcpfault_net_cookie(net);
+	mask_words(key->saddr, t->saddr, ls->smask);
+	mask_words(key->daddr, t->daddr, ls->dmask);
+	key->sport = (ls->sh.ports & 1) ? t->sport : 0;
+	key->dport = (ls->sh.ports & 2) ? t->dport : 0;
+	key->shape = ls->sh;
+}
+
+/**
+ * tcpfault_index_visit() - call @visit once for each fault a tuple matches
+ * @net: the tuple's namespace
+ * @t: the tuple, as on the wire
+ * @visit: called with each fault, and whether it matched with source and
+ *	destination swapped
+ * @arg: for @visit
+ *
+ * Under RCU. A fault that matches both ways (its mirror's key equals its
+ * own, or its ranges allow both) is visited once, in the tuple's own
+ * orientation (rev == false).
+ */
+void tcpfault_index_visit(const struct net *net, const struct tcpfault_tuple *t,
+			  void (*visit)(struct tcpfault_fault *f, bool rev, void *arg),
+			  void *arg)
+{
+	struct index_net *in = index_net(net);
+	const struct tcpfault_shapes *shapes;
+	struct tcpfault_fault *f;
+	unsigned int i;
+
+	shapes = rcu_dereference(in->shapes);
+	for (i = 0; shapes && i < shapes->n; i++) {
+		const struct tcpfault_lshape *ls = &shapes->s[i];
+		struct rhlist_head *list, *pos;
+		struct tcpfault_fnode *fn;
+		struct tcpfault_fkey key;
+
+		if (ls->sh.family && ls->sh.family != t->family)
+			continue;
+		pkt_key(net, t, ls, &key);
+		list = rhltable_lookup(&ftab, &key, ftab_params);
+		rhl_for_each_entry_rcu(fn, pos, list, node) {
+			if (fn->ranged && !tcpfault_spec_match(&fn->f->spec, t, fn->rev))
+				continue;
+			/* Matched as written too: that entry reports it. */
+			if (fn->rev && tcpfault_spec_match(&fn->f->spec, t, false))
+				continue;
+			visit(fn->f, fn->rev, arg);
+		}
+	}
+	list_for_each_entry_rcu(f, &in->slow, slow_node) {
+		if (tcpfault_spec_match(&f->spec, t, false))
+			visit(f, false, arg);
+		else if (tcpfault_spec_match(&f->spec, t, true))
+			visit(f, true, arg);
+	}
+}
+
+static void add_match(struct tcpfault_fault *f, bool rev, void *arg)
+{
+	struct tcpfault_matches *m = arg;
+
+	if (m->n == TCPFAULT_MATCH_MAX) {
+		m->more = true;
+		return;
+	}
+	m->f[m->n] = f;
+	m->rev[m->n++] = rev;
+}
+
+/**
+ * tcpfault_index_lookup() - the faults a segment matches
+ * @net: the segment's namespace
+ * @t: the segment's tuple
+ * @m: filled with the first TCPFAULT_MATCH_MAX faults; @m->more is set if
+ *     there are more, and then the verdict visits them all
+ *
+ * Called under RCU from the hooks. A fault matching in the segment's own
+ * orientation is reported with rev == false, else with rev == true.
+ *
+ * Return: the number of faults in @m.
+ */
+unsigned int tcpfault_index_lookup(const struct net *net, const struct tcpfault_tuple *t,
+				   struct tcpfault_matches *m)
+{
+	m->n = 0;
+	m->more = false;
+	tcpfault_index_visit(net, t, add_match, m);
+	return m->n;
+}
+
+/* Publish the packet path's copy of the shapes; NULL when there are none. */
+static int shapes_publish(struct index_net *in)
+{
+	struct tcpfault_shapes *snap = NULL, *old;
+	u8 ones[16], m[16];
+	unsigned int i;
+
+	memset(ones, 0xff, sizeof(ones));
+	if (in->nshapes) {
+		snap = kmalloc(struct_size(snap, s, in->nshapes), GFP_KERNEL);
+		if (!snap)
+			return -ENOMEM;
+		snap->n = in->nshapes;
+		for (i = 0; i < in->nshapes; i++) {
+			snap->s[i].sh = in->shape[i];
+			mask_addr(m, ones, in->shape[i].splen);
+			memcpy(snap->s[i].smask, m, sizeof(m));
+			mask_addr(m, ones, in->shape[i].dplen);
+			memcpy(snap->s[i].dmask, m, sizeof(m));
+		}
+	}
+	old = rcu_replace_pointer(in->shapes, snap, lockdep_is_held(&index_mutex));
+	if (old)
+		kfree_rcu(old, rcu);
+	return 0;
+}
+
+static int shape_get(struct index_net *in, const struct tcpfault_shape *sh)
+{
+	unsigned int i;
+
+	for (i = 0; i < in->nshapes; i++) {
+		if (!memcmp(&in->shape[i], sh, sizeof(*sh))) {
+			in->shape_refs[i]++;
+			return 0;
+		}
+	}
+	if (in->nshapes == SHAPES_MAX)
+		return -ENOSPC;
+	in->shape[in->nshapes] = *sh;
+	in->shape_refs[in->nshapes++] = 1;
+	if (shapes_publish(in)) {
+		in->nshapes--;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void shape_put(struct index_net *in, const struct tcpfault_shape *sh)
+{
+	unsigned int i;
+
+	for (i = 0; i < in->nshapes; i++)
+		if (!memcmp(&in->shape[i], sh, sizeof(*sh)))
+			break;
+	if (WARN_ON(i == in->nshapes) || --in->shape_refs[i])
+		return;
+	in->shape[i] = in->shape[in->nshapes - 1];
+	in->shape_refs[i] = in->shape_refs[in->nshapes - 1];
+	in->nshapes--;
+	/* Shrinking: if the allocation fails, the stale snapshot stays,
+	 * which only costs a lookup that finds nothing.
+	 */
+	shapes_publish(in);
+}
+
+/* Both a fault's shape and its mirror, or neither. */
+static int shapes_get(struct index_net *in, const struct tcpfault_shape *sh)
+{
+	struct tcpfault_shape mi;
+	int ret;
+
+	mirror_shape(sh, &mi);
+	ret = shape_get(in, sh);
+	if (ret)
+		return ret;
+	ret = shape_get(in, &mi);
+	if (ret)
+		shape_put(in, sh);
+	return ret;
+}
+
+static void shapes_put(struct index_net *in, const struct tcpfault_shape *sh)
+{
+	struct tcpfault_shape mi;
+
+	mirror_shape(sh, &mi);
+	shape_put(in, &mi);
+	shape_put(in, sh);
+}
+
+
+
+/*
+ * A hash entry of @f, as written or mirrored (@rev): the ends swapped and
+ * keyed under the mirrored shape, whose port bits say which ports are
+ * exact, as in pkt_key().
+ */
+static void fn_key(struct tcpfault_fnode *fn, struct tcpfault_fault *f,
+		   const struct tcpfault_shape *sh, bool ranged, bool rev)
+{
+	const struct tcpfault_spec *s = &f->spec;
+	const struct tcpfault_prefix *src = rev ? &s->dst : &s->src;
+	const struct tcpfault_prefix *dst = rev ? &s->src : &s->dst;
+	const struct tcpfault_portrange *sport = rev ? &s->dport : &s->sport;
+	const struct tcpfault_portrange *dport = rev ? &s->sport : &s->dport;
+
+	fn->f = f;
+	fn->ranged = ranged;
+	fn->rev = rev;
+	fn->key.cookie = tcpfault_net_cookie(f->net);
+	if (rev)
+		mirror_shape(sh, &fn->key.shape);
+	else
+		fn->key.shape = *sh;
+	memcpy(fn->key.saddr, src->addr, 16);
+	memcpy(fn->key.daddr, dst->addr, 16);
+	fn->key.sport = (fn->key.shape.ports & 1) ? sport->lo : 0;
+	fn->key.dport = (fn->key.shape.ports & 2) ? dport->lo : 0;
+}
+
+
+/**
+ * tcpfault_index_insert() - make a fault findable
+ * @f: the fault, with its spec and namespace set, not yet in the index
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int tcpfault_index_insert(struct tcpfault_fault *f)
+{
+	struct index_net *in = index_net(f->net);
+	struct tcpfault_fnode *fn;
+	struct tcpfault_shape sh;
+	bool ranged;
+	int ret;
+
+	fn = kcalloc(2, sizeof(*fn), GFP_KERNEL);
+	if (!fn)
+		return -ENOMEM;
+	ranged = spec_shape(&f->spec, &sh);
+	fn_key(&fn[0], f, &sh, ranged, false);
+	fn_key(&fn[1], f, &sh, ranged, true);
+	INIT_LIST_HEAD(&f->slow_node);
+	f->fnode = NULL;
+	mutex_lock(&index_mutex);
+	ret = shapes_get(in, &sh);
+	if (ret) {
+		kfree(fn);
+		if (ret != -ENOSPC)
+			goto out;
+		/* Too many distinct shapes: fall back to the list. */
+		list_add_tail_rcu(&f->slow_node, &in->slow);
+	} else {
+		ret = rhltable_insert(&ftab, &fn[0].node, ftab_params);
+		if (!ret) {
+			ret = rhltable_insert(&ftab, &fn[1].node, ftab_params);
+			if (ret)
+				rhltable_remove(&ftab, &fn[0].node, ftab_params);
+		}
+		if (ret) {
+			shapes_put(in, &sh);
+			synchronize_rcu();	/* fn[0] may have been seen */
+			kfree(fn);
+			goto out;
+		}
+		f->fnode = fn;
+	}
+	WRITE_ONCE(in->nfaults, in->nfaults + 1);
+	ret = 0;
+out:
+	mutex_unlock(&index_mutex);
+	return ret;
+}
+
+/**
+ * tcpfault_index_remove() - stop finding a fault
+ * @f: a fault tcpfault_index_insert() took
+ *
+ * Lookups already running may still return it: its hash entries stay
+ * valid until tcpfault_index_release(), after a grace period.
+ */
+void tcpfault_index_remove(struct tcpfault_fault *f)
+{
+	struct index_net *in = index_net(f->net);
+
+	mutex_lock(&index_mutex);
+	if (f->fnode) {
+		rhltable_remove(&ftab, &f->fnode[1].node, ftab_params);
+		rhltable_remove(&ftab, &f->fnode[0].node, ftab_params);
+		shapes_put(in, &f->fnode[0].key.shape);
+	} else {
+		list_del_rcu(&f->slow_node);
+	}
+	WRITE_ONCE(in->nfaults, in->nfaults - 1);
+	mutex_unlock(&index_mutex);
+}
+
+/**
+ * tcpfault_index_release() - free a removed fault's hash entries
+ * @f: the fault, a grace period after tcpfault_index_remove() (or never
+ *	inserted)
+ */
+void tcpfault_index_release(struct tcpfault_fault *f)
+{
+	kfree(f->fnode);
+	f->fnode = NULL;
+}
+
+static int __net_init index_net_init(struct net *net)
+{
+	struct index_net *in = index_net(net);
+
+	INIT_LIST_HEAD(&in->slow);
+	RCU_INIT_POINTER(in->shapes, NULL);
+	return 0;
+}
+
+/* The fault table's exit (registered later, so run earlier) emptied it. */
+static void __net_exit index_net_exit(struct net *net)
+{
+	struct index_net *in = index_net(net);
+
+	WARN_ON(!list_empty(&in->slow) || in->nshapes || in->nfaults);
+	kfree(rcu_dereference_protected(in->shapes, true));
+}
+
+static struct pernet_operations index_net_ops = {
+	.init = index_net_init,
+	.exit = index_net_exit,
+	.id = &index_net_id,
+	.size = sizeof(struct index_net),
+};
+
+/**
+ * tcpfault_index_init() - the hash table and the per-namespace state
+ *
+ * Return: 0 or a negative errno.
+ */
+int tcpfault_index_init(void)
+{
+	int ret;
+
+	ret = rhltable_init(&ftab, &ftab_params);
+	if (ret)
+		return ret;
+	ret = register_pernet_subsys(&index_net_ops);
+	if (ret)
+		rhltable_destroy(&ftab);
+	return ret;
+}
+
+/**
+ * tcpfault_index_uninit() - free the table; every fault is gone by now
+ */
+void tcpfault_index_uninit(void)
+{
+	unregister_pernet_subsys(&index_net_ops);
+	rhltable_destroy(&ftab);
+}
