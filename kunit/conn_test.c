@@ -209,6 +209,12 @@ unsigned int tcpfault_kunit_conns_max(unsigned int n)
 	return old;
 }
 
+/* For the rules suite: the work a reset fault's arming did. */
+unsigned long tcpfault_kunit_walk_steps(void)
+{
+	return walk_steps;
+}
+
 /* For the rules suite, whose GC cases need a short idle_timeout. */
 unsigned int tcpfault_kunit_idle_timeout(unsigned int s)
 {
@@ -292,6 +298,29 @@ static void table_cap_and_pressure(struct kunit *test)
 	KUNIT_EXPECT_LE(test, st.conns, (u64)(conns_max - conns_max / 4));
 	KUNIT_EXPECT_EQ(test, st.evictions - st0.evictions, conns_max - st.conns);
 	KUNIT_EXPECT_NOT_NULL(test, track(&init_net, mkpkt(1, 999, 2, 80, SYN)));
+}
+
+/*
+ * A SYN flood against a full table: every refused connection used to run
+ * the GC again at once. It is kicked at most every GC_KICK_GAP.
+ */
+static void table_flood_kicks_gc_rarely(struct kunit *test)
+{
+	unsigned long kicks, t0;
+	unsigned int i, refused = 0;
+
+	for (i = 0; i < conns_max; i++)
+		KUNIT_ASSERT_NOT_NULL(test, track(&init_net, mkpkt(1, 1000 + i, 2, 80, SYN)));
+	kicks = gc_kicks;
+	t0 = jiffies;
+	/* The GC a kick runs makes room, which the flood fills again. */
+	for (i = 0; i < 20 * conns_max; i++)
+		refused += !track(&init_net, mkpkt(3, 1000 + i, 2, 80, SYN));
+	kicks = gc_kicks - kicks;
+	KUNIT_EXPECT_GT(test, refused, conns_max);
+	KUNIT_EXPECT_LE_MSG(test, kicks, 1 + (jiffies - t0) / GC_KICK_GAP + 1,
+			    "%lu kicks for %u refused SYNs in %u ms", kicks, refused,
+			    jiffies_to_msecs(jiffies - t0));
 }
 
 /*
@@ -473,7 +502,8 @@ static void table_dropped_ack_teaches_nothing(struct kunit *test)
 static void table_timeline_ring(struct kunit *test)
 {
 	struct tcpfault_conn *c = track(&init_net, mkpkt(1, 7, 2, 8, SYN));
-	u32 i, head;
+	struct tcpfault_event ev;
+	u32 i, head, end;
 
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	/* The SYN left two events: syn and the state change. */
@@ -483,13 +513,52 @@ static void table_timeline_ring(struct kunit *test)
 	head = atomic_read(&c->tl_head);
 	KUNIT_EXPECT_EQ(test, head, 2 + 3 * tcpfault_conn_tl_len);
 	/* The ring keeps the last timeline_len events, each complete. */
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_events(c, &end), head - tcpfault_conn_tl_len);
+	KUNIT_EXPECT_EQ(test, end, head);
 	for (i = head - tcpfault_conn_tl_len; i != head; i++) {
-		const struct tcpfault_event *e = &c->tl[i & (tcpfault_conn_tl_len - 1)];
-
-		KUNIT_EXPECT_EQ(test, e->gen, i + 1);
-		KUNIT_EXPECT_EQ(test, e->type, TCPFAULT_EV_RETRANS);
-		KUNIT_EXPECT_EQ(test, e->seq, i - 2);
+		KUNIT_EXPECT_TRUE(test, tcpfault_conn_event_read(c, i, &ev));
+		KUNIT_EXPECT_EQ(test, ev.type, TCPFAULT_EV_RETRANS);
+		KUNIT_EXPECT_EQ(test, ev.seq, i - 2);
 	}
+	/* An index the ring no longer holds reads as rewritten. */
+	KUNIT_EXPECT_FALSE(test, tcpfault_conn_event_read(c, head - tcpfault_conn_tl_len - 1, &ev));
+}
+
+/*
+ * Reading /proc/net/tcpfault/conns a few entries per read(): seq_file
+ * asks again for the position where the last read() stopped. The walk
+ * must resume there, not rescan the table: linear in its size.
+ */
+static void table_procfs_walk_is_linear(struct kunit *test)
+{
+	struct tcpfault_conn_iter *it = kunit_kzalloc(test, sizeof(*it), GFP_KERNEL);
+	unsigned int i, n = conns_max, seen = 0;
+	struct tcpfault_conn *c;
+	unsigned long steps;
+	loff_t pos = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, it);
+	for (i = 0; i < n; i++)
+		KUNIT_ASSERT_NOT_NULL(test, track(&init_net, mkpkt(1, 2000 + i, 2, 80, SYN)));
+	steps = iter_steps;
+	rcu_read_lock();
+	/*
+	 * One entry per read(): start(pos) finds it and it is shown, next()
+	 * moves to pos + 1, whose entry does not fit; the next read()'s
+	 * start() asks for pos + 1 again.
+	 */
+	for (c = tcpfault_conn_iter_seek(&init_net, it, pos); c;
+	     c = tcpfault_conn_iter_seek(&init_net, it, pos)) {
+		seen++;
+		if (!tcpfault_conn_iter_seek(&init_net, it, ++pos))
+			break;
+	}
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, seen, n);
+	/* Each bucket and entry a small number of times; a rescan per read()
+	 * would cost n / 2 buckets' worth per entry.
+	 */
+	KUNIT_EXPECT_LE(test, iter_steps - steps, 4UL * (bucket_mask + 1 + n));
 }
 
 static struct kunit_case conn_test_cases[] = {
@@ -500,6 +569,7 @@ static struct kunit_case conn_test_cases[] = {
 	KUNIT_CASE(wire_state_machine),
 	KUNIT_CASE(table_both_directions),
 	KUNIT_CASE(table_cap_and_pressure),
+	KUNIT_CASE(table_flood_kicks_gc_rarely),
 	KUNIT_CASE(table_pressure_evicts_oldest_first),
 	KUNIT_CASE(table_idle_and_closed),
 	KUNIT_CASE(table_namespace_exit),
@@ -507,6 +577,7 @@ static struct kunit_case conn_test_cases[] = {
 	KUNIT_CASE(table_reused_tuple),
 	KUNIT_CASE(table_dropped_ack_teaches_nothing),
 	KUNIT_CASE(table_timeline_ring),
+	KUNIT_CASE(table_procfs_walk_is_linear),
 	{}
 };
 

@@ -363,6 +363,53 @@ static void reset_spares_the_unknown(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, v, NF_ACCEPT);
 }
 
+/* A walk that visits everything and does nothing: its cost is one pass. */
+static bool walk_nothing(struct tcpfault_conn *c, void *arg)
+{
+	return true;
+}
+
+/*
+ * Arming a reset fault resets the connections tracked both ways in one
+ * pass over the table, even when their RSTs cannot be sent (here: no
+ * route to TEST-NET-2), which leaves them for their next segment. It
+ * used to walk the whole table again for every 32 of them (quadratic),
+ * and to find the unsent ones again each time, for ever.
+ */
+static void reset_arming_walks_the_table_once(struct kunit *test)
+{
+	unsigned long arming, pass;
+	/* More than a batch (32), within the KUnit table (conns_max 64). */
+	unsigned int i, n = 40;
+	struct tcpfault_conn *c;
+	u64 sent;
+	u8 from;
+
+	tcpfault_conn_gc(true, NULL);
+	KUNIT_ASSERT_EQ(test, add(test, "w mode=watch dst=198.51.100.2"), 0);
+	for (i = 0; i < n; i++)
+		for (from = 1; from <= 2; from++)
+			KUNIT_ASSERT_EQ(test, verdict_port(test, from, 3 - from, 20000 + i,
+							   TCPFAULT_TH_ACK, 1000, NULL), NF_ACCEPT);
+	KUNIT_ASSERT_EQ(test, tcpfault_conn_count(), n);
+	pass = tcpfault_kunit_walk_steps();
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_walk(&init_net, 0, walk_nothing, NULL), 0U);
+	rcu_read_unlock();
+	pass = tcpfault_kunit_walk_steps() - pass;
+	arming = tcpfault_kunit_walk_steps();
+	KUNIT_ASSERT_EQ(test, add(test, "r mode=reset dst=198.51.100.2"), 0);
+	arming = tcpfault_kunit_walk_steps() - arming;
+	/* Two passes: the timelines' fault-start marks, then the resets. */
+	KUNIT_EXPECT_LE(test, arming, 2 * pass);
+	/* Every RST went, or none could (then each waits for its next segment). */
+	sent = tcpfault_verdict_stat(find("r"), TCPFAULT_F_RST_SENT);
+	KUNIT_EXPECT_TRUE_MSG(test, sent == 0 || sent == 2 * n, "%llu RSTs sent", sent);
+	c = lookup_port(20000 + n / 2);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_reset_done(c), sent != 0);
+}
+
 /*
  * The pressure GC, like the idle one, keeps the entry of an old connection
  * that a reset fault has still to kill, even when it is the least recently
@@ -489,6 +536,7 @@ static struct kunit_case rules_test_cases[] = {
 	KUNIT_CASE(many_matches_lose_nothing),
 	KUNIT_CASE(reset_spares_the_unknown),
 	KUNIT_CASE(reset_pins_survive_pressure),
+	KUNIT_CASE(reset_arming_walks_the_table_once),
 	KUNIT_CASE(syn_retried_across_reboot),
 	KUNIT_CASE(inject_marks_only_its_skb),
 	{}

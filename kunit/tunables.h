@@ -9,5 +9,7 @@
 
 unsigned int tcpfault_kunit_idle_timeout(unsigned int s);
 unsigned int tcpfault_kunit_conns_max(unsigned int n);
+/* Buckets and entries the connection table's walks have looked at so far. */
+unsigned long tcpfault_kunit_walk_steps(void);
 
 #endif /* _TCPFAULT_KUNIT_TUNABLES_H */

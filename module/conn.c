@@ -78,6 +78,13 @@ DEFINE_STATIC_KEY_FALSE(tcpfault_conn_armed);
 /* Whether an open connection's entry must outlive idleness (see gc_keep()). */
 static bool (*keep_fn)(const struct tcpfault_conn *c);
 static DEFINE_MUTEX(track_all_mutex);
+/*
+ * Buckets and entries that procfs iteration and the walks looked at: KUnit
+ * checks that they are linear in the table's size.
+ */
+static unsigned long iter_steps, walk_steps;
+/* The GC is not kicked again before this (jiffies); kicks so far. */
+static unsigned long gc_next_kick, gc_kicks;
 static struct delayed_work gc_work;
 
 static const char * const state_names[TCPFAULT_WS_MAX] = {
@@ -318,16 +325,53 @@ void tcpfault_conn_event(struct tcpfault_conn *c, u8 type, u8 dir, u32 seq, u32 
 	struct tcpfault_event *e = &c->tl[idx & (tcpfault_conn_tl_len - 1)];
 
 	WRITE_ONCE(e->gen, 0);
-	smp_wmb();	/* gen cleared before the payload; pairs with timeline_show() */
+	smp_wmb();	/* gen cleared before the payload; pairs with tcpfault_conn_event_read() */
 	e->ts = ktime_get_ns();
 	e->seq = seq;
 	e->len = len > 0xffff ? 0xffff : len;
 	e->type = type;
 	e->dir = dir;
 	e->flags = flags;
-	smp_wmb();	/* payload before gen; pairs with timeline_show() */
+	smp_wmb();	/* payload before gen; pairs with tcpfault_conn_event_read() */
 	WRITE_ONCE(e->gen, idx + 1);
 	trace_tcpfault_event(c, type, dir, seq, len, flags);
+}
+
+/**
+ * tcpfault_conn_events() - the events a connection's timeline still holds
+ * @c: the connection
+ * @end: set to one past the newest event's index
+ *
+ * Return: the oldest event's index; read each with
+ * tcpfault_conn_event_read(), from it up to (not including) @end.
+ */
+u32 tcpfault_conn_events(const struct tcpfault_conn *c, u32 *end)
+{
+	u32 head = (u32)atomic_read(&c->tl_head);
+
+	*end = head;
+	return head - min(head, tcpfault_conn_tl_len);
+}
+
+/**
+ * tcpfault_conn_event_read() - one timeline event, lockless
+ * @c: the connection
+ * @i: its index, from tcpfault_conn_events()
+ * @ev: filled in
+ *
+ * Return: false if the slot is being rewritten (or already holds a newer
+ * event): @ev is not the event asked for.
+ */
+bool tcpfault_conn_event_read(const struct tcpfault_conn *c, u32 i, struct tcpfault_event *ev)
+{
+	const struct tcpfault_event *e = &c->tl[i & (tcpfault_conn_tl_len - 1)];
+	u32 gen;
+
+	gen = READ_ONCE(e->gen);
+	smp_rmb();	/* gen before payload; pairs with tcpfault_conn_event() */
+	*ev = *e;
+	smp_rmb();	/* payload before re-reading gen */
+	return gen == i + 1 && READ_ONCE(e->gen) == gen;
 }
 
 /* Advance d->nxt to @end if @end is later in sequence space. */
@@ -510,6 +554,24 @@ static void conn_free_rcu(struct rcu_head *head)
  * or never inserted): from now on, a connection first seen mid-stream may
  * be one whose SYN was seen and forgotten. See tcpfault_conn_opened_before().
  */
+/*
+ * A connection found the table full: run the GC now, but at most every
+ * GC_KICK_GAP. A pressure GC brings the table down to 3/4 of conns_max; a
+ * flood that fills it again at once must not keep the GC running back to
+ * back (each run walks the whole table several times).
+ */
+#define GC_KICK_GAP	(HZ / 10)
+
+static void gc_kick(void)
+{
+	unsigned long next = READ_ONCE(gc_next_kick);
+
+	if (time_before(jiffies, next) || cmpxchg(&gc_next_kick, next, jiffies + GC_KICK_GAP) != next)
+		return;
+	gc_kicks++;
+	mod_delayed_work(system_power_efficient_wq, &gc_work, 0);
+}
+
 static void note_lost(void)
 {
 	WRITE_ONCE(lost_ns, ktime_get_ns());
@@ -526,7 +588,7 @@ static struct tcpfault_conn *conn_create(struct net *net,
 		atomic_dec(&nconns);
 		atomic64_inc(&n_insert_failed);
 		note_lost();
-		mod_delayed_work(system_power_efficient_wq, &gc_work, 0);
+		gc_kick();
 		return NULL;
 	}
 	c = kmem_cache_zalloc(conn_cache, GFP_ATOMIC | __GFP_NOWARN);
@@ -826,11 +888,49 @@ void tcpfault_conn_for_each(struct net *net, void (*fn)(struct tcpfault_conn *c,
 	u32 b;
 
 	rcu_read_lock();
-	for (b = 0; b <= bucket_mask; b++)
-		hlist_for_each_entry_rcu(c, &buckets[b], node)
+	for (b = 0; b <= bucket_mask; b++) {
+		walk_steps++;
+		hlist_for_each_entry_rcu(c, &buckets[b], node) {
+			walk_steps++;
 			if (c->net == net)
 				fn(c, arg);
+		}
+	}
 	rcu_read_unlock();
+}
+
+/**
+ * tcpfault_conn_walk() - call @fn for @net's connections, a stretch at a time
+ * @net: the namespace
+ * @from: the bucket to start at: 0, then what the last call returned
+ * @fn: returns false once it wants no more; the walk stops at the end of
+ *	that bucket (@fn is still called for the bucket's other entries)
+ * @arg: passed to @fn
+ *
+ * Caller holds rcu_read_lock(), and may drop it between calls: each entry
+ * is visited once over the calls that cover the table, so the whole walk
+ * is linear in the table's size.
+ *
+ * Return: the bucket to resume at, or 0 once the table is done.
+ */
+u32 tcpfault_conn_walk(struct net *net, u32 from,
+		       bool (*fn)(struct tcpfault_conn *c, void *arg), void *arg)
+{
+	struct tcpfault_conn *c;
+	bool more = true;
+	u32 b;
+
+	for (b = from; b <= bucket_mask; b++) {
+		walk_steps++;
+		hlist_for_each_entry_rcu(c, &buckets[b], node) {
+			walk_steps++;
+			if (c->net == net && !fn(c, arg))
+				more = false;
+		}
+		if (!more)
+			return b < bucket_mask ? b + 1 : 0;
+	}
+	return 0;
 }
 
 static u64 conn_last_ns(const struct tcpfault_conn *c)
@@ -1063,7 +1163,15 @@ struct tcpfault_conn *tcpfault_conn_iter_seek(struct net *net, struct tcpfault_c
 	struct tcpfault_conn *c;
 	loff_t skip = 0;
 
-	if (!pos || pos != it->last_pos + 1) {
+	if (pos && pos == it->last_pos) {
+		/*
+		 * The same position again: a read() resumes at the entry the
+		 * last one stopped before (seq_file's start() after next()).
+		 */
+		if (it->bucket > bucket_mask)
+			return NULL;
+		it->offset--;
+	} else if (!pos || pos != it->last_pos + 1) {
 		it->bucket = 0;
 		it->offset = 0;
 		skip = pos;
@@ -1072,7 +1180,9 @@ struct tcpfault_conn *tcpfault_conn_iter_seek(struct net *net, struct tcpfault_c
 	for (; it->bucket <= bucket_mask; it->bucket++, it->offset = 0) {
 		u32 i = 0;
 
+		iter_steps++;
 		hlist_for_each_entry_rcu(c, &buckets[it->bucket], node) {
+			iter_steps++;
 			if (c->net != net || i++ < it->offset)
 				continue;
 			it->offset++;
@@ -1196,6 +1306,7 @@ int tcpfault_conn_init(void)
 	ret = register_pernet_subsys(&conn_net_ops);
 	if (ret)
 		goto err_cache;
+	gc_next_kick = jiffies;
 	INIT_DEFERRABLE_WORK(&gc_work, gc_worker);
 	queue_delayed_work(system_power_efficient_wq, &gc_work, HZ);
 	if (track_all)

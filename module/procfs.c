@@ -158,25 +158,16 @@ static const struct seq_operations conns_seq_ops = {
 static int timeline_show(struct seq_file *seq, void *v)
 {
 	struct tcpfault_conn *c = v;
-	u32 head, i, n, len = tcpfault_conn_tl_len;
+	struct tcpfault_event ev;
+	u32 i, head;
 
 	if (v == SEQ_START_TOKEN) {
 		seq_puts(seq, "conn ts_ns dir event seq len flags info\n");
 		return 0;
 	}
-	head = (u32)atomic_read(&c->tl_head);
-	n = min(head, len);
-	for (i = head - n; i != head; i++) {
-		const struct tcpfault_event *e = &c->tl[i & (len - 1)];
-		struct tcpfault_event ev;
-		u32 gen;
-
-		gen = READ_ONCE(e->gen);
-		smp_rmb();	/* gen before payload; pairs with tcpfault_conn_event() */
-		ev = *e;
-		smp_rmb();	/* payload before re-reading gen */
-		if (gen != i + 1 || READ_ONCE(e->gen) != gen)
-			continue;	/* being rewritten: it is not the event we want */
+	for (i = tcpfault_conn_events(c, &head); i != head; i++) {
+		if (!tcpfault_conn_event_read(c, i, &ev))
+			continue;	/* being rewritten */
 		seq_printf(seq, "%llu %llu %s %s %u %u %s ", c->id, ev.ts,
 			   ev.dir == c->orig ? "o" : "r", tcpfault_conn_event_name(ev.type),
 			   ev.seq, ev.len, (ev.flags & TCPFAULT_EVF_DROPPED) ? "dropped" : "-");

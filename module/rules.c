@@ -523,6 +523,8 @@ int tcpfault_rules_flush(struct net *net)
 			continue;
 		fault_unlink(f);
 		list_add_tail(&f->node, &dead);
+		/* A million faults: let others run (the mutex sleeps). */
+		cond_resched();
 	}
 	mutex_unlock(&tcpfault_rules_mutex);
 	list_for_each_entry_safe(f, tmp, &dead, node) {

@@ -241,6 +241,8 @@ void tcpfault_conn_account(struct tcpfault_conn *c, const struct tcpfault_pkt *p
 			   bool dropped);
 void tcpfault_conn_event(struct tcpfault_conn *c, u8 type, u8 dir, u32 seq, u32 len,
 			 u8 flags);
+u32 tcpfault_conn_events(const struct tcpfault_conn *c, u32 *end);
+bool tcpfault_conn_event_read(const struct tcpfault_conn *c, u32 i, struct tcpfault_event *ev);
 int tcpfault_conn_classify(struct tcpfault_dir *d, struct tcpfault_dir *peer,
 			   struct tcpfault_pkt *pkt);
 void tcpfault_conn_deliver(struct tcpfault_dir *d, struct tcpfault_dir *peer,
@@ -252,6 +254,8 @@ bool tcpfault_conn_opened_before(const struct tcpfault_conn *c, u64 t);
 void tcpfault_conn_endpoint(const struct tcpfault_conn *c, int ep, u8 *addr, u16 *port);
 void tcpfault_conn_for_each(struct net *net, void (*fn)(struct tcpfault_conn *c, void *arg),
 			    void *arg);
+u32 tcpfault_conn_walk(struct net *net, u32 from,
+		       bool (*fn)(struct tcpfault_conn *c, void *arg), void *arg);
 void tcpfault_conn_stats(struct tcpfault_conn_stats *st);
 unsigned int tcpfault_conn_count(void);
 struct tcpfault_conn *tcpfault_conn_lookup(struct net *net, const struct tcpfault_tuple *t,

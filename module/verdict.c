@@ -274,57 +274,69 @@ struct reset_walk {
 	unsigned int n;
 };
 
-static void conn_collect_reset(struct tcpfault_conn *c, void *arg)
+/* Claim @c for the batch if the fault selects it and it can be reset now. */
+static bool conn_collect_reset(struct tcpfault_conn *c, void *arg)
 {
 	struct reset_walk *w = arg;
 	struct tcpfault_tuple t;
 
-	if (w->n == ARRAY_SIZE(w->batch) || tcpfault_conn_reset_done(c) ||
-	    !tcpfault_conn_resettable(c) || !after_ok(w->f, c))
-		return;
+	if (w->n == ARRAY_SIZE(w->batch))
+		return false;
+	if (tcpfault_conn_reset_done(c) || !tcpfault_conn_resettable(c) || !after_ok(w->f, c))
+		return true;
 	tcpfault_conn_tuple(c, &t);
 	if (!tcpfault_spec_match(&w->f->spec, &t, false) &&
 	    !tcpfault_spec_match(&w->f->spec, &t, true))
-		return;
+		return true;
 	if (tcpfault_conn_reset_claim(c))
 		w->batch[w->n++] = c;
+	return w->n < ARRAY_SIZE(w->batch);
+}
+
+/* Both RSTs for a claimed connection; unclaimed if one could not be sent. */
+static void reset_one(struct tcpfault_fault *f, struct tcpfault_conn *c)
+{
+	struct tcpfault_rst rst = { .family = c->key.family, .ack = true };
+	bool sent = true;
+	int ep;
+
+	for (ep = 0; ep < 2; ep++) {
+		/* toward endpoint ep, from the other one */
+		tcpfault_conn_endpoint(c, !ep, rst.saddr, &rst.sport);
+		tcpfault_conn_endpoint(c, ep, rst.daddr, &rst.dport);
+		rst.seq = tcpfault_conn_nxt(c, !ep);
+		rst.ack_seq = tcpfault_conn_nxt(c, ep);
+		sent &= send_rst(f->net, f, c, &rst, (u8)ep);
+	}
+	if (!sent)
+		tcpfault_conn_reset_unclaim(c);
 }
 
 /*
  * Reset now every tracked connection the fault selects whose sequence
- * state both ways is known. The others are reset on their next segment,
- * and so is one whose RSTs could not both be sent (no route: a connection
- * in a VRF, whose table only its segments name): its next segment is
- * answered, routed as that segment says, rather than swallowed.
+ * state both ways is known, in one pass over the table, a batch at a time
+ * (RCU is dropped between batches). The others are reset on their next
+ * segment, and so is one whose RSTs could not both be sent (no route: a
+ * connection in a VRF, whose table only its segments name): its next
+ * segment is answered, routed as that segment says, rather than
+ * swallowed. So is one the pass skipped because a batch filled up in the
+ * middle of its bucket.
  */
 static void reset_tracked(struct tcpfault_fault *f)
 {
 	struct reset_walk w = { .f = f };
 	unsigned int i;
+	u32 from = 0;
 
 	do {
 		w.n = 0;
 		rcu_read_lock();
-		tcpfault_conn_for_each(f->net, conn_collect_reset, &w);
-		for (i = 0; i < w.n; i++) {
-			struct tcpfault_conn *c = w.batch[i];
-			struct tcpfault_rst rst = { .family = c->key.family, .ack = true };
-			bool sent = true;
-			int ep;
-
-			for (ep = 0; ep < 2; ep++) {
-				/* toward endpoint ep, from the other one */
-				tcpfault_conn_endpoint(c, !ep, rst.saddr, &rst.sport);
-				tcpfault_conn_endpoint(c, ep, rst.daddr, &rst.dport);
-				rst.seq = tcpfault_conn_nxt(c, !ep);
-				rst.ack_seq = tcpfault_conn_nxt(c, ep);
-				sent &= send_rst(f->net, f, c, &rst, (u8)ep);
-			}
-			if (!sent)
-				tcpfault_conn_reset_unclaim(c);
-		}
+		from = tcpfault_conn_walk(f->net, from, conn_collect_reset, &w);
+		for (i = 0; i < w.n; i++)
+			reset_one(f, w.batch[i]);
 		rcu_read_unlock();
-	} while (w.n == ARRAY_SIZE(w.batch));
+		cond_resched();
+	} while (from);
 }
 
 /* Called once per socket the power-off really removed (after its abort). */
