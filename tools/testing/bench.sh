@@ -5,8 +5,8 @@
 # BENCHMARKS.md from the results. `bench.sh --quick` is the short run
 # (smaller sizes, one round; BENCHMARKS.md untouched).
 #
-# The guest runs with an instruction-counting clock (QEMU -icount): one
-# guest nanosecond per 2^2 instructions executed, on one vCPU. Rates and
+# The guest runs with an instruction-counting clock (QEMU -icount): each
+# instruction executed advances the guest clock by 2^2 = 4 ns, on one vCPU. Rates and
 # times measured inside it are then a function of the instructions the
 # guest executes, not of what else this shared host is doing, so ratios
 # repeat to within about 1% from run to run where wall-clock TCG varied by

@@ -95,8 +95,9 @@ def main():
            f"kernel {r['kernel']}",
            f"- measured: tcpfault {r.get('commit', 'unknown')}, run finished {finished}"]
     if icount:
-        out += ["- clock: instruction counting (`-icount shift=2`): one guest nanosecond per "
-                "4 instructions executed. Rates and times inside the guest measure the "
+        out += ["- clock: instruction counting (`-icount shift=2`): each instruction "
+                "executed advances the guest's clock by 2^2 = 4 ns (so a figure in "
+                "icount-ns divided by 4 is an instruction count). Rates and times inside the guest measure the "
                 "instructions the guest runs, so they do not move with the load of this "
                 "shared host: the spread across rounds below is the whole noise. What it "
                 "cannot show is memory latency: a cache miss costs nothing here, so a big "
