@@ -550,11 +550,6 @@ static void conn_free_rcu(struct rcu_head *head)
 }
 
 /*
- * The table no longer knows a connection that may still be open (evicted,
- * or never inserted): from now on, a connection first seen mid-stream may
- * be one whose SYN was seen and forgotten. See tcpfault_conn_opened_before().
- */
-/*
  * A connection found the table full: run the GC now, but at most every
  * GC_KICK_GAP. A pressure GC brings the table down to 3/4 of conns_max; a
  * flood that fills it again at once must not keep the GC running back to
@@ -572,6 +567,11 @@ static void gc_kick(void)
 	mod_delayed_work(system_power_efficient_wq, &gc_work, 0);
 }
 
+/*
+ * The table no longer knows a connection that may still be open (evicted,
+ * or never inserted): from now on, a connection first seen mid-stream may
+ * be one whose SYN was seen and forgotten. See tcpfault_conn_opened_before().
+ */
 static void note_lost(void)
 {
 	WRITE_ONCE(lost_ns, ktime_get_ns());
@@ -876,30 +876,6 @@ u64 tcpfault_conn_new_bytes(const struct tcpfault_conn *c)
 }
 
 /**
- * tcpfault_conn_for_each() - call @fn for each tracked connection of @net
- * @net: the namespace
- * @fn: called under rcu_read_lock(), must not sleep
- * @arg: passed to @fn
- */
-void tcpfault_conn_for_each(struct net *net, void (*fn)(struct tcpfault_conn *c, void *arg),
-			    void *arg)
-{
-	struct tcpfault_conn *c;
-	u32 b;
-
-	rcu_read_lock();
-	for (b = 0; b <= bucket_mask; b++) {
-		walk_steps++;
-		hlist_for_each_entry_rcu(c, &buckets[b], node) {
-			walk_steps++;
-			if (c->net == net)
-				fn(c, arg);
-		}
-	}
-	rcu_read_unlock();
-}
-
-/**
  * tcpfault_conn_walk() - call @fn for @net's connections, a stretch at a time
  * @net: the namespace
  * @from: the bucket to start at: 0, then what the last call returned
@@ -931,6 +907,35 @@ u32 tcpfault_conn_walk(struct net *net, u32 from,
 			return b < bucket_mask ? b + 1 : 0;
 	}
 	return 0;
+}
+
+struct for_each_arg {
+	void (*fn)(struct tcpfault_conn *c, void *arg);
+	void *arg;
+};
+
+static bool walk_all_one(struct tcpfault_conn *c, void *arg)
+{
+	struct for_each_arg *a = arg;
+
+	a->fn(c, a->arg);
+	return true;
+}
+
+/**
+ * tcpfault_conn_for_each() - call @fn for each tracked connection of @net
+ * @net: the namespace
+ * @fn: called under rcu_read_lock(), must not sleep
+ * @arg: passed to @fn
+ */
+void tcpfault_conn_for_each(struct net *net, void (*fn)(struct tcpfault_conn *c, void *arg),
+			    void *arg)
+{
+	struct for_each_arg a = { .fn = fn, .arg = arg };
+
+	rcu_read_lock();
+	tcpfault_conn_walk(net, 0, walk_all_one, &a);
+	rcu_read_unlock();
 }
 
 static u64 conn_last_ns(const struct tcpfault_conn *c)

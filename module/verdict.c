@@ -247,14 +247,20 @@ struct conn_walk {
 	u8 type;
 };
 
-static void conn_mark(struct tcpfault_conn *c, void *arg)
+/* Does @f select @c, either way round? */
+static bool fault_selects(const struct tcpfault_fault *f, const struct tcpfault_conn *c)
 {
-	struct conn_walk *w = arg;
 	struct tcpfault_tuple t;
 
 	tcpfault_conn_tuple(c, &t);
-	if (tcpfault_spec_match(&w->f->spec, &t, false) ||
-	    tcpfault_spec_match(&w->f->spec, &t, true))
+	return tcpfault_spec_match(&f->spec, &t, false) || tcpfault_spec_match(&f->spec, &t, true);
+}
+
+static void conn_mark(struct tcpfault_conn *c, void *arg)
+{
+	struct conn_walk *w = arg;
+
+	if (fault_selects(w->f, c))
 		tcpfault_conn_event(c, w->type, 0, (u32)w->f->id, 0, 0);
 }
 
@@ -278,15 +284,11 @@ struct reset_walk {
 static bool conn_collect_reset(struct tcpfault_conn *c, void *arg)
 {
 	struct reset_walk *w = arg;
-	struct tcpfault_tuple t;
 
 	if (w->n == ARRAY_SIZE(w->batch))
 		return false;
-	if (tcpfault_conn_reset_done(c) || !tcpfault_conn_resettable(c) || !after_ok(w->f, c))
-		return true;
-	tcpfault_conn_tuple(c, &t);
-	if (!tcpfault_spec_match(&w->f->spec, &t, false) &&
-	    !tcpfault_spec_match(&w->f->spec, &t, true))
+	if (tcpfault_conn_reset_done(c) || !tcpfault_conn_resettable(c) || !after_ok(w->f, c) ||
+	    !fault_selects(w->f, c))
 		return true;
 	if (tcpfault_conn_reset_claim(c))
 		w->batch[w->n++] = c;
