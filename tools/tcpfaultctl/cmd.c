@@ -25,60 +25,64 @@ struct command {
 	const char *help;
 };
 
-static const struct command commands[] = {
-	{ "add", cmd_add,
+/* The entry of command NAME of commands.h: synopsis, wrapped help, help. */
+#define COMMAND(n, ...)	[CMD_##n] = { #n, cmd_##n, __VA_ARGS__ }
+#define CMD_INDEX(n)	CMD_##n,
+enum { TCPFAULTCTL_COMMANDS(CMD_INDEX) NCOMMANDS };
+
+/* Indexed by the list: a command without an entry here has no name. */
+static const struct command commands[NCOMMANDS] = {
+	COMMAND(add,
 	  "NAME MODE [src ADDR[/LEN]] [sport PORT|LO-HI] [dst ADDR[/LEN]]\n"
 	  "        [dport PORT|LO-HI] [host ADDR[/LEN]] [prob PCT%] [delay DUR]\n"
 	  "        [duration DUR] [after BYTES] [disabled]",
 	  "Create a fault in this network namespace. MODE is one of "
 	  TCPFAULT_NAMES_LIST(TCPFAULT_MODES) ". KEY=VALUE words are accepted "
 	  "too. DUR is N(ms|s|m|h); BYTES is N[K|M|G].",
-	  "Example: tcpfaultctl add cut link-down dst 10.0.1.2 dport 5001 duration 30s" },
-	{ "list", cmd_list, "",
+	  "Example: tcpfaultctl add cut link-down dst 10.0.1.2 dport 5001 duration 30s"),
+	COMMAND(list, "",
 	  NULL,
-	  "List the faults of this network namespace with their state and counters." },
-	{ "show", cmd_show, "NAME",
+	  "List the faults of this network namespace with their state and counters."),
+	COMMAND(show, "NAME",
 	  NULL,
-	  "Show every file of /sys/kernel/tcpfault/faults/NAME/." },
-	{ "enable", cmd_enable, "NAME",
+	  "Show every file of /sys/kernel/tcpfault/faults/NAME/."),
+	COMMAND(enable, "NAME",
 	  NULL,
-	  "Switch a fault on (again); delay= and duration= start over." },
-	{ "disable", cmd_disable, "NAME",
+	  "Switch a fault on (again); delay= and duration= start over."),
+	COMMAND(disable, "NAME",
 	  NULL,
-	  "Switch a fault off; for power-off this reboots the host." },
-	{ "delete", cmd_delete, "NAME",
+	  "Switch a fault off; for power-off this reboots the host."),
+	COMMAND(delete, "NAME",
 	  NULL,
-	  "Delete a fault." },
-	{ "flush", cmd_flush, "",
+	  "Delete a fault."),
+	COMMAND(flush, "",
 	  NULL,
-	  "Delete every fault of this network namespace." },
-	{ "conns", cmd_conns,
+	  "Delete every fault of this network namespace."),
+	COMMAND(conns,
 	  "[src ADDR[/LEN]] [dst ADDR[/LEN]] [port PORT] [state STATE]\n"
 	  "        [sort COLUMN] [-r]",
 	  NULL,
 	  "List the tracked connections of this network namespace with their\n"
 	  "counters. src is the originator (the side that sent the SYN), dst the\n"
 	  "other end; port matches either end. sort takes any column name of\n"
-	  "/proc/net/tcpfault/conns, e.g. o_retrans; -r reverses the order." },
-	{ "watch", cmd_watch, "[-i SECONDS] [-c COUNT] [src ADDR[/LEN]] [dst ADDR[/LEN]]\n"
+	  "/proc/net/tcpfault/conns, e.g. o_retrans; -r reverses the order."),
+	COMMAND(watch, "[-i SECONDS] [-c COUNT] [src ADDR[/LEN]] [dst ADDR[/LEN]]\n"
 	  "        [port PORT] [state STATE] [sort COLUMN] [-r]",
 	  NULL,
 	  "Show faults and connections every SECONDS (default 1) until\n"
 	  "interrupted, or COUNT times. The connections are filtered and sorted\n"
-	  "as by conns." },
-	{ "timeline", cmd_timeline, "CONN [--svg FILE]",
+	  "as by conns."),
+	COMMAND(timeline, "CONN [--svg FILE]",
 	  NULL,
 	  "Show the events of one connection: CONN is its id or an ADDR:PORT of\n"
 	  "either end. Retransmissions and keepalive probes show the gap since\n"
 	  "the previous one in the same direction. --svg FILE also writes the\n"
-	  "timeline as an SVG image." },
-	{ "stats", cmd_stats, "",
+	  "timeline as an SVG image."),
+	COMMAND(stats, "",
 	  NULL,
 	  "Show the module's global figures (every readable file of\n"
-	  "/sys/kernel/tcpfault)." },
+	  "/sys/kernel/tcpfault)."),
 };
-
-#define NCOMMANDS (ARRAY_SIZE(commands))
 
 void ctl_init(struct ctl *ctl, FILE *out, FILE *err)
 {

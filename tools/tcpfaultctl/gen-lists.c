@@ -1,19 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A build-time helper: print one list of ../../module/names.h, its names
- * joined by a separator (default a space). The Makefile fills the bash
- * completion's template with it, and the tests compare the man page with it.
+ * A build-time helper: print one list of ../../module/names.h (or the
+ * commands of commands.h), its names joined by a separator (default a
+ * space). The Makefile fills the bash completion's template with it, and
+ * the tests compare the man page with it.
  *
- *   gen-lists modes|keys|option-keys|events|wire-states|fault-states [SEP]
+ *   gen-lists commands|modes|keys|option-keys|events|wire-states|fault-states [SEP]
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "../../module/names.h"
+#include "commands.h"
 
 #define NAME(e, s)	s,
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define COMMAND(n)	#n,
 
+static const char * const commands[] = { TCPFAULTCTL_COMMANDS(COMMAND) NULL };
 static const char * const modes[] = { TCPFAULT_MODES(NAME, NAME) NULL };
 static const char * const keys[] = { TCPFAULT_SPEC_KEYS(NAME, NAME) NULL };
 static const char * const option_keys[] = { TCPFAULT_SPEC_OPTION_KEYS(NAME, NAME) NULL };
@@ -25,6 +29,7 @@ static const struct {
 	const char *name;
 	const char * const *names;
 } lists[] = {
+	{ "commands", commands },
 	{ "modes", modes },
 	{ "keys", keys },
 	{ "option-keys", option_keys },
@@ -46,6 +51,6 @@ int main(int argc, char **argv)
 		putchar('\n');
 		return 0;
 	}
-	fprintf(stderr, "usage: gen-lists modes|keys|option-keys|events|wire-states|fault-states [SEP]\n");
+	fprintf(stderr, "usage: gen-lists commands|modes|keys|option-keys|events|wire-states|fault-states [SEP]\n");
 	return 2;
 }

@@ -29,6 +29,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "commands.h"
+
 #ifndef TCPFAULTCTL_VERSION
 #define TCPFAULTCTL_VERSION "0.1.0"
 #endif
@@ -83,17 +85,9 @@ void ctl_init(struct ctl *ctl, FILE *out, FILE *err);
 int ctl_run(struct ctl *ctl, int argc, char **argv);
 
 /* Commands: argv[0] is the command name. They return an exit code. */
-int cmd_add(struct ctl *ctl, int argc, char **argv);
-int cmd_list(struct ctl *ctl, int argc, char **argv);
-int cmd_show(struct ctl *ctl, int argc, char **argv);
-int cmd_enable(struct ctl *ctl, int argc, char **argv);
-int cmd_disable(struct ctl *ctl, int argc, char **argv);
-int cmd_delete(struct ctl *ctl, int argc, char **argv);
-int cmd_flush(struct ctl *ctl, int argc, char **argv);
-int cmd_conns(struct ctl *ctl, int argc, char **argv);
-int cmd_watch(struct ctl *ctl, int argc, char **argv);
-int cmd_timeline(struct ctl *ctl, int argc, char **argv);
-int cmd_stats(struct ctl *ctl, int argc, char **argv);
+#define TCPFAULTCTL_CMD_DECLARE(name) int cmd_##name(struct ctl *ctl, int argc, char **argv);
+TCPFAULTCTL_COMMANDS(TCPFAULTCTL_CMD_DECLARE)
+#undef TCPFAULTCTL_CMD_DECLARE
 
 /* Diagnostics, prefixed with the program name. */
 __printf(2, 3) void ctl_error(const struct ctl *ctl, const char *fmt, ...);
