@@ -3,7 +3,9 @@
 # `make bench`: measure tcpfault's cost side by side with no module,
 # iptables and nftables, in a guest on Debian's kernel, and write
 # BENCHMARKS.md from the results. `bench.sh --quick` is the short run
-# (smaller sizes, one round; BENCHMARKS.md untouched).
+# (smaller sizes, one round; BENCHMARKS.md untouched). `--base REV`
+# also measures the module as it was at commit REV, in the same rounds,
+# and adds a table of this build against it (make bench BENCH_ARGS=...).
 #
 # The guest runs with an instruction-counting clock (QEMU -icount): each
 # instruction executed advances the guest clock by 2^2 = 4 ns, on one vCPU. Rates and
@@ -13,14 +15,15 @@
 # 30%. `--clock real` measures wall-clock time instead (2 vCPUs).
 set -euo pipefail
 main() {
-	local top kdir ko out quick=0 clock=icount args=() qemu=()
+	local top kdir ko out quick=0 clock=icount args=() qemu=() base= rev
 	top=$(cd "$(dirname "$0")/../.." && pwd)
 	cd "$top"
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--quick) quick=1; shift ;;
 		--clock) clock=$2; shift 2 ;;
-		*) echo "usage: bench.sh [--quick] [--clock icount|real]" >&2; exit 2 ;;
+		--base) base=$2; shift 2 ;;
+		*) echo "usage: bench.sh [--quick] [--clock icount|real] [--base REV]" >&2; exit 2 ;;
 		esac
 	done
 	case $clock in
@@ -36,12 +39,22 @@ main() {
 	make -s -C "$kdir" M="$top/tools/testing/bench/kmod" W=1 modules >build/bench-kmod.log 2>&1 ||
 		{ cat build/bench-kmod.log; exit 1; }
 	mkdir -p build/bench
+	if [ -n "$base" ]; then
+		# REV's own tree and build script, in a directory of its own.
+		rev=$(git rev-parse --short --verify "$base^{commit}") ||
+			{ echo "bench.sh: --base: '$base' is not a commit here" >&2; exit 2; }
+		rm -rf build/bench-base
+		mkdir -p build/bench-base/src
+		git archive "$rev" | tar -x -C build/bench-base/src
+		args+=(--base-ko "$(build/bench-base/src/tools/testing/build-module.sh "$kdir" \
+			build/bench-base/ko)" --base-label "$rev")
+	fi
 	gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o build/bench/rr tools/testing/bench/rr.c
 	if [ "$quick" = 1 ]; then
-		args=(--quick --rounds 1 --seconds 1)
+		args+=(--quick --rounds 1 --seconds 1)
 		out=/results/quick.json
 	else
-		args=(--rounds 3 --seconds 3)
+		args+=(--rounds 3 --seconds 3)
 		out=/results/bench.json
 	fi
 	tools/testing/qemu/run.sh --kernel stock --mem 4096 "${qemu[@]}" --timeout 3600 \

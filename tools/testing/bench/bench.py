@@ -97,17 +97,31 @@ def unloaded(b, m):
 
 
 def tracked(n):
+    """n idle entries in the connection table, for the whole measurement.
+
+    A SYN sweep from distinct sources (raw socket) to a closed port: the
+    server's stack answers each SYN with an RST, and both namespaces track
+    the tuple, so n // 2 SYNs make n closed entries. closed_timeout keeps
+    them past the run and conns_max leaves room, so neither the GC's expiry
+    nor its pressure eviction changes the table while the traffic runs: the
+    GC's once-a-second sweep over n entries is part of what is measured."""
     def setup(b, m):
-        m.load(f"conns_max={max(n + n // 4, 1024)}")
+        m.load(f"conns_max={n * 2}", "closed_timeout=86400", "idle_timeout=86400")
         m.write(None, "track_all", "1")
-        # Fill the table with n idle tuples: a SYN sweep from distinct
-        # sources (raw socket) that the server's stack answers and forgets.
         sys.path.insert(0, os.path.join(here, "..", "tests"))
         from test_reliability import _syn_flood, _veth
         b.c.ip_batch([f"addr replace 10.7.0.1/16 dev {_veth(b.c)}"])
         b.s.ip_batch([f"route replace 10.7.0.0/16 via {b.topo.caddr}"])
-        _syn_flood(b.c, "10.7.0.1", b.topo.saddr, 9, n)
-        b.tracked = int(m.attr("conns"))
+        _syn_flood(b.c, "10.7.0.1", b.topo.saddr, 9, n // 2)
+        # The last RSTs may still be on their way: wait for the count to settle.
+        last = [-1]
+
+        def settled():
+            now = int(m.attr("conns"))
+            done, last[0] = now == last[0], now
+            return done
+        tfk.wait_until(settled, 30, "the connection table to settle", interval=0.5)
+        b.tracked = last[0]
     return setup
 
 
@@ -145,20 +159,33 @@ def nft_down(b, m):
     sh(["ip", "netns", "exec", b.c.name, "nft", "flush", "ruleset"])
 
 
-def configs(quick):
+def on(module, setup):
+    """setup, with another build of tcpfault in place of the one measured."""
+    return lambda b, m: setup(b, module)
+
+
+def configs(quick, base=None):
+    """The configurations, in the order each round runs them. With base
+    (label, Module), the tcpfault ones are measured again with that build,
+    in the same rounds, as "label: configuration"."""
     big = 10000 if quick else 100000
-    return [
-        ("no module", unloaded, None),
+    ours = [
         ("module, 0 faults", loaded, unloaded),
         ("1 exact fault", exact(1), unloaded),
         ("1,000 exact faults", exact(1000), unloaded),
         (f"{big:,} exact faults", exact(big), unloaded),
         ("1,000 wildcard (port-range) faults", ranges(1000), unloaded),
-        (f"tracking {big:,} idle tuples", tracked(big), unloaded),
+        (f"tracking {big:,} idle entries", tracked(big), unloaded),
+    ]
+    out = [("no module", unloaded, None)] + ours + [
         ("iptables, 1,000 rules", iptables(1000), iptables_down),
         ("iptables, 10,000 rules", iptables(10000), iptables_down),
         (f"nftables set, {big:,} elements", nft_set(big), nft_down),
     ]
+    if base:
+        label, module = base
+        out += [(f"{label}: {name}", on(module, setup), down) for name, setup, down in ours]
+    return out
 
 
 def main():
@@ -171,21 +198,24 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--clock", choices=("icount", "real"), default="real",
                     help="how the guest's clock runs (recorded in the result)")
+    ap.add_argument("--base-ko", help="another build of tcpfault.ko, measured beside this one")
+    ap.add_argument("--base-label", default="base", help="what the other build is (recorded)")
     ap.add_argument("--json", required=True)
     ap.add_argument("--commit", default="unknown", help="the tree measured (recorded)")
     ap.add_argument("--qemu", default="unknown", help="the emulator's version (recorded)")
     args = ap.parse_args()
     m = tfk.Module(args.ko)
+    base = (args.base_label, tfk.Module(args.base_ko)) if args.base_ko else None
     b = Bench(args)
-    results = {name: {"tput_gbps": [], "rr_tps": []} for name, _, _ in configs(args.quick)}
-    extra = {}
+    results = {name: {"tput_gbps": [], "rr_tps": []} for name, _, _ in configs(args.quick, base)}
+    extra = {"tracked_entries": {}}
     try:
         for rnd in range(args.rounds):
-            for name, setup, teardown in configs(args.quick):
+            for name, setup, teardown in configs(args.quick, base):
                 t0 = time.monotonic()
                 setup(b, m)
                 if getattr(b, "tracked", None) is not None:
-                    extra["tracked_tuples"] = b.tracked
+                    extra["tracked_entries"].setdefault(name, []).append(b.tracked)
                     b.tracked = None
                 results[name]["tput_gbps"].append(b.iperf())
                 results[name]["rr_tps"].append(b.rr())
@@ -210,6 +240,7 @@ def main():
                           "ns_per_packet": float(kv["ns_per_packet"])})
     with open(args.json, "w") as f:
         json.dump({"configs": results, "micro": micro, "extra": extra,
+                   "base": args.base_label if args.base_ko else None,
                    "seconds": args.seconds, "rounds": args.rounds, "clock": args.clock,
                    "cpus": os.cpu_count(), "commit": args.commit,
                    "qemu": args.qemu,

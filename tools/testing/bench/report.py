@@ -53,7 +53,7 @@ def targets(cfg):
         out.append(f"| {what} | {measured} | {'yes' if ok else '**no**'} |")
 
     loaded = find(cfg, "module, 0 faults")
-    exact = [n for n in cfg if n.endswith("exact faults")]
+    exact = [n for n in cfg if n.endswith("exact faults") and n[0].isdigit()]
     big = max(exact, key=lambda n: int(n.split()[0].replace(",", ""))) if exact else None
     ipt = find(cfg, "iptables, 10,000")
     nft = find(cfg, "nftables set")
@@ -74,6 +74,31 @@ def targets(cfg):
             a = statistics.median(ratios(cfg, big, m))
             b = statistics.median(ratios(cfg, nft, m))
             row(f"{big} vs {nft}, {label}: at least on par", f"{a / b:.3f}x", a / b >= 0.98)
+    return out
+
+
+def against(r):
+    """This build against the other one measured in the same rounds."""
+    label, cfg = r.get("base"), r["configs"]
+    if not label:
+        return []
+    out = ["", f"## Against {label}", "",
+           f"The same configurations with the build of tcpfault at {label}, measured in the "
+           "same rounds, interleaved with the others. A ratio is this build's figure over "
+           f"{label}'s in the same round: above 1 is faster. Median, and in brackets the "
+           "lowest and highest round.", "",
+           f"| configuration | iperf3, this / {label} | TCP_RR, this / {label} |",
+           "|---|---:|---:|"]
+    for name in cfg:
+        if not name.startswith(f"{label}: "):
+            continue
+        ours = name[len(label) + 2:]
+        cells = []
+        for m in ("tput_gbps", "rr_tps"):
+            v = [a / b for a, b in zip(cfg[ours][m], cfg[name][m])]
+            med = statistics.median(v)
+            cells.append(f"{med:.3f}" if len(v) == 1 else f"{med:.3f} ({min(v):.3f}–{max(v):.3f})")
+        out.append(f"| {ours} | {cells[0]} | {cells[1]} |")
     return out
 
 
@@ -123,9 +148,10 @@ def main():
         t, q = statistics.median(v["tput_gbps"]), statistics.median(v["rr_tps"])
         out.append(f"| {name} | {t:.3f} | {cell(cfg, name, 'tput_gbps')} | {q:.0f} | "
                    f"{cell(cfg, name, 'rr_tps')} |")
-    if r.get("extra", {}).get("tracked_tuples") is not None:
-        out += ["", f"(The tracking configuration had {r['extra']['tracked_tuples']:,} entries "
-                "in the connection table while the traffic ran.)"]
+    for name, counts in r.get("extra", {}).get("tracked_entries", {}).items():
+        out += ["", f"(\"{name}\" had {', '.join(f'{n:,}' for n in counts)} entries in the "
+                "connection table while the traffic ran, round by round.)"]
+    out += against(r)
     unit = "ns/segment (÷4 = instructions)" if icount else "ns/segment"
     out += ["", "## In-kernel micro-benchmark: the per-segment path", "",
             "tcpfault_bench.ko runs the hook's path (namespace check, fault lookup, and for a "
@@ -152,6 +178,7 @@ def main():
             "", "## Reproduce", "", "```sh",
             "make bench                              # about 25 minutes; rewrites this file",
             "make bench BENCH_ARGS='--clock real'    # wall-clock instead of instruction count",
+            "make bench BENCH_ARGS='--base REV'      # also commit REV's module, in the same rounds",
             "```", ""]
     print("\n".join(out))
 
