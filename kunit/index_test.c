@@ -316,12 +316,72 @@ static void shape_overflow(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, in->nshapes, 0U);
 }
 
+/* What the notify callback was told, and what it answers. */
+static struct {
+	int busy, idle, fail;
+	struct net *net;
+} told;
+
+static int notify(struct net *net, bool busy)
+{
+	told.net = net;
+	if (busy && told.fail)
+		return told.fail;
+	if (busy)
+		told.busy++;
+	else
+		told.idle++;
+	return 0;
+}
+
+/*
+ * The hooks' callback hears of a namespace's first fault, before it goes
+ * in, and of its last one, once it is out; nothing in between. A refusal
+ * fails the insertion and leaves the index as it was.
+ */
+static void notify_first_and_last(struct kunit *test)
+{
+	static const char ctext[] = "c mode=watch dst=10.1.0.3 dport=80";
+	struct tcpfault_fault *a, *b;
+	struct tcpfault_spec spec;
+	struct tcpfault_perr err;
+	bool rev;
+
+	memset(&told, 0, sizeof(told));
+	tcpfault_index_set_notify(notify);
+	a = ins(test, "a mode=watch dst=10.1.0.1 dport=80");
+	KUNIT_EXPECT_EQ(test, told.busy, 1);
+	KUNIT_EXPECT_PTR_EQ(test, told.net, &init_net);
+	b = ins(test, "b mode=watch dst=10.1.0.2 dport=80");
+	KUNIT_EXPECT_EQ(test, told.busy, 1);
+	drop(a);
+	KUNIT_EXPECT_EQ(test, told.idle, 0);
+	drop(b);
+	KUNIT_EXPECT_EQ(test, told.idle, 1);
+	KUNIT_EXPECT_EQ(test, tcpfault_index_count(&init_net), 0U);
+
+	told.fail = -ENOMEM;
+	KUNIT_ASSERT_EQ(test, tcpfault_spec_parse(ctext, strlen(ctext),
+						  &spec, &err), 0);
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	a->spec = spec;
+	a->net = &init_net;
+	KUNIT_EXPECT_EQ(test, tcpfault_index_insert(a), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, tcpfault_index_count(&init_net), 0U);
+	KUNIT_EXPECT_NULL(test, lookup1(test, "10.0.0.1", 1234, "10.1.0.3", 80, &rev));
+	KUNIT_EXPECT_EQ(test, index_net(&init_net)->nshapes, 0U);
+	kfree(a);
+	tcpfault_index_set_notify(NULL);
+	told.fail = 0;
+}
 
 static struct kunit_case index_test_cases[] = {
 	KUNIT_CASE(lookup_matches_reference),
 	KUNIT_CASE(shapes_are_shared),
 	KUNIT_CASE(ranges_are_hashed),
 	KUNIT_CASE(shape_overflow),
+	KUNIT_CASE(notify_first_and_last),
 	{}
 };
 

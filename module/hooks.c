@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The netfilter hooks, registered in every network namespace.
+ * The netfilter hooks, registered in a network namespace while it has a
+ * fault, and in every namespace while track_all is on.
  *
  * Each segment is seen once per namespace: at PRE_ROUTING when it arrives
  * (for local delivery or forwarding) and at LOCAL_OUT when a local socket
@@ -12,8 +13,10 @@
  * rather than dropped: NF_DROP at LOCAL_OUT makes ip_local_out() fail and
  * TCP would learn of the loss, which a cut cable never tells it.
  *
- * The cost when nothing is armed is one patched-out branch; when faults
- * exist elsewhere, one more per-namespace check.
+ * A namespace without a fault has no hooks at all (unless track_all is
+ * on), so its segments never reach tcpfault: an idle module costs nothing.
+ * The index tells the hooks when a namespace gets its first fault and
+ * loses its last one (tcpfault_index_set_notify()).
  */
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -26,6 +29,8 @@
 #include <net/ipv6.h>
 #include <net/ip.h>
 #include <net/l3mdev.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
 #include <net/tcp_states.h>
 
 #include "tcpfault.h"
@@ -292,35 +297,193 @@ static const struct nf_hook_ops tcpfault_nf_ops[] = {
 #endif
 };
 
-static int __net_init hooks_net_init(struct net *net)
-{
-	return nf_register_net_hooks(net, tcpfault_nf_ops, ARRAY_SIZE(tcpfault_nf_ops));
-}
-
-/*
- * Hooks go in pre_exit: nf_unregister_net_hooks() does not wait for CPUs
- * still inside a hook, and the core runs synchronize_rcu() between
- * pre_exit and exit, after which the rules and connections of the
- * namespace are freed.
- */
-static void __net_exit hooks_net_pre_exit(struct net *net)
-{
-	nf_unregister_net_hooks(net, tcpfault_nf_ops, ARRAY_SIZE(tcpfault_nf_ops));
-}
-
-static struct pernet_operations hooks_net_ops = {
-	.init = hooks_net_init,
-	.pre_exit = hooks_net_pre_exit,
+/* Why a namespace needs its hooks. */
+enum hooks_why {
+	HOOKS_FAULTS,		/* it has faults (the index says so) */
+	HOOKS_ALL,		/* track_all is on */
+	HOOKS_WHY_MAX
 };
 
 /**
- * tcpfault_hooks_init() - register the hooks in every namespace, now and later
+ * struct hooks_net - one namespace's hooks, under hooks_mutex
+ * @why: the reasons it has, by enum hooks_why
+ * @on: the hooks are registered
+ * @dying: the namespace is going: the hooks are gone for good
+ */
+struct hooks_net {
+	bool why[HOOKS_WHY_MAX];
+	bool on, dying;
+};
+
+static unsigned int hooks_net_id __read_mostly;
+/* Nests inside the index's mutex and pernet_ops_rwsem. */
+static DEFINE_MUTEX(hooks_mutex);
+/* Serializes switches of track_all; all_ops is registered while it is on. */
+static DEFINE_MUTEX(all_mutex);
+static bool all_on;
+
+static struct hooks_net *hooks_net(struct net *net)
+{
+	return net_generic(net, hooks_net_id);
+}
+
+/* Register or unregister @net's hooks as its faults and track_all want. */
+static int hooks_sync(struct net *net)
+{
+	struct hooks_net *hn = hooks_net(net);
+	bool want = !hn->dying && (hn->why[HOOKS_FAULTS] || hn->why[HOOKS_ALL]);
+	int ret = 0;
+
+	lockdep_assert_held(&hooks_mutex);
+	if (want && !hn->on)
+		ret = nf_register_net_hooks(net, tcpfault_nf_ops, ARRAY_SIZE(tcpfault_nf_ops));
+	else if (!want && hn->on)
+		nf_unregister_net_hooks(net, tcpfault_nf_ops, ARRAY_SIZE(tcpfault_nf_ops));
+	if (!ret)
+		hn->on = want;
+	return ret;
+}
+
+/* Give @net a reason for hooks, or take it away, and resync. */
+static int hooks_want(struct net *net, enum hooks_why why, bool on)
+{
+	struct hooks_net *hn = hooks_net(net);
+	bool old;
+	int ret;
+
+	mutex_lock(&hooks_mutex);
+	old = hn->why[why];
+	hn->why[why] = on;
+	ret = hooks_sync(net);
+	if (ret)
+		hn->why[why] = old;
+	mutex_unlock(&hooks_mutex);
+	return ret;
+}
+
+/* The index's notify callback: a namespace's first fault, or its last. */
+static int hooks_faults(struct net *net, bool busy)
+{
+	return hooks_want(net, HOOKS_FAULTS, busy);
+}
+
+/**
+ * tcpfault_hooks_registered() - are a namespace's hooks registered
+ * @net: the namespace
+ *
+ * Return: true while it has a fault or track_all is on.
+ */
+bool tcpfault_hooks_registered(struct net *net)
+{
+	bool on;
+
+	mutex_lock(&hooks_mutex);
+	on = hooks_net(net)->on;
+	mutex_unlock(&hooks_mutex);
+	return on;
+}
+
+/*
+ * The hooks are registered in a namespace only while something needs its
+ * segments, so an idle tcpfault costs nothing. The namespace's own
+ * pernet_operations keep the state; hooks go in pre_exit:
+ * nf_unregister_net_hooks() does not wait for CPUs still inside a hook,
+ * and the core runs synchronize_rcu() between pre_exit and exit, after
+ * which the rules and connections of the namespace are freed. A fault
+ * deleted later, as the namespace goes, finds it dying and changes nothing.
+ */
+static void __net_exit hooks_net_pre_exit(struct net *net)
+{
+	mutex_lock(&hooks_mutex);
+	hooks_net(net)->dying = true;
+	hooks_sync(net);
+	mutex_unlock(&hooks_mutex);
+}
+
+static struct pernet_operations hooks_net_ops = {
+	.pre_exit = hooks_net_pre_exit,
+	.id = &hooks_net_id,
+	.size = sizeof(struct hooks_net),
+};
+
+/*
+ * While track_all is on, all_ops is registered: the pernet core calls its
+ * init for every namespace there is and every new one, and its exit for
+ * each when it is unregistered, with no namespace created in between
+ * missed.
+ */
+static int __net_init all_net_init(struct net *net)
+{
+	return hooks_want(net, HOOKS_ALL, true);
+}
+
+static void __net_exit all_net_exit(struct net *net)
+{
+	hooks_want(net, HOOKS_ALL, false);
+}
+
+static struct pernet_operations all_ops = {
+	.init = all_net_init,
+	.exit = all_net_exit,
+};
+
+/**
+ * tcpfault_hooks_track_all() - track every connection, or stop
+ * @on: the new setting
+ *
+ * Switches the connection table's track_all and the hooks of every
+ * namespace with it.
+ *
+ * Return: 0, or a negative errno (nothing changed).
+ */
+int tcpfault_hooks_track_all(bool on)
+{
+	int ret = 0;
+
+	mutex_lock(&all_mutex);
+	if (on && !all_on) {
+		tcpfault_conn_set_track_all(true);
+		ret = register_pernet_subsys(&all_ops);
+		if (ret)
+			tcpfault_conn_set_track_all(false);
+		else
+			all_on = true;
+	} else if (!on && all_on) {
+		unregister_pernet_subsys(&all_ops);
+		tcpfault_conn_set_track_all(false);
+		all_on = false;
+	}
+	mutex_unlock(&all_mutex);
+	return ret;
+}
+
+/**
+ * tcpfault_hooks_init() - be ready to register the hooks where needed
+ *
+ * From here on, a namespace's first fault registers its hooks, and its
+ * last one unregisters them; track_all (here the module parameter)
+ * registers them everywhere.
  *
  * Return: 0 or a negative errno.
  */
 int tcpfault_hooks_init(void)
 {
-	return register_pernet_subsys(&hooks_net_ops);
+	int ret;
+
+	ret = register_pernet_subsys(&hooks_net_ops);
+	if (ret)
+		return ret;
+	tcpfault_index_set_notify(hooks_faults);
+	if (tcpfault_conn_get_track_all()) {
+		ret = register_pernet_subsys(&all_ops);
+		if (ret) {
+			tcpfault_index_set_notify(NULL);
+			unregister_pernet_subsys(&hooks_net_ops);
+			return ret;
+		}
+		all_on = true;
+	}
+	return 0;
 }
 
 /**
@@ -330,5 +493,9 @@ int tcpfault_hooks_init(void)
  */
 void tcpfault_hooks_uninit(void)
 {
+	if (all_on)
+		unregister_pernet_subsys(&all_ops);
+	all_on = false;
+	tcpfault_index_set_notify(NULL);
 	unregister_pernet_subsys(&hooks_net_ops);
 }

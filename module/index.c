@@ -95,6 +95,8 @@ struct index_net {
 
 static DEFINE_MUTEX(index_mutex);
 static unsigned int index_net_id __read_mostly;
+/* Told when a namespace gets its first fault and loses its last one. */
+static int (*index_notify)(struct net *net, bool busy);
 static struct rhltable ftab;
 
 /*
@@ -150,6 +152,27 @@ static struct index_net *index_net(const struct net *net)
 unsigned int tcpfault_index_count(const struct net *net)
 {
 	return READ_ONCE(index_net(net)->nfaults);
+}
+
+/**
+ * tcpfault_index_set_notify() - who is told when a namespace's index empties
+ * @notify: called under the index's mutex, in process context, with
+ *	@busy true before a namespace's first fault goes in (an error fails
+ *	the insertion) and false once its last one is out; or NULL
+ *
+ * The hooks register themselves in a namespace only while it has faults.
+ */
+void tcpfault_index_set_notify(int (*notify)(struct net *net, bool busy))
+{
+	mutex_lock(&index_mutex);
+	index_notify = notify;
+	mutex_unlock(&index_mutex);
+}
+
+/* Tell the notify callback of a namespace's first fault or its last. */
+static int index_busy(struct net *net, bool busy)
+{
+	return index_notify ? index_notify(net, busy) : 0;
 }
 
 static void mask_addr(u8 *out, const u8 *in, unsigned int plen)
@@ -440,11 +463,18 @@ int tcpfault_index_insert(struct tcpfault_fault *f)
 	INIT_LIST_HEAD(&f->slow_node);
 	f->fnode = NULL;
 	mutex_lock(&index_mutex);
+	if (!in->nfaults) {
+		ret = index_busy(f->net, true);
+		if (ret) {
+			kfree(fn);
+			goto out;
+		}
+	}
 	ret = shapes_get(in, &sh);
 	if (ret) {
 		kfree(fn);
 		if (ret != -ENOSPC)
-			goto out;
+			goto idle;
 		/* Too many distinct shapes: fall back to the list. */
 		list_add_tail_rcu(&f->slow_node, &in->slow);
 	} else {
@@ -458,12 +488,17 @@ int tcpfault_index_insert(struct tcpfault_fault *f)
 			shapes_put(in, &sh);
 			synchronize_rcu();	/* fn[0] may have been seen */
 			kfree(fn);
-			goto out;
+			goto idle;
 		}
 		f->fnode = fn;
 	}
 	WRITE_ONCE(in->nfaults, in->nfaults + 1);
-	ret = 0;
+	mutex_unlock(&index_mutex);
+	return 0;
+
+idle:
+	if (!in->nfaults)
+		index_busy(f->net, false);
 out:
 	mutex_unlock(&index_mutex);
 	return ret;
@@ -489,6 +524,8 @@ void tcpfault_index_remove(struct tcpfault_fault *f)
 		list_del_rcu(&f->slow_node);
 	}
 	WRITE_ONCE(in->nfaults, in->nfaults - 1);
+	if (!in->nfaults)
+		index_busy(f->net, false);
 	mutex_unlock(&index_mutex);
 }
 

@@ -5,6 +5,8 @@
  *
  *   add, del, flush        write-only commands (CAP_NET_ADMIN)
  *   track_all              0/1, track every TCP connection
+ *   hooks                  1 while the reader's namespace has its netfilter
+ *                          hooks (a fault there, or track_all), else 0
  *   last_error             "<pid> <reason>" of the reader's namespace's
  *                          last rejected write
  *   faults/<name>/...      one directory per fault, in its namespace's
@@ -180,6 +182,7 @@ static ssize_t track_all_write(struct file *file, struct kobject *kobj,
 {
 	struct tcpfault_perr err;
 	bool on;
+	int ret;
 
 	if (!may_write(file, "track_all"))
 		return -EPERM;
@@ -187,7 +190,11 @@ static ssize_t track_all_write(struct file *file, struct kobject *kobj,
 		tcpfault_sysfs_reject("track_all: %s", err.msg);
 		return -EINVAL;
 	}
-	tcpfault_conn_set_track_all(on);
+	ret = tcpfault_hooks_track_all(on);
+	if (ret) {
+		tcpfault_sysfs_reject("track_all: cannot register the hooks (%d)", ret);
+		return ret;
+	}
 	return count;
 }
 
@@ -211,6 +218,11 @@ static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr, c
 static ssize_t faults_count_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%llu\n", tcpfault_rules_count(current->nsproxy->net_ns));
+}
+
+static ssize_t hooks_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", tcpfault_hooks_registered(current->nsproxy->net_ns));
 }
 
 /* The connection-table figures, one file each. */
@@ -258,6 +270,7 @@ static struct bin_attribute track_all_attr = __BIN_ATTR_RW(track_all, 0);
 static struct kobj_attribute last_error_attr = __ATTR_RO(last_error);
 static struct kobj_attribute version_attr = __ATTR_RO(version);
 static struct kobj_attribute faults_count_attr = __ATTR_RO(faults_count);
+static struct kobj_attribute hooks_attr = __ATTR_RO(hooks);
 static struct kobj_attribute packets_seen_attr = __ATTR_RO(packets_seen);
 static struct kobj_attribute packets_dropped_attr = __ATTR_RO(packets_dropped);
 
@@ -273,6 +286,7 @@ static struct attribute *top_attrs[] = {
 	&last_error_attr.attr,
 	&version_attr.attr,
 	&faults_count_attr.attr,
+	&hooks_attr.attr,
 	&conns_attr.attr,
 	&conns_max_attr.attr,
 	&conn_entry_bytes_attr.attr,

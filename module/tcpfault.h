@@ -399,6 +399,7 @@ int tcpfault_index_insert(struct tcpfault_fault *f);
 void tcpfault_index_remove(struct tcpfault_fault *f);
 void tcpfault_index_release(struct tcpfault_fault *f);
 unsigned int tcpfault_index_count(const struct net *net);
+void tcpfault_index_set_notify(int (*notify)(struct net *net, bool busy));
 unsigned int tcpfault_index_lookup(const struct net *net, const struct tcpfault_tuple *t,
 				   struct tcpfault_matches *m);
 void tcpfault_index_visit(const struct net *net, const struct tcpfault_tuple *t,
@@ -472,6 +473,8 @@ void tcpfault_inject_sock_view(struct net *net, const struct tcpfault_conn *c, i
 int tcpfault_hooks_init(void);
 void tcpfault_hooks_uninit(void);
 unsigned int tcpfault_hooks_judge(struct net *net, struct tcpfault_pkt *pkt, bool track_all);
+int tcpfault_hooks_track_all(bool on);
+bool tcpfault_hooks_registered(struct net *net);
 void tcpfault_hooks_stats(u64 *seen, u64 *dropped);
 
 int tcpfault_procfs_init(void);

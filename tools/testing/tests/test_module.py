@@ -9,7 +9,7 @@ import tfk
 SYSFS_FILES = {
     "add", "del", "flush", "track_all", "last_error", "version", "faults_count",
     "conns", "conns_max", "conn_entry_bytes", "conn_buckets", "conn_memory_bytes",
-    "conns_inserted", "conn_evictions", "conn_insert_failed", "packets_seen",
+    "conns_inserted", "conn_evictions", "conn_insert_failed", "packets_seen", "hooks",
     "packets_dropped", "faults",
 }
 PROC_FILES = {"faults", "conns", "timeline"}
