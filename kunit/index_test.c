@@ -144,6 +144,8 @@ static void lookup_matches_reference(struct kunit *test)
 	struct tcpfault_spec *specs = kunit_kcalloc(test, 6, sizeof(*specs), GFP_KERNEL);
 	int round;
 
+	unsigned int rejected = 0;
+
 	KUNIT_ASSERT_NOT_NULL(test, specs);
 	for (round = 0; round < 40; round++) {
 		u8 family = round % 2 ? TCPFAULT_FAM_INET6 : TCPFAULT_FAM_INET;
@@ -189,11 +191,19 @@ static void lookup_matches_reference(struct kunit *test)
 				    tcpfault_spec_match(&specs[i], &pkt.t, true))
 					want |= 1U << i;
 			KUNIT_EXPECT_EQ_MSG(test, found, want, "round %d segment %d", round, n);
+			/* The port filter may let through too much, never too little. */
+			if (!tcpfault_index_may_match(&init_net, &pkt.t)) {
+				KUNIT_EXPECT_EQ_MSG(test, want, 0U, "filtered out: round %d segment %d",
+						    round, n);
+				rejected++;
+			}
 			/* Each fault once, whichever ways it matches. */
 			KUNIT_EXPECT_EQ(test, m.n, (unsigned int)hweight32(found));
 		}
 		drop_all();
 	}
+	/* Segments from or to port 0, which no fault names, were turned away. */
+	KUNIT_EXPECT_GT(test, rejected, 0U);
 }
 
 /* Lookup of one IPv4 segment; returns the single fault matched, or NULL. */
@@ -316,6 +326,49 @@ static void shape_overflow(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, in->nshapes, 0U);
 }
 
+static bool may4(u16 sport, u16 dport)
+{
+	struct tcpfault_tuple t = { .family = TCPFAULT_FAM_INET, .sport = sport, .dport = dport };
+
+	return tcpfault_index_may_match(&init_net, &t);
+}
+
+/*
+ * The port filter names each fault's narrower port range, counts faults on
+ * a port, and stands aside while a fault names no port (or only wide ranges).
+ */
+static void port_filter_counts(struct kunit *test)
+{
+	struct index_net *in = index_net(&init_net);
+
+	KUNIT_EXPECT_FALSE(test, may4(50000, 80));
+	ins(test, "a mode=watch dst=10.1.0.1 dport=80");
+	ins(test, "b mode=watch dst=10.1.0.2 dport=80");
+	ins(test, "c mode=watch sport=1000-1999 dport=2000-9999");
+	KUNIT_EXPECT_TRUE(test, may4(50000, 80));
+	KUNIT_EXPECT_TRUE(test, may4(80, 50000));	/* a reply */
+	KUNIT_EXPECT_TRUE(test, may4(1999, 50000));
+	KUNIT_EXPECT_FALSE(test, may4(2000, 50000));	/* c's wider range is not named */
+	KUNIT_EXPECT_FALSE(test, may4(50000, 81));
+	drop(find("a"));
+	KUNIT_EXPECT_TRUE(test, may4(50000, 80));	/* b still names it */
+	drop(find("b"));
+	KUNIT_EXPECT_FALSE(test, may4(50000, 80));
+
+	ins(test, "d mode=watch dst=10.1.0.4");	/* no port: the filter stands aside */
+	KUNIT_EXPECT_EQ(test, in->port_open, 1U);
+	KUNIT_EXPECT_TRUE(test, may4(50000, 81));
+	ins(test, "e mode=watch dport=1-65000");
+	KUNIT_EXPECT_EQ(test, in->port_open, 2U);
+	drop(find("d"));
+	drop(find("e"));
+	KUNIT_EXPECT_EQ(test, in->port_open, 0U);
+	KUNIT_EXPECT_FALSE(test, may4(50000, 81));
+	drop(find("c"));
+	KUNIT_EXPECT_TRUE(test, bitmap_empty(in->port_bits, 65536));
+	KUNIT_EXPECT_FALSE(test, may4(1500, 80));
+}
+
 /* What the notify callback was told, and what it answers. */
 static struct {
 	int busy, idle, fail;
@@ -381,6 +434,7 @@ static struct kunit_case index_test_cases[] = {
 	KUNIT_CASE(shapes_are_shared),
 	KUNIT_CASE(ranges_are_hashed),
 	KUNIT_CASE(shape_overflow),
+	KUNIT_CASE(port_filter_counts),
 	KUNIT_CASE(notify_first_and_last),
 	{}
 };

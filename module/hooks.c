@@ -159,19 +159,22 @@ static int parse_v6(struct sk_buff *skb, struct tcpfault_pkt *pkt)
 /*
  * A segment as the rest of the module sees it, every field defined: what
  * connection tracking fills in (dir, event, prev_nxt) reads as "nothing
- * known" when the connection is not tracked.
+ * known" when the connection is not tracked. In two steps: the headers,
+ * which say whether a fault may select it, and then the rest.
  */
-static int pkt_parse(const struct nf_hook_state *state, struct sk_buff *skb,
-		     struct tcpfault_pkt *pkt)
+static int pkt_parse_headers(const struct nf_hook_state *state, struct sk_buff *skb,
+			     struct tcpfault_pkt *pkt)
 {
-	struct sock *sk = skb->sk;
-	int ret;
-
 	memset(pkt, 0, sizeof(*pkt));
 	pkt->event = -1;
-	ret = state->pf == NFPROTO_IPV4 ? parse_v4(skb, pkt) : parse_v6(skb, pkt);
-	if (ret)
-		return ret;
+	return state->pf == NFPROTO_IPV4 ? parse_v4(skb, pkt) : parse_v6(skb, pkt);
+}
+
+static void pkt_parse_rest(const struct nf_hook_state *state, struct sk_buff *skb,
+			   struct tcpfault_pkt *pkt)
+{
+	struct sock *sk = skb->sk;
+
 	pkt->hook = state->hook;
 	pkt->fwd_mark = skb->mark;
 	pkt->back_mark = state->pf == NFPROTO_IPV4 ? IP4_REPLY_MARK(state->net, skb->mark) :
@@ -195,8 +198,8 @@ static int pkt_parse(const struct nf_hook_state *state, struct sk_buff *skb,
 	    sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP &&
 	    ((1 << sk->sk_state) & ~(TCPF_LISTEN | TCPF_CLOSE | TCPF_SYN_SENT)))
 		pkt->sk = sk;
-	return 0;
 }
+
 
 /**
  * tcpfault_hooks_judge() - a parsed segment's way through tcpfault
@@ -254,8 +257,12 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 	track_all = tcpfault_conn_get_track_all();
 	if (!track_all && !tcpfault_index_count(state->net))
 		return NF_ACCEPT;
-	if (pkt_parse(state, skb, &pkt))
+	if (pkt_parse_headers(state, skb, &pkt))
 		return NF_ACCEPT;
+	/* Most segments leave here: no fault names either of their ports. */
+	if (!track_all && !tcpfault_index_may_match(state->net, &pkt.t))
+		return NF_ACCEPT;
+	pkt_parse_rest(state, skb, &pkt);
 	if (tcpfault_hooks_judge(state->net, &pkt, track_all) == NF_ACCEPT)
 		return NF_ACCEPT;
 	if (state->hook == NF_INET_LOCAL_OUT) {

@@ -27,6 +27,8 @@
  * A removed fault's hash entries are freed with it, after a grace period
  * (tcpfault_index_release()).
  */
+#include <linux/bitmap.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
@@ -83,6 +85,11 @@ struct tcpfault_shapes {
  * @shape_refs: fault count per entry of @shape
  * @nshapes: entries in @shape
  * @nfaults: faults indexed here; the hooks skip the namespace when zero
+ * @port_bits: the port filter: bit p is set while a fault names port p
+ *	(see port_span()); allocated with the first such fault, tested
+ *	locklessly
+ * @port_refs: faults naming each port, under index_mutex
+ * @port_open: faults the port filter cannot judge (no port, or a wide range)
  */
 struct index_net {
 	struct list_head slow;
@@ -91,7 +98,13 @@ struct index_net {
 	unsigned int shape_refs[SHAPES_MAX];
 	unsigned int nshapes;
 	unsigned int nfaults;
+	unsigned long *port_bits;
+	u32 *port_refs;
+	unsigned int port_open;
 };
+
+/* A port range wider than this leaves its fault out of the port filter. */
+#define PORT_SPAN_MAX	1024
 
 static DEFINE_MUTEX(index_mutex);
 static unsigned int index_net_id __read_mostly;
@@ -173,6 +186,86 @@ void tcpfault_index_set_notify(int (*notify)(struct net *net, bool busy))
 static int index_busy(struct net *net, bool busy)
 {
 	return index_notify ? index_notify(net, busy) : 0;
+}
+
+/*
+ * The port filter. A fault selects a segment only if the segment's source
+ * or destination port is one of the fault's: with dport=80, a segment
+ * matches as written if its dport is 80, and reversed if its sport is. So
+ * a segment neither of whose ports any fault names selects nothing, and
+ * two bit tests tell, before any hashing. The ports a fault names are its
+ * narrower port range (either would do; of two equal, the source one);
+ * a fault whose ranges are both wider than PORT_SPAN_MAX ("any" included)
+ * is counted in port_open, and while there is one the filter lets every
+ * segment through.
+ */
+static bool port_span(const struct tcpfault_spec *s, u16 *lo, u16 *hi)
+{
+	u32 sw = s->sport.hi - s->sport.lo, dw = s->dport.hi - s->dport.lo;
+	/*
+	 * Of two exact ports, the source: in a fault naming a whole 4-tuple it
+	 * is the client's ephemeral port, which few connections share, where
+	 * the service port is every connection's.
+	 */
+	const struct tcpfault_portrange *r = sw <= dw ? &s->sport : &s->dport;
+
+	if (min(sw, dw) >= PORT_SPAN_MAX)
+		return false;
+	*lo = r->lo;
+	*hi = r->hi;
+	return true;
+}
+
+/* Count a fault in the port filter (@add) or take it out. */
+static int port_filter(struct index_net *in, const struct tcpfault_spec *s, bool add)
+{
+	u16 lo, hi;
+	u32 p;
+
+	if (!port_span(s, &lo, &hi)) {
+		WRITE_ONCE(in->port_open, in->port_open + (add ? 1 : -1));
+		return 0;
+	}
+	if (!in->port_refs) {
+		in->port_refs = kvcalloc(65536, sizeof(*in->port_refs), GFP_KERNEL);
+		in->port_bits = bitmap_zalloc(65536, GFP_KERNEL);
+		if (!in->port_refs || !in->port_bits) {
+			kvfree(in->port_refs);
+			bitmap_free(in->port_bits);
+			in->port_refs = NULL;
+			in->port_bits = NULL;
+			return -ENOMEM;
+		}
+	}
+	for (p = lo; p <= hi; p++) {
+		if (add && !in->port_refs[p]++)
+			set_bit(p, in->port_bits);
+		else if (!add && !--in->port_refs[p])
+			clear_bit(p, in->port_bits);
+	}
+	return 0;
+}
+
+/**
+ * tcpfault_index_may_match() - can any fault of the namespace select a tuple
+ * @net: the tuple's namespace
+ * @t: the tuple
+ *
+ * Lockless, two bit tests. False only if no fault can select @t; true
+ * may still find none.
+ *
+ * Return: whether tcpfault_index_lookup() is worth calling.
+ */
+bool tcpfault_index_may_match(const struct net *net, const struct tcpfault_tuple *t)
+{
+	const struct index_net *in = index_net(net);
+	const unsigned long *bits;
+
+	if (READ_ONCE(in->port_open))
+		return true;
+	/* Allocated once, before its first bit is set; freed with the namespace. */
+	bits = READ_ONCE(in->port_bits);
+	return bits && (test_bit(t->sport, bits) || test_bit(t->dport, bits));
 }
 
 static void mask_addr(u8 *out, const u8 *in, unsigned int plen)
@@ -470,11 +563,17 @@ int tcpfault_index_insert(struct tcpfault_fault *f)
 			goto out;
 		}
 	}
+	/* In the filter before it can be found: the filter may only say yes too often. */
+	ret = port_filter(in, &f->spec, true);
+	if (ret) {
+		kfree(fn);
+		goto idle;
+	}
 	ret = shapes_get(in, &sh);
 	if (ret) {
 		kfree(fn);
 		if (ret != -ENOSPC)
-			goto idle;
+			goto unfilter;
 		/* Too many distinct shapes: fall back to the list. */
 		list_add_tail_rcu(&f->slow_node, &in->slow);
 	} else {
@@ -488,7 +587,7 @@ int tcpfault_index_insert(struct tcpfault_fault *f)
 			shapes_put(in, &sh);
 			synchronize_rcu();	/* fn[0] may have been seen */
 			kfree(fn);
-			goto idle;
+			goto unfilter;
 		}
 		f->fnode = fn;
 	}
@@ -496,6 +595,8 @@ int tcpfault_index_insert(struct tcpfault_fault *f)
 	mutex_unlock(&index_mutex);
 	return 0;
 
+unfilter:
+	port_filter(in, &f->spec, false);
 idle:
 	if (!in->nfaults)
 		index_busy(f->net, false);
@@ -523,6 +624,7 @@ void tcpfault_index_remove(struct tcpfault_fault *f)
 	} else {
 		list_del_rcu(&f->slow_node);
 	}
+	port_filter(in, &f->spec, false);
 	WRITE_ONCE(in->nfaults, in->nfaults - 1);
 	if (!in->nfaults)
 		index_busy(f->net, false);
@@ -554,8 +656,11 @@ static void __net_exit index_net_exit(struct net *net)
 {
 	struct index_net *in = index_net(net);
 
-	WARN_ON(!list_empty(&in->slow) || in->nshapes || in->nfaults);
+	WARN_ON(!list_empty(&in->slow) || in->nshapes || in->nfaults || in->port_open);
 	kfree(rcu_dereference_protected(in->shapes, true));
+	/* The hooks are gone from the namespace, and a grace period has passed. */
+	bitmap_free(in->port_bits);
+	kvfree(in->port_refs);
 }
 
 static struct pernet_operations index_net_ops = {

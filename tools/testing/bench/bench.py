@@ -236,7 +236,8 @@ def main():
     for line in sh(["dmesg"]).splitlines():
         if "tcpfault_bench:" in line and "ns_per_packet=" in line:
             kv = dict(w.split("=", 1) for w in line.split("tcpfault_bench:", 1)[1].split() if "=" in w)
-            micro.append({"kind": kv["kind"], "faults": int(kv["faults"]), "match": kv["match"] == "1",
+            # match: 0 other ports (the port filter), 1 selected, 2 a named port, not selected
+            micro.append({"kind": kv["kind"], "faults": int(kv["faults"]), "match": int(kv["match"]),
                           "ns_per_packet": float(kv["ns_per_packet"])})
     with open(args.json, "w") as f:
         json.dump({"configs": results, "micro": micro, "extra": extra,
