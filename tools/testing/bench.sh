@@ -57,7 +57,7 @@ main() {
 		args+=(--rounds 3 --seconds 3)
 		out=/results/bench.json
 	fi
-	tools/testing/qemu/run.sh --kernel stock --mem 4096 "${qemu[@]}" --timeout 3600 \
+	tools/testing/qemu/run.sh --kernel stock --mem 7168 "${qemu[@]}" --timeout 7200 \
 		--results build/bench -- python3 tools/testing/bench/bench.py --ko "$ko" \
 		--bench-ko tools/testing/bench/kmod/tcpfault_bench.ko --rr build/bench/rr \
 		--clock "$clock" --commit "$(git describe --always --dirty 2>/dev/null || echo unknown)" \

@@ -72,12 +72,34 @@ def _faults(b, m, n, fmt):
             os.close(fd)
 
 
+def _mem_available_kib():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1])
+    raise tfk.Fail("no MemAvailable in /proc/meminfo")
+
+
 def exact(n):
+    """n exact 4-tuple faults. From 10,000 on, the install is measured too:
+    its time through add (one write per fault, one open file) and the
+    memory it took (MemAvailable before and after)."""
     def setup(b, m):
         m.load()
+        before, t0 = _mem_available_kib(), time.monotonic()
         _faults(b, m, n, lambda i: f"x{i} mode=link-down src=10.9.{i >> 8 & 255}.{i & 255} "
                                    f"sport={1024 + (i >> 16)} dst=10.8.0.1 dport=80")
+        if n >= 10000:
+            b.scale = {"faults": n, "add_s": time.monotonic() - t0,
+                       "kib": before - _mem_available_kib()}
     return setup
+
+
+def timed_unload(b, m):
+    """rmmod, timed: with the faults still there, it deletes them all."""
+    t0 = time.monotonic()
+    m.unload()
+    b.scale_unload_s = time.monotonic() - t0
 
 
 def ranges(n):
@@ -173,11 +195,13 @@ def configs(quick, base=None):
         ("module, 0 faults", loaded, unloaded),
         ("1 exact fault", exact(1), unloaded),
         ("1,000 exact faults", exact(1000), unloaded),
-        (f"{big:,} exact faults", exact(big), unloaded),
+        (f"{big:,} exact faults", exact(big), timed_unload),
         ("1,000 wildcard (port-range) faults", ranges(1000), unloaded),
         (f"tracking {big:,} idle entries", tracked(big), unloaded),
     ]
-    out = [("no module", unloaded, None)] + ours + [
+    # A million faults: measured with this build only (it takes minutes).
+    huge = [] if quick else [("1,000,000 exact faults", exact(1000000), timed_unload)]
+    out = [("no module", unloaded, None)] + ours + huge + [
         ("iptables, 1,000 rules", iptables(1000), iptables_down),
         ("iptables, 10,000 rules", iptables(10000), iptables_down),
         (f"nftables set, {big:,} elements", nft_set(big), nft_down),
@@ -217,10 +241,15 @@ def main():
                 if getattr(b, "tracked", None) is not None:
                     extra["tracked_entries"].setdefault(name, []).append(b.tracked)
                     b.tracked = None
+                scale = getattr(b, "scale", None)
+                b.scale = None
                 results[name]["tput_gbps"].append(b.iperf())
                 results[name]["rr_tps"].append(b.rr())
                 if teardown:
                     teardown(b, m)
+                if scale:
+                    scale["unload_s"] = getattr(b, "scale_unload_s", None)
+                    extra.setdefault("scale", {}).setdefault(name, []).append(scale)
                 print(f"round {rnd + 1} {name}: {results[name]['tput_gbps'][-1]:.3f} Gbit/s, "
                       f"{results[name]['rr_tps'][-1]:.0f} trans/s ({time.monotonic() - t0:.0f} s)",
                       flush=True)
@@ -228,7 +257,7 @@ def main():
         b.close()
         m.unload()
     # The in-kernel micro-benchmark.
-    counts = "1,100,1000,10000" if args.quick else "1,10,100,1000,10000,100000"
+    counts = "1,100,1000,10000" if args.quick else "1,10,100,1000,10000,100000,1000000"
     sh(["dmesg", "-C"])
     sh(["insmod", args.bench_ko, f"counts={counts}", "iters=" + ("50000" if args.quick else "200000")])
     sh(["rmmod", "tcpfault_bench"])
