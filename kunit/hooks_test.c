@@ -257,8 +257,7 @@ static void parse_defines_every_field(struct kunit *test)
 		st.pf = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
 		skb = mkskb(test, &s);
 		memset(&p, 0xa5, sizeof(p));
-		KUNIT_ASSERT_EQ(test, pkt_parse_headers(&st, skb, &p), 0);
-		pkt_parse_rest(&st, skb, &p);
+		KUNIT_ASSERT_EQ(test, pkt_parse(&st, skb, &p), 0);
 		kfree_skb(skb);
 		KUNIT_EXPECT_EQ(test, p.seq, 7U);
 		KUNIT_EXPECT_EQ(test, p.hook, NF_INET_PRE_ROUTING);

@@ -159,22 +159,19 @@ static int parse_v6(struct sk_buff *skb, struct tcpfault_pkt *pkt)
 /*
  * A segment as the rest of the module sees it, every field defined: what
  * connection tracking fills in (dir, event, prev_nxt) reads as "nothing
- * known" when the connection is not tracked. In two steps: the headers,
- * which say whether a fault may select it, and then the rest.
+ * known" when the connection is not tracked.
  */
-static int pkt_parse_headers(const struct nf_hook_state *state, struct sk_buff *skb,
-			     struct tcpfault_pkt *pkt)
-{
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->event = -1;
-	return state->pf == NFPROTO_IPV4 ? parse_v4(skb, pkt) : parse_v6(skb, pkt);
-}
-
-static void pkt_parse_rest(const struct nf_hook_state *state, struct sk_buff *skb,
-			   struct tcpfault_pkt *pkt)
+static int pkt_parse(const struct nf_hook_state *state, struct sk_buff *skb,
+		     struct tcpfault_pkt *pkt)
 {
 	struct sock *sk = skb->sk;
+	int ret;
 
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->event = -1;
+	ret = state->pf == NFPROTO_IPV4 ? parse_v4(skb, pkt) : parse_v6(skb, pkt);
+	if (ret)
+		return ret;
 	pkt->hook = state->hook;
 	pkt->fwd_mark = skb->mark;
 	pkt->back_mark = state->pf == NFPROTO_IPV4 ? IP4_REPLY_MARK(state->net, skb->mark) :
@@ -198,8 +195,37 @@ static void pkt_parse_rest(const struct nf_hook_state *state, struct sk_buff *sk
 	    sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP &&
 	    ((1 << sk->sk_state) & ~(TCPF_LISTEN | TCPF_CLOSE | TCPF_SYN_SENT)))
 		pkt->sk = sk;
+	return 0;
 }
 
+/*
+ * May a fault of the namespace select this segment? Its two ports against
+ * the index's port filter, read straight from the headers before anything
+ * else is parsed: most segments leave here, and every segment of a
+ * namespace without faults. A segment whose ports cannot
+ * be read this cheaply (IPv6 extension headers, a fragment, a short
+ * header) is left to the whole parse, which decides.
+ */
+static bool ports_may_match(const struct nf_hook_state *state, const struct sk_buff *skb)
+{
+	unsigned int thoff;
+	__be16 _ports[2];
+	const __be16 *ports;
+
+	if (state->pf == NFPROTO_IPV4) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		if (iph->protocol != IPPROTO_TCP || (iph->frag_off & htons(IP_OFFSET)))
+			return false;
+		thoff = skb_network_offset(skb) + iph->ihl * 4;
+	} else {
+		if (ipv6_hdr(skb)->nexthdr != IPPROTO_TCP)
+			return true;
+		thoff = skb_network_offset(skb) + sizeof(struct ipv6hdr);
+	}
+	ports = skb_header_pointer(skb, thoff, sizeof(_ports), _ports);
+	return !ports || tcpfault_index_may_match(state->net, ntohs(ports[0]), ntohs(ports[1]));
+}
 
 /**
  * tcpfault_hooks_judge() - a parsed segment's way through tcpfault
@@ -240,6 +266,9 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 
 	if (!static_branch_unlikely(&tcpfault_conn_armed))
 		return NF_ACCEPT;
+	/* Most segments leave here: no fault names either of their ports. */
+	if (!ports_may_match(state, skb) && !tcpfault_conn_get_track_all())
+		return NF_ACCEPT;
 	if (tcpfault_inject_is_ours(skb))
 		return NF_ACCEPT;
 	if (state->hook == NF_INET_PRE_ROUTING && state->in &&
@@ -255,14 +284,8 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 	if (dev && netif_is_l3_master(dev))
 		return NF_ACCEPT;
 	track_all = tcpfault_conn_get_track_all();
-	if (!track_all && !tcpfault_index_count(state->net))
+	if (pkt_parse(state, skb, &pkt))
 		return NF_ACCEPT;
-	if (pkt_parse_headers(state, skb, &pkt))
-		return NF_ACCEPT;
-	/* Most segments leave here: no fault names either of their ports. */
-	if (!track_all && !tcpfault_index_may_match(state->net, &pkt.t))
-		return NF_ACCEPT;
-	pkt_parse_rest(state, skb, &pkt);
 	if (tcpfault_hooks_judge(state->net, &pkt, track_all) == NF_ACCEPT)
 		return NF_ACCEPT;
 	if (state->hook == NF_INET_LOCAL_OUT) {

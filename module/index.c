@@ -84,7 +84,7 @@ struct tcpfault_shapes {
  * @shape: the shapes present with their fault counts, under index_mutex
  * @shape_refs: fault count per entry of @shape
  * @nshapes: entries in @shape
- * @nfaults: faults indexed here; the hooks skip the namespace when zero
+ * @nfaults: faults indexed here
  * @port_bits: the port filter: bit p is set while a fault names port p
  *	(see port_span()); allocated with the first such fault, tested
  *	locklessly
@@ -159,8 +159,7 @@ static struct index_net *index_net(const struct net *net)
  * tcpfault_index_count() - faults indexed in a namespace
  * @net: the namespace
  *
- * Return: the count; the hooks look at the namespace's segments only if
- * it is not zero.
+ * Return: the count.
  */
 unsigned int tcpfault_index_count(const struct net *net)
 {
@@ -247,16 +246,17 @@ static int port_filter(struct index_net *in, const struct tcpfault_spec *s, bool
 }
 
 /**
- * tcpfault_index_may_match() - can any fault of the namespace select a tuple
- * @net: the tuple's namespace
- * @t: the tuple
+ * tcpfault_index_may_match() - can any fault of the namespace select a segment
+ * @net: the segment's namespace
+ * @sport: its source port
+ * @dport: its destination port
  *
- * Lockless, two bit tests. False only if no fault can select @t; true
- * may still find none.
+ * Lockless, two bit tests. False only if no fault can select a segment
+ * with these ports; true may still find none.
  *
  * Return: whether tcpfault_index_lookup() is worth calling.
  */
-bool tcpfault_index_may_match(const struct net *net, const struct tcpfault_tuple *t)
+bool tcpfault_index_may_match(const struct net *net, u16 sport, u16 dport)
 {
 	const struct index_net *in = index_net(net);
 	const unsigned long *bits;
@@ -265,7 +265,7 @@ bool tcpfault_index_may_match(const struct net *net, const struct tcpfault_tuple
 		return true;
 	/* Allocated once, before its first bit is set; freed with the namespace. */
 	bits = READ_ONCE(in->port_bits);
-	return bits && (test_bit(t->sport, bits) || test_bit(t->dport, bits));
+	return bits && (test_bit(sport, bits) || test_bit(dport, bits));
 }
 
 static void mask_addr(u8 *out, const u8 *in, unsigned int plen)

@@ -211,7 +211,7 @@ def main():
             "the connection lookup, verdict and counting) on a synthetic segment, in a loop, "
             "with bottom halves off. *exact*: N exact 4-tuple faults; *range*: N port-range "
             "faults on distinct hosts; *none*: no fault in the namespace, which is the loop "
-            "itself and the check that skips the namespace. Three segments: one whose ports "
+            "itself and the port filter of an empty namespace. Three segments: one whose ports "
             "no fault names, which the port filter turns away; one from a port a fault "
             "names but another host, which is looked up and not selected; and one that a "
             "watch fault selects, with the N others present.", "",
