@@ -17,7 +17,7 @@
 #include "text.h"
 
 static const char * const order[] = {
-	"version", "faults_count", "track_all", "conns", "conns_max", "conn_entry_bytes",
+	"version", "faults_count", "hooks", "track_all", "conns", "conns_max", "conn_entry_bytes",
 	"conn_buckets", "conn_memory_bytes", "conns_inserted", "conn_evictions",
 	"conn_insert_failed", "packets_seen", "packets_dropped", "last_error",
 };

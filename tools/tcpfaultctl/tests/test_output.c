@@ -22,6 +22,7 @@ static int setup(void **state)
 	tree_fixture(t, "proc/conns", "conns");
 	tree_fixture(t, "proc/timeline", "timeline");
 	tree_file(t, "sys/faults_count", "5\n", 0444);
+	tree_file(t, "sys/hooks", "1\n", 0444);
 	tree_file(t, "sys/version", "0.1.0\n", 0444);
 	tree_file(t, "sys/conn_memory_bytes", "123456\n", 0444);
 	tree_file(t, "sys/last_error", "412 add: sport: bad port '70000'\n", 0444);
@@ -207,6 +208,7 @@ static void test_stats(void **state)
 	assert_string_equal(r.out,
 		"version            0.1.0\n"
 		"faults_count       5\n"
+		"hooks              1\n"
 		"conn_memory_bytes  123456 (120.6 KiB)\n"
 		"last_error         412 add: sport: bad port '70000'\n");
 	run_free(&r);
