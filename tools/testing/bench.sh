@@ -47,7 +47,7 @@ main() {
 		mkdir -p build/bench-base/src
 		git archive "$rev" | tar -x -C build/bench-base/src
 		args+=(--base-ko "$(build/bench-base/src/tools/testing/build-module.sh "$kdir" \
-			build/bench-base/ko)" --base-label "$rev")
+			build/bench-base/ko TCPFAULT_VERSION="$rev")" --base-label "$rev")
 	fi
 	gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o build/bench/rr tools/testing/bench/rr.c
 	if [ "$quick" = 1 ]; then
