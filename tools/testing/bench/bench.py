@@ -224,6 +224,8 @@ def main():
                     help="how the guest's clock runs (recorded in the result)")
     ap.add_argument("--base-ko", help="another build of tcpfault.ko, measured beside this one")
     ap.add_argument("--base-label", default="base", help="what the other build is (recorded)")
+    ap.add_argument("--only", help="configuration names separated by ';': just those, and "
+                    "no micro-benchmark (the wall-clock pass)")
     ap.add_argument("--json", required=True)
     ap.add_argument("--commit", default="unknown", help="the tree measured (recorded)")
     ap.add_argument("--qemu", default="unknown", help="the emulator's version (recorded)")
@@ -231,11 +233,18 @@ def main():
     m = tfk.Module(args.ko)
     base = (args.base_label, tfk.Module(args.base_ko)) if args.base_ko else None
     b = Bench(args)
-    results = {name: {"tput_gbps": [], "rr_tps": []} for name, _, _ in configs(args.quick, base)}
+    chosen = configs(args.quick, base)
+    if args.only:
+        want = args.only.split(";")
+        unknown = set(want) - {name for name, _, _ in chosen}
+        if unknown:
+            raise SystemExit(f"bench: no configuration {sorted(unknown)}")
+        chosen = [c for c in chosen if c[0] in want]
+    results = {name: {"tput_gbps": [], "rr_tps": []} for name, _, _ in chosen}
     extra = {"tracked_entries": {}}
     try:
         for rnd in range(args.rounds):
-            for name, setup, teardown in configs(args.quick, base):
+            for name, setup, teardown in chosen:
                 t0 = time.monotonic()
                 setup(b, m)
                 if getattr(b, "tracked", None) is not None:
@@ -258,11 +267,13 @@ def main():
         m.unload()
     # The in-kernel micro-benchmark.
     counts = "1,100,1000,10000" if args.quick else "1,10,100,1000,10000,100000,1000000"
-    sh(["dmesg", "-C"])
-    sh(["insmod", args.bench_ko, f"counts={counts}", "iters=" + ("50000" if args.quick else "200000")])
-    sh(["rmmod", "tcpfault_bench"])
     micro = []
-    for line in sh(["dmesg"]).splitlines():
+    if not args.only:
+        sh(["dmesg", "-C"])
+        sh(["insmod", args.bench_ko, f"counts={counts}",
+            "iters=" + ("50000" if args.quick else "200000")])
+        sh(["rmmod", "tcpfault_bench"])
+    for line in sh(["dmesg"]).splitlines() if not args.only else []:
         if "tcpfault_bench:" in line and "ns_per_packet=" in line:
             kv = dict(w.split("=", 1) for w in line.split("tcpfault_bench:", 1)[1].split() if "=" in w)
             # match: 0 other ports (the port filter), 1 selected, 2 a named port, not selected

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Render a bench.py JSON result as BENCHMARKS.md (every number from the JSON)."""
+"""Render a bench.py JSON result as BENCHMARKS.md (every number from the JSON).
+
+  report.py ICOUNT.json [WALLCLOCK.json]
+"""
 import json
 import os
 import platform
@@ -129,6 +132,47 @@ def scale(r):
     return out
 
 
+def wall_clock(r, w):
+    """The headline configurations on the wall clock, beside the icount figures."""
+    if not w:
+        return []
+    cfg, wc = r["configs"], w["configs"]
+    out = ["", "## Wall clock", "",
+           f"The headline configurations measured again in a second guest on the wall clock "
+           f"(2 vCPUs, no instruction counting), {w['rounds']} rounds of {w['seconds']:g} s, "
+           "interleaved the same way. Here a cache miss costs what it costs, and so does the "
+           "load of this shared host, so the spread is wider. Each cell: median ratio to no "
+           "module (lowest–highest round); icount: the median above, for comparison.", "",
+           "| configuration | iperf3 | icount | TCP_RR | icount |", "|---|---:|---:|---:|---:|"]
+    disagree = []
+    for name in wc:
+        if name == BASE:
+            continue
+        cells = []
+        for m in ("tput_gbps", "rr_tps"):
+            v = ratios(wc, name, m)
+            ic = statistics.median(ratios(cfg, name, m)) if name in cfg else None
+            cells += [f"{statistics.median(v):.3f} ({min(v):.3f}–{max(v):.3f})",
+                      "–" if ic is None else f"{ic:.3f}"]
+            if ic is not None and not min(v) <= ic <= max(v):
+                disagree.append(f"{name} ({'iperf3' if m == 'tput_gbps' else 'TCP_RR'}: "
+                                f"wall clock {statistics.median(v):.3f}, icount {ic:.3f})")
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    out.append("")
+    if disagree:
+        out.append("Where the icount median falls outside the wall-clock rounds: "
+                   + "; ".join(disagree) + ". The icount clock charges every instruction the "
+                   "same and a memory access nothing beyond its instruction, so a wall-clock "
+                   "ratio below the icount one is time spent waiting on memory (a large "
+                   "table's cache misses) or on the host; one above it is the host's noise "
+                   "favouring that configuration's rounds. Read the spread before the "
+                   "difference.")
+    else:
+        out.append("Every icount median falls within the wall-clock rounds of the same "
+                   "configuration: the two clocks agree.")
+    return out
+
+
 def against(r):
     """This build against the other one measured in the same rounds."""
     label, cfg = r.get("base"), r["configs"]
@@ -156,6 +200,7 @@ def against(r):
 
 def main():
     r = json.load(open(sys.argv[1]))
+    w = json.load(open(sys.argv[2])) if len(sys.argv) > 2 else None
     # The host's clock: the guest's runs on instruction counts.
     finished = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.stat(sys.argv[1]).st_mtime))
     cfg = r["configs"]
@@ -203,7 +248,7 @@ def main():
     for name, counts in r.get("extra", {}).get("tracked_entries", {}).items():
         out += ["", f"(\"{name}\" had {', '.join(f'{n:,}' for n in counts)} entries in the "
                 "connection table while the traffic ran, round by round.)"]
-    out += against(r) + scale(r)
+    out += against(r) + wall_clock(r, w) + scale(r)
     unit = "ns/segment (÷4 = instructions)" if icount else "ns/segment"
     out += ["", "## In-kernel micro-benchmark: the per-segment path", "",
             "tcpfault_bench.ko runs the hook's path once the headers are parsed (the "
