@@ -9,21 +9,26 @@
  *   spec.c     the control grammar (also built in userspace)
  *   conn.c     the connection table, the on-wire classifier, counters,
  *              timelines
- *   index.c    which faults a segment matches (tuple space search)
+ *   index.c    which faults a segment matches (tuple space search,
+ *              after a per-namespace port filter)
  *   inject.c   RST injection and the abort of local sockets
  *   verdict.c  what each mode does to a segment, and to the connections
  *              it selects when it starts; the faults' counters
  *   rules.c    the fault table: names, add and delete, the state machine
- *   hooks.c    the netfilter hooks, per network namespace: a segment's
- *              way through the files above, top to bottom
+ *   hooks.c    the netfilter hooks, registered in a namespace while it
+ *              has a fault (or track_all is on): a segment's way through
+ *              the files above, top to bottom
  *   procfs.c   /proc/net/tcpfault/{faults,conns,timeline}
  *   sysfs.c    /sys/kernel/tcpfault/, the control surface; it registers
  *              with rules.c (struct tcpfault_rules_surface), which never
  *              calls it
  *
  * Each file calls only files above it in this list (tools/testing/
- * callgraph.sh checks it), but for rules.c's call into sysfs.c through the
- * surface it registered. TCPFAULT_STAGES() is the init ladder.
+ * callgraph.sh checks it), but through callbacks registered from below:
+ * rules.c calls sysfs.c through the surface sysfs.c registered, index.c
+ * tells hooks.c of a namespace's first and last fault through
+ * tcpfault_index_set_notify(), and conn.c asks rules.c which entries to
+ * keep through tcpfault_conn_set_keep(). TCPFAULT_STAGES() is the init ladder.
  */
 #ifndef _TCPFAULT_H
 #define _TCPFAULT_H
