@@ -59,7 +59,7 @@ def targets(cfg):
         return int(name.split()[0].replace(",", ""))
 
     loaded = find(cfg, "module, 0 faults")
-    exact = [n for n in cfg if n.endswith("exact faults") and n[0].isdigit()]
+    exact = [n for n in cfg if n.endswith("exact faults") and ": " not in n]
     ipt = find(cfg, "iptables, 10,000")
     nft = find(cfg, "nftables set")
     # Compared with nftables at the set's own size; the rest stand alone.
@@ -117,8 +117,9 @@ def scale(r):
              if r.get("clock") == "icount" else "seconds")
     out = ["", "## Installing many faults", "",
            "Each round's setup of the configurations above, measured: the faults go in through "
-           "`add`, one write() each on one open file; the memory is the drop in MemAvailable "
-           "(the fault, its index entries and its sysfs directory); rmmod deletes them all. "
+           "`add`, one write() each on one open file; the memory is the growth of the kernel's "
+           "slab, vmalloc and per-CPU memory (the fault, its counters, its index entries and "
+           "its sysfs directory); rmmod deletes them all. "
            f"Times are {clock}; median of the rounds.", "",
            "| configuration | install | faults/s | KiB per fault | rmmod |",
            "|---|---:|---:|---:|---:|"]
