@@ -278,7 +278,7 @@ def main():
             f"response, each seen once by the hooks in the client's namespace) takes {1e9 / br:,.0f} ns, "
             f"and bulk traffic moves {bt:.3f} Gbit/s.",
             "", "## Reproduce", "", "```sh",
-            "make bench                              # about 25 minutes; rewrites this file",
+            "make bench                              # about an hour; rewrites this file",
             "make bench BENCH_ARGS='--clock real'    # wall-clock instead of instruction count",
             "make bench BENCH_ARGS='--base REV'      # also commit REV's module, in the same rounds",
             "```", ""]
