@@ -484,6 +484,12 @@ def test_timeline_rto_doubling(m):
         topo.close()
 
 
+# Once, on a loaded 6.1 guest (make check, 2026-12-02), the default 32-event
+# timeline held only the last two of five RTO gaps; a full ring is the
+# suspect, not confirmed. 256 events leave room to spare.
+test_timeline_rto_doubling.params = ("timeline_len=256",)
+
+
 def test_timeline_keepalive_interval(m):
     topo = tfk.Topology()
     try:
