@@ -17,7 +17,7 @@
 # 30%. `--clock real` measures wall-clock time instead (2 vCPUs).
 set -euo pipefail
 main() {
-	local top kdir ko out quick=0 clock=icount args=() qemu=() base= rev real
+	local top kdir ko out quick=0 clock=icount args=() qemu=() base= rev real common
 	top=$(cd "$(dirname "$0")/../.." && pwd)
 	cd "$top"
 	while [ $# -gt 0 ]; do
@@ -59,12 +59,14 @@ main() {
 		args+=(--rounds 3 --seconds 3)
 		out=/results/bench.json
 	fi
+	# What every pass of bench.py is given.
+	common=(--ko "$ko" --bench-ko tools/testing/bench/kmod/tcpfault_bench.ko --rr build/bench/rr
+		--commit "$(git describe --always --dirty 2>/dev/null || echo unknown)"
+		--qemu "$(qemu-system-x86_64 --version | sed -n '1s/^QEMU emulator version //p')")
 	tools/testing/qemu/run.sh --kernel stock --mem 7168 "${qemu[@]}" --timeout 7200 \
-		--results build/bench -- python3 tools/testing/bench/bench.py --ko "$ko" \
-		--bench-ko tools/testing/bench/kmod/tcpfault_bench.ko --rr build/bench/rr \
-		--clock "$clock" --commit "$(git describe --always --dirty 2>/dev/null || echo unknown)" \
-		--qemu "$(qemu-system-x86_64 --version | sed -n '1s/^QEMU emulator version //p')" \
-		--json "$out" "${args[@]}" | grep --line-buffered -E '^round|Traceback|Error|error'
+		--results build/bench -- python3 tools/testing/bench/bench.py "${common[@]}" \
+		--clock "$clock" --json "$out" "${args[@]}" |
+		grep --line-buffered -E '^round|Traceback|Error|error'
 	real=()
 	if [ "$quick" = 0 ] && [ "$clock" = icount ]; then
 		# The headline configurations again on the wall clock (2 vCPUs, no
@@ -72,11 +74,8 @@ main() {
 		# clock moves with the host's load.
 		unset TCPFAULT_QEMU_ACCEL
 		tools/testing/qemu/run.sh --kernel stock --mem 7168 --smp 2 --timeout 7200 \
-			--results build/bench-real -- python3 tools/testing/bench/bench.py --ko "$ko" \
-			--bench-ko tools/testing/bench/kmod/tcpfault_bench.ko --rr build/bench/rr \
-			--clock real --commit "$(git describe --always --dirty 2>/dev/null || echo unknown)" \
-			--qemu "$(qemu-system-x86_64 --version | sed -n '1s/^QEMU emulator version //p')" \
-			--rounds 9 --seconds 3 --json /results/real.json \
+			--results build/bench-real -- python3 tools/testing/bench/bench.py "${common[@]}" \
+			--clock real --rounds 9 --seconds 3 --json /results/real.json \
 			--only "no module;module, 0 faults;100,000 exact faults;nftables set, 100,000 elements;iptables, 10,000 rules" |
 			grep --line-buffered -E '^round|Traceback|Error|error'
 		real=(build/bench-real/real.json)

@@ -27,12 +27,16 @@ def ratios(cfg, name, metric):
     return [v / b for v, b in zip(cfg[name][metric], cfg[BASE][metric])]
 
 
-def cell(cfg, name, metric):
-    r = ratios(cfg, name, metric)
+def spread(r):
+    """Per-round ratios as a table cell: the median, and the lowest and highest round."""
     med = statistics.median(r)
     if len(r) == 1:
         return f"{med:.3f}"
     return f"{med:.3f} ({min(r):.3f}–{max(r):.3f})"
+
+
+def cell(cfg, name, metric):
+    return spread(ratios(cfg, name, metric))
 
 
 def find(cfg, prefix):
@@ -153,8 +157,7 @@ def wall_clock(r, w):
         for m in ("tput_gbps", "rr_tps"):
             v = ratios(wc, name, m)
             ic = statistics.median(ratios(cfg, name, m)) if name in cfg else None
-            cells += [f"{statistics.median(v):.3f} ({min(v):.3f}–{max(v):.3f})",
-                      "–" if ic is None else f"{ic:.3f}"]
+            cells += [spread(v), "–" if ic is None else f"{ic:.3f}"]
             if ic is not None and not min(v) <= ic <= max(v):
                 disagree.append(f"{name} ({'iperf3' if m == 'tput_gbps' else 'TCP_RR'}: "
                                 f"wall clock {statistics.median(v):.3f}, icount {ic:.3f})")
@@ -190,11 +193,8 @@ def against(r):
         if not name.startswith(f"{label}: "):
             continue
         ours = name[len(label) + 2:]
-        cells = []
-        for m in ("tput_gbps", "rr_tps"):
-            v = [a / b for a, b in zip(cfg[ours][m], cfg[name][m])]
-            med = statistics.median(v)
-            cells.append(f"{med:.3f}" if len(v) == 1 else f"{med:.3f} ({min(v):.3f}–{max(v):.3f})")
+        cells = [spread([a / b for a, b in zip(cfg[ours][m], cfg[name][m])])
+                 for m in ("tput_gbps", "rr_tps")]
         out.append(f"| {ours} | {cells[0]} | {cells[1]} |")
     return out
 

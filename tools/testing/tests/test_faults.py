@@ -28,9 +28,11 @@ def _tuple_spec(name, mode, topo, cli, extra=""):
     return f"{name} mode={mode} src={la} sport={lp} dst={ra} dport={rp} {extra}".strip()
 
 
-def _recv_all(sock, n, timeout=60):
+def _recv_all(sock, n, timeout=60, h=None):
+    """Up to n bytes (fewer if the peer closes first): their count, and the
+    digest of h (a new sha256 if None) once they are fed to it."""
     sock.settimeout(timeout)
-    h = hashlib.sha256()
+    h = h or hashlib.sha256()
     got = 0
     while got < n:
         b = sock.recv(min(1 << 16, n - got))
@@ -39,19 +41,6 @@ def _recv_all(sock, n, timeout=60):
         h.update(b)
         got += len(b)
     return got, h.hexdigest()
-
-
-def _recv_exactly(sock, n, timeout=60):
-    """n bytes, or fewer if the peer closes first."""
-    sock.settimeout(timeout)
-    parts, got = [], 0
-    while got < n:
-        b = sock.recv(min(1 << 16, n - got))
-        if not b:
-            break
-        parts.append(b)
-        got += len(b)
-    return b"".join(parts)
 
 
 def _payload(n):
@@ -154,14 +143,14 @@ def test_link_down_heals_before_timeout(m):
         # Mid-transfer, the cable is cut for 1.5 s. (The cut starts now, not
         # after= some bytes: on a loaded guest those bytes could take longer
         # than the cut lasts, and the cut would then drop nothing.)
-        first = _recv_exactly(srv, 512 << 10)
+        h = hashlib.sha256()
+        first, _ = _recv_all(srv, 512 << 10, h=h)
         m.add(topo.client, _tuple_spec("blip", "link-down", topo, cli, "duration=1500ms"))
-        got = _recv_exactly(srv, len(data) - len(first))
+        rest, digest = _recv_all(srv, len(data) - first, h=h)
         s.join(30)
         check_eq(s.err, 0, "writer's errno")
-        check_eq(len(first) + len(got), len(data), "bytes received")
-        check_eq(hashlib.sha256(first + got).hexdigest(), hashlib.sha256(data).hexdigest(),
-                 "payload digest")
+        check_eq(first + rest, len(data), "bytes received")
+        check_eq(digest, hashlib.sha256(data).hexdigest(), "payload digest")
         f = m.fault("blip")
         check_eq(f["state"], "healed", "fault state after its duration")
         row = m.conn(topo.client, dport=PORT)
