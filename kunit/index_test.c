@@ -4,8 +4,9 @@
  * tuple-space lookup must agree with the reference matcher
  * (tcpfault_spec_match) on random selectors and segments; shapes are
  * shared; port ranges are hashed on their addresses; shapes past
- * SHAPES_MAX take the overflow list and still match; removal leaves
- * nothing behind.
+ * SHAPES_MAX take the overflow list and still match; the port and key
+ * filters never turn away what a fault selects; removal leaves nothing
+ * behind.
  */
 #include <kunit/test.h>
 #include <linux/inet.h>
@@ -145,6 +146,7 @@ static void lookup_matches_reference(struct kunit *test)
 	int round;
 
 	unsigned int rejected = 0;
+	bool may;
 
 	KUNIT_ASSERT_NOT_NULL(test, specs);
 	for (round = 0; round < 40; round++) {
@@ -191,8 +193,14 @@ static void lookup_matches_reference(struct kunit *test)
 				    tcpfault_spec_match(&specs[i], &pkt.t, true))
 					want |= 1U << i;
 			KUNIT_EXPECT_EQ_MSG(test, found, want, "round %d segment %d", round, n);
-			/* The port filter may let through too much, never too little. */
-			if (!tcpfault_index_may_match(&init_net, pkt.t.sport, pkt.t.dport)) {
+			/* The filters may let through too much, never too little. */
+			rcu_read_lock();
+			if (!tcpfault_index_may_select(&init_net, &pkt.t))
+				KUNIT_EXPECT_EQ_MSG(test, want, 0U, "key filter: round %d segment %d",
+						    round, n);
+			may = tcpfault_index_may_match(&init_net, pkt.t.sport, pkt.t.dport);
+			rcu_read_unlock();
+			if (!may) {
 				KUNIT_EXPECT_EQ_MSG(test, want, 0U, "filtered out: round %d segment %d",
 						    round, n);
 				rejected++;
@@ -328,7 +336,12 @@ static void shape_overflow(struct kunit *test)
 
 static bool may4(u16 sport, u16 dport)
 {
-	return tcpfault_index_may_match(&init_net, sport, dport);
+	bool may;
+
+	rcu_read_lock();
+	may = tcpfault_index_may_match(&init_net, sport, dport);
+	rcu_read_unlock();
+	return may;
 }
 
 /*
@@ -365,6 +378,99 @@ static void port_filter_counts(struct kunit *test)
 	drop(find("c"));
 	KUNIT_EXPECT_TRUE(test, bitmap_empty(in->port_bits, 65536));
 	KUNIT_EXPECT_FALSE(test, may4(1500, 80));
+}
+
+/* Does the key filter let a segment's key through, under the one shape there is? */
+static bool key_passes(struct kunit *test, const char *src, u16 sport, const char *dst, u16 dport)
+{
+	struct index_net *in = index_net(&init_net);
+	const struct tcpfault_shapes *shapes;
+	const struct key_filter *kf;
+	struct tcpfault_tuple t = {};
+	struct tcpfault_fkey key;
+	bool pass;
+
+	t.family = TCPFAULT_FAM_INET;
+	KUNIT_ASSERT_EQ(test, in4_pton(src, -1, t.saddr, -1, NULL), 1);
+	KUNIT_ASSERT_EQ(test, in4_pton(dst, -1, t.daddr, -1, NULL), 1);
+	t.sport = sport;
+	t.dport = dport;
+	rcu_read_lock();
+	shapes = rcu_dereference(in->shapes);
+	kf = rcu_dereference(in->kf);
+	KUNIT_ASSERT_EQ(test, shapes->n, 1U);
+	pkt_key(&init_net, &t, &shapes->s[0], &key);
+	pass = !kf || test_bit(key_hash(&key) & kf->mask, kf->bits);
+	rcu_read_unlock();
+	return pass;
+}
+
+static u32 kf_slots(void)
+{
+	const struct key_filter *kf = rcu_access_pointer(index_net(&init_net)->kf);
+
+	return kf ? kf->mask + 1 : 0;
+}
+
+/*
+ * The key filter grows with the faults (16 slots an entry, rebuilt once
+ * they fill past 8), turns away most keys nobody hashed, never one that
+ * is hashed, and is rebuilt smaller once most of its bits are stale.
+ */
+static void key_filter_keeps_up(struct kunit *test)
+{
+	struct index_net *in = index_net(&init_net);
+	struct tcpfault_fault *f, *tmp;
+	unsigned int passed = 0;
+	char a[32], text[128];
+	LIST_HEAD(gone);
+	int i, n = 3000;
+	bool rev;
+
+	for (i = 0; i < n; i++) {
+		snprintf(text, sizeof(text),
+			 "k%d mode=watch src=10.1.%d.%d sport=%d dst=10.2.0.1 dport=80",
+			 i, i / 256, i % 256, 1000 + i);
+		ins(test, text);
+	}
+	KUNIT_EXPECT_EQ(test, in->nkeyed, 2U * n);
+	KUNIT_EXPECT_GE(test, kf_slots(), 8U * in->nkeyed);
+	for (i = 0; i < n; i++) {
+		snprintf(a, sizeof(a), "10.1.%d.%d", i / 256, i % 256);
+		snprintf(text, sizeof(text), "k%d", i);
+		expect_both_ways(test, find(text), a, 1000 + i, "10.2.0.1", 80);
+	}
+	/* Other clients on the same ports: 1 in 8 at most passes, on average. */
+	for (i = 0; i < 1000; i++) {
+		snprintf(a, sizeof(a), "10.9.%d.%d", i / 256, i % 256);
+		passed += key_passes(test, a, 1000 + i, "10.2.0.1", 80);
+	}
+	KUNIT_EXPECT_LT(test, passed, 250U);
+
+	/* Remove all but the last 50, with one grace period as a flush does. */
+	list_for_each_entry_safe(f, tmp, &inserted, node) {
+		if (in->nfaults == 50)
+			break;
+		tcpfault_index_remove(f);
+		list_move(&f->node, &gone);
+	}
+	synchronize_rcu();
+	list_for_each_entry_safe(f, tmp, &gone, node) {
+		tcpfault_index_release(f);
+		kfree(f);
+	}
+	KUNIT_EXPECT_EQ(test, in->nkeyed, 100U);
+	KUNIT_EXPECT_LE(test, in->kf_stale, in->nkeyed);
+	KUNIT_EXPECT_EQ(test, kf_slots(), KF_SLOTS_MIN);
+	for (i = n - 50; i < n; i++) {
+		snprintf(a, sizeof(a), "10.1.%d.%d", i / 256, i % 256);
+		snprintf(text, sizeof(text), "k%d", i);
+		expect_both_ways(test, find(text), a, 1000 + i, "10.2.0.1", 80);
+	}
+	KUNIT_EXPECT_EQ(test, drop_all(), 50);
+	KUNIT_EXPECT_EQ(test, in->nkeyed, 0U);
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(in->kf));
+	KUNIT_EXPECT_NULL(test, lookup1(test, "10.1.11.184", 3999, "10.2.0.1", 80, &rev));
 }
 
 /* What the notify callback was told, and what it answers. */
@@ -433,6 +539,7 @@ static struct kunit_case index_test_cases[] = {
 	KUNIT_CASE(ranges_are_hashed),
 	KUNIT_CASE(shape_overflow),
 	KUNIT_CASE(port_filter_counts),
+	KUNIT_CASE(key_filter_keeps_up),
 	KUNIT_CASE(notify_first_and_last),
 	{}
 };

@@ -227,17 +227,8 @@ static bool ports_may_match(const struct nf_hook_state *state, const struct sk_b
 	return !ports || tcpfault_index_may_match(state->net, ntohs(ports[0]), ntohs(ports[1]));
 }
 
-/**
- * tcpfault_hooks_judge() - a parsed segment's way through tcpfault
- * @net: its namespace
- * @pkt: the segment, parsed
- * @track_all: every connection is tracked, selected or not
- *
- * Called under RCU, from the hooks (and the micro-benchmark).
- *
- * Return: NF_ACCEPT or NF_DROP.
- */
-unsigned int tcpfault_hooks_judge(struct net *net, struct tcpfault_pkt *pkt, bool track_all)
+/* A segment a fault may select, or any while track_all is on. */
+static noinline unsigned int judge(struct net *net, struct tcpfault_pkt *pkt, bool track_all)
 {
 	struct tcpfault_matches m;
 	struct tcpfault_conn *c;
@@ -257,6 +248,25 @@ unsigned int tcpfault_hooks_judge(struct net *net, struct tcpfault_pkt *pkt, boo
 	return verdict;
 }
 
+/**
+ * tcpfault_hooks_judge() - a parsed segment's way through tcpfault
+ * @net: its namespace
+ * @pkt: the segment, parsed
+ * @track_all: every connection is tracked, selected or not
+ *
+ * Called under RCU, from the hooks (and the micro-benchmark). A segment
+ * that no fault can select leaves after the index's key filter, before
+ * anything is looked up (or set up on the stack: the kernel zeroes it).
+ *
+ * Return: NF_ACCEPT or NF_DROP.
+ */
+unsigned int tcpfault_hooks_judge(struct net *net, struct tcpfault_pkt *pkt, bool track_all)
+{
+	if (!track_all && !tcpfault_index_may_select(net, &pkt->t))
+		return NF_ACCEPT;
+	return judge(net, pkt, track_all);
+}
+
 static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
@@ -267,7 +277,8 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 	if (!static_branch_unlikely(&tcpfault_conn_armed))
 		return NF_ACCEPT;
 	/* Most segments leave here: no fault names either of their ports. */
-	if (!ports_may_match(state, skb) && !tcpfault_conn_get_track_all())
+	track_all = tcpfault_conn_get_track_all();
+	if (!track_all && !ports_may_match(state, skb))
 		return NF_ACCEPT;
 	if (tcpfault_inject_is_ours(skb))
 		return NF_ACCEPT;
@@ -283,7 +294,6 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 	dev = state->hook == NF_INET_PRE_ROUTING ? state->in : state->out;
 	if (dev && netif_is_l3_master(dev))
 		return NF_ACCEPT;
-	track_all = tcpfault_conn_get_track_all();
 	if (pkt_parse(state, skb, &pkt))
 		return NF_ACCEPT;
 	if (tcpfault_hooks_judge(state->net, &pkt, track_all) == NF_ACCEPT)

@@ -19,6 +19,13 @@
  *   Past SHAPES_MAX distinct shapes, further shapes go to a per-namespace
  *   RCU list that is matched linearly.
  *
+ * Two filters let most segments leave before any hashing that counts: the
+ * port filter (a bit per port some fault names, tested on the two ports
+ * straight from the headers, tcpfault_index_may_match()), and the key
+ * filter (a bit per slot of a cheap hash of every key in the table,
+ * tested per shape before the table's lookup). Both may say yes too often,
+ * never too rarely.
+ *
  * The index knows a fault by its spec and namespace only; what a match does
  * is the verdict's business (verdict.c), and when a fault comes and goes the
  * fault table's (rules.c).
@@ -28,6 +35,7 @@
  * (tcpfault_index_release()).
  */
 #include <linux/bitmap.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/rhashtable.h>
@@ -60,15 +68,35 @@ struct tcpfault_fnode {
 	struct rhlist_head node;
 	struct tcpfault_fkey key;
 	struct tcpfault_fault *f;
+	struct list_head ns_node;	/* on index_net's @keyed, under index_mutex */
+	u32 kh;		/* key_hash() of @key */
 	bool ranged;	/* a port is a range: the key holds only exact ports */
 	bool rev;
 };
 
-/* A shape as the packet path uses it, with its address masks as words. */
+/*
+ * The key filter: one bit per slot, set for every key of the namespace's
+ * hash entries (a fault's two), at key_hash() modulo the size. A lookup
+ * whose key's bit is clear cannot find anything, and skips the hash table.
+ * Immutable bits but for additions; a removed key's bit stays set (it only
+ * lets a lookup through) until the filter is rebuilt.
+ */
+struct key_filter {
+	struct rcu_head rcu;
+	u32 mask;		/* slots - 1 */
+	unsigned long bits[];
+};
+
+/*
+ * A shape as the packet path uses it: its address masks as words, and the
+ * mask and shape word of key_hash()'s last word (see key_words()).
+ */
 struct tcpfault_lshape {
 	struct tcpfault_shape sh;
-	u32 smask[4];
-	u32 dmask[4];
+	u32 shw;
+	u64 smask[2];
+	u64 dmask[2];
+	u64 pmask;
 };
 
 struct tcpfault_shapes {
@@ -90,6 +118,11 @@ struct tcpfault_shapes {
  *	locklessly
  * @port_refs: faults naming each port, under index_mutex
  * @port_open: faults the port filter cannot judge (no port, or a wide range)
+ * @kf: the key filter, RCU; NULL while nothing is hashed (or it could not
+ *	be allocated: then every lookup goes to the table)
+ * @keyed: the namespace's hash entries, under index_mutex
+ * @nkeyed: entries on @keyed
+ * @kf_stale: entries removed since @kf was built, their bits still set
  */
 struct index_net {
 	struct list_head slow;
@@ -101,6 +134,10 @@ struct index_net {
 	unsigned long *port_bits;
 	u32 *port_refs;
 	unsigned int port_open;
+	struct key_filter __rcu *kf;
+	struct list_head keyed;
+	unsigned int nkeyed;
+	unsigned int kf_stale;
 };
 
 /* A port range wider than this leaves its fault out of the port filter. */
@@ -153,6 +190,17 @@ static const struct rhashtable_params ftab_params = {
 static struct index_net *index_net(const struct net *net)
 {
 	return net_generic(net, index_net_id);
+}
+
+/*
+ * The packet path's index_net(), already under RCU: net_generic() without
+ * its own rcu_read_lock() and unlock, two calls per segment on a
+ * preemptible-RCU kernel. The namespace's generic array is stable while
+ * the caller holds RCU, as net_generic() itself relies on.
+ */
+static const struct index_net *index_net_rcu(const struct net *net)
+{
+	return rcu_dereference(net->gen)->ptr[index_net_id];
 }
 
 /**
@@ -251,14 +299,14 @@ static int port_filter(struct index_net *in, const struct tcpfault_spec *s, bool
  * @sport: its source port
  * @dport: its destination port
  *
- * Lockless, two bit tests. False only if no fault can select a segment
+ * Under RCU, lockless, two bit tests. False only if no fault can select a segment
  * with these ports; true may still find none.
  *
  * Return: whether tcpfault_index_lookup() is worth calling.
  */
 bool tcpfault_index_may_match(const struct net *net, u16 sport, u16 dport)
 {
-	const struct index_net *in = index_net(net);
+	const struct index_net *in = index_net_rcu(net);
 	const unsigned long *bits;
 
 	if (READ_ONCE(in->port_open))
@@ -266,6 +314,113 @@ bool tcpfault_index_may_match(const struct net *net, u16 sport, u16 dport)
 	/* Allocated once, before its first bit is set; freed with the namespace. */
 	bits = READ_ONCE(in->port_bits);
 	return bits && (test_bit(sport, bits) || test_bit(dport, bits));
+}
+
+/*
+ * The key filter's hash: cheap, unseeded, over everything in a key but the
+ * namespace cookie (the filter is the namespace's), as five words: the
+ * addresses' four and one of ports and shape. A collision only sends a
+ * lookup to the table.
+ */
+static __always_inline u32 key_words_hash(u64 s0, u64 s1, u64 d0, u64 d1, u64 pw)
+{
+	u64 h = s0 * 0x9e3779b97f4a7c15ULL + s1 * 0xc2b2ae3d27d4eb4fULL +
+		d0 * 0x165667b19e3779f9ULL + d1 * 0xd6e8feb86659fd93ULL +
+		pw * 0xff51afd7ed558ccdULL;
+
+	h ^= h >> 29;
+	return (h * 0x9e3779b97f4a7c15ULL) >> 32;
+}
+
+/* The ports-and-shape word of a key. */
+static u64 key_pw(u16 sport, u16 dport, const struct tcpfault_shape *shape)
+{
+	u32 sh;
+
+	memcpy(&sh, shape, sizeof(sh));
+	return (u64)sport << 48 | (u64)dport << 32 | sh;
+}
+
+/* An address's two words (scalars, not an array: no stack protector). */
+static __always_inline u64 addr_word(const u8 *addr, unsigned int i)
+{
+	u64 w;
+
+	memcpy(&w, addr + 8 * i, sizeof(w));
+	return w;
+}
+
+static u32 key_hash(const struct tcpfault_fkey *k)
+{
+	return key_words_hash(addr_word(k->saddr, 0), addr_word(k->saddr, 1),
+			      addr_word(k->daddr, 0), addr_word(k->daddr, 1),
+			      key_pw(k->sport, k->dport, &k->shape));
+}
+
+/* A filter's slots: 16 per entry (a lookup of an absent key passes 1 in 16). */
+#define KF_SLOTS_MIN	4096U
+#define KF_SLOTS_MAX	(1U << 28)
+
+/*
+ * Build the key filter afresh from @in's entries and publish it, dropping
+ * the bits of removed ones. Return: 0, or -ENOMEM (the old one stays).
+ */
+static int kf_rebuild(struct index_net *in)
+{
+	u64 want = max_t(u64, (u64)in->nkeyed * 16, KF_SLOTS_MIN);
+	u32 slots = min_t(u64, roundup_pow_of_two(want), KF_SLOTS_MAX);
+	struct key_filter *kf = NULL, *old;
+	struct tcpfault_fnode *fn;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&index_mutex);
+	if (in->nkeyed) {
+		kf = kvzalloc(struct_size(kf, bits, BITS_TO_LONGS(slots)), GFP_KERNEL);
+		if (!kf)
+			return -ENOMEM;
+		kf->mask = slots - 1;
+		list_for_each_entry(fn, &in->keyed, ns_node) {
+			__set_bit(fn->kh & kf->mask, kf->bits);
+			if (!(++n % 65536))
+				cond_resched();
+		}
+	}
+	old = rcu_replace_pointer(in->kf, kf, lockdep_is_held(&index_mutex));
+	in->kf_stale = 0;
+	if (old)
+		kvfree_rcu(old, rcu);
+	return 0;
+}
+
+/* Put a fault's two entries in the key filter, before they go in the table. */
+static void kf_add(struct index_net *in, struct tcpfault_fnode *fn)
+{
+	struct key_filter *kf;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		fn[i].kh = key_hash(&fn[i].key);
+		list_add_tail(&fn[i].ns_node, &in->keyed);
+	}
+	in->nkeyed += 2;
+	kf = rcu_dereference_protected(in->kf, lockdep_is_held(&index_mutex));
+	/* Grow at 8 entries' slots each; if that fails, the old just passes more. */
+	if ((!kf || (u64)in->nkeyed * 8 > (u64)kf->mask + 1) && !kf_rebuild(in))
+		return;
+	for (i = 0; kf && i < 2; i++)
+		set_bit(fn[i].kh & kf->mask, kf->bits);
+}
+
+/* Take a fault's two entries out, once they are out of the table. */
+static void kf_del(struct index_net *in, struct tcpfault_fnode *fn)
+{
+	list_del(&fn[0].ns_node);
+	list_del(&fn[1].ns_node);
+	in->nkeyed -= 2;
+	in->kf_stale += 2;
+	/* Rebuilt when most bits are stale: each entry pays for it once. */
+	if (!in->nkeyed || in->kf_stale > in->nkeyed)
+		kf_rebuild(in);
 }
 
 static void mask_addr(u8 *out, const u8 *in, unsigned int plen)
@@ -305,16 +460,31 @@ static void mirror_shape(const struct tcpfault_shape *sh, struct tcpfault_shape 
 }
 
 /* @out = @addr & @mask, 16 bytes, a word at a time. */
-static void mask_words(u8 *out, const u8 *addr, const u32 *mask)
+static void mask_words(u8 *out, const u8 *addr, const u64 *mask)
 {
-	unsigned int i;
-	u32 w;
+	u64 w[2];
 
-	for (i = 0; i < 4; i++) {
-		memcpy(&w, addr + 4 * i, sizeof(w));
-		w &= mask[i];
-		memcpy(out + 4 * i, &w, sizeof(w));
-	}
+	memcpy(w, addr, sizeof(w));
+	w[0] &= mask[0];
+	w[1] &= mask[1];
+	memcpy(out, w, sizeof(w));
+}
+
+/*
+ * Could the table hold a key for the tuple under this shape? The key
+ * filter's test, from the tuple's words: key_hash() of what pkt_key()
+ * would build, without building it.
+ */
+static __always_inline bool kf_may_find(const struct key_filter *kf, const struct tcpfault_tuple *t,
+			const struct tcpfault_lshape *ls)
+{
+	u64 pw = ((u64)t->sport << 48 | (u64)t->dport << 32) & ls->pmask;
+
+	return test_bit(key_words_hash(addr_word(t->saddr, 0) & ls->smask[0],
+				       addr_word(t->saddr, 1) & ls->smask[1],
+				       addr_word(t->daddr, 0) & ls->dmask[0],
+				       addr_word(t->daddr, 1) & ls->dmask[1],
+				       pw | ls->shw) & kf->mask, kf->bits);
 }
 
 /* The hot part of a lookup: whole words, no byte loops. */
@@ -345,12 +515,14 @@ void tcpfault_index_visit(const struct net *net, const struct tcpfault_tuple *t,
 			  void (*visit)(struct tcpfault_fault *f, bool rev, void *arg),
 			  void *arg)
 {
-	struct index_net *in = index_net(net);
+	const struct index_net *in = index_net_rcu(net);
 	const struct tcpfault_shapes *shapes;
+	const struct key_filter *kf;
 	struct tcpfault_fault *f;
 	unsigned int i;
 
 	shapes = rcu_dereference(in->shapes);
+	kf = rcu_dereference(in->kf);
 	for (i = 0; shapes && i < shapes->n; i++) {
 		const struct tcpfault_lshape *ls = &shapes->s[i];
 		struct rhlist_head *list, *pos;
@@ -358,6 +530,9 @@ void tcpfault_index_visit(const struct net *net, const struct tcpfault_tuple *t,
 		struct tcpfault_fkey key;
 
 		if (ls->sh.family && ls->sh.family != t->family)
+			continue;
+		/* Most keys nobody hashed leave here, without the table. */
+		if (kf && !kf_may_find(kf, t, ls))
 			continue;
 		pkt_key(net, t, ls, &key);
 		list = rhltable_lookup(&ftab, &key, ftab_params);
@@ -376,6 +551,38 @@ void tcpfault_index_visit(const struct net *net, const struct tcpfault_tuple *t,
 		else if (tcpfault_spec_match(&f->spec, t, true))
 			visit(f, true, arg);
 	}
+}
+
+/**
+ * tcpfault_index_may_select() - can any fault of the namespace select a tuple
+ * @net: the tuple's namespace
+ * @t: the tuple, as on the wire
+ *
+ * Under RCU. The key filter's test for each shape present, a few dozen
+ * instructions: false only if tcpfault_index_lookup() would find nothing.
+ *
+ * Return: whether tcpfault_index_lookup() is worth calling.
+ */
+bool tcpfault_index_may_select(const struct net *net, const struct tcpfault_tuple *t)
+{
+	const struct index_net *in = index_net_rcu(net);
+	const struct tcpfault_shapes *shapes;
+	const struct key_filter *kf;
+	unsigned int i;
+
+	if (!list_empty(&in->slow))
+		return true;
+	shapes = rcu_dereference(in->shapes);
+	kf = rcu_dereference(in->kf);
+	if (!kf)
+		return shapes;
+	for (i = 0; shapes && i < shapes->n; i++) {
+		const struct tcpfault_lshape *ls = &shapes->s[i];
+
+		if ((!ls->sh.family || ls->sh.family == t->family) && kf_may_find(kf, t, ls))
+			return true;
+	}
+	return false;
 }
 
 static void add_match(struct tcpfault_fault *f, bool rev, void *arg)
@@ -425,11 +632,16 @@ static int shapes_publish(struct index_net *in)
 			return -ENOMEM;
 		snap->n = in->nshapes;
 		for (i = 0; i < in->nshapes; i++) {
-			snap->s[i].sh = in->shape[i];
-			mask_addr(m, ones, in->shape[i].splen);
-			memcpy(snap->s[i].smask, m, sizeof(m));
-			mask_addr(m, ones, in->shape[i].dplen);
-			memcpy(snap->s[i].dmask, m, sizeof(m));
+			struct tcpfault_lshape *ls = &snap->s[i];
+
+			ls->sh = in->shape[i];
+			mask_addr(m, ones, ls->sh.splen);
+			memcpy(ls->smask, m, sizeof(m));
+			mask_addr(m, ones, ls->sh.dplen);
+			memcpy(ls->dmask, m, sizeof(m));
+			ls->pmask = key_pw((ls->sh.ports & 1) ? 0xffff : 0,
+					   (ls->sh.ports & 2) ? 0xffff : 0, &ls->sh) & ~0xffffffffULL;
+			ls->shw = key_pw(0, 0, &ls->sh);
 		}
 	}
 	old = rcu_replace_pointer(in->shapes, snap, lockdep_is_held(&index_mutex));
@@ -577,6 +789,8 @@ int tcpfault_index_insert(struct tcpfault_fault *f)
 		/* Too many distinct shapes: fall back to the list. */
 		list_add_tail_rcu(&f->slow_node, &in->slow);
 	} else {
+		/* In the key filter before it can be found, as in the port filter. */
+		kf_add(in, fn);
 		ret = rhltable_insert(&ftab, &fn[0].node, ftab_params);
 		if (!ret) {
 			ret = rhltable_insert(&ftab, &fn[1].node, ftab_params);
@@ -584,6 +798,7 @@ int tcpfault_index_insert(struct tcpfault_fault *f)
 				rhltable_remove(&ftab, &fn[0].node, ftab_params);
 		}
 		if (ret) {
+			kf_del(in, fn);
 			shapes_put(in, &sh);
 			synchronize_rcu();	/* fn[0] may have been seen */
 			kfree(fn);
@@ -620,6 +835,7 @@ void tcpfault_index_remove(struct tcpfault_fault *f)
 	if (f->fnode) {
 		rhltable_remove(&ftab, &f->fnode[1].node, ftab_params);
 		rhltable_remove(&ftab, &f->fnode[0].node, ftab_params);
+		kf_del(in, f->fnode);
 		shapes_put(in, &f->fnode[0].key.shape);
 	} else {
 		list_del_rcu(&f->slow_node);
@@ -647,7 +863,9 @@ static int __net_init index_net_init(struct net *net)
 	struct index_net *in = index_net(net);
 
 	INIT_LIST_HEAD(&in->slow);
+	INIT_LIST_HEAD(&in->keyed);
 	RCU_INIT_POINTER(in->shapes, NULL);
+	RCU_INIT_POINTER(in->kf, NULL);
 	return 0;
 }
 
@@ -656,8 +874,10 @@ static void __net_exit index_net_exit(struct net *net)
 {
 	struct index_net *in = index_net(net);
 
-	WARN_ON(!list_empty(&in->slow) || in->nshapes || in->nfaults || in->port_open);
+	WARN_ON(!list_empty(&in->slow) || in->nshapes || in->nfaults || in->port_open ||
+		in->nkeyed);
 	kfree(rcu_dereference_protected(in->shapes, true));
+	kvfree(rcu_dereference_protected(in->kf, true));
 	/* The hooks are gone from the namespace, and a grace period has passed. */
 	bitmap_free(in->port_bits);
 	kvfree(in->port_refs);

@@ -405,6 +405,7 @@ void tcpfault_index_remove(struct tcpfault_fault *f);
 void tcpfault_index_release(struct tcpfault_fault *f);
 unsigned int tcpfault_index_count(const struct net *net);
 bool tcpfault_index_may_match(const struct net *net, u16 sport, u16 dport);
+bool tcpfault_index_may_select(const struct net *net, const struct tcpfault_tuple *t);
 void tcpfault_index_set_notify(int (*notify)(struct net *net, bool busy));
 unsigned int tcpfault_index_lookup(const struct net *net, const struct tcpfault_tuple *t,
 				   struct tcpfault_matches *m);

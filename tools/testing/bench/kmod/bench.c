@@ -27,6 +27,10 @@ static unsigned int iters = 200000;
 module_param(iters, uint, 0444);
 MODULE_PARM_DESC(iters, "Segments per measurement");
 
+static unsigned int stages;
+module_param(stages, uint, 0444);
+MODULE_PARM_DESC(stages, "Also time a selected segment's path cut short after each step (1)");
+
 static char *kinds = "none,exact,range";
 module_param(kinds, charp, 0444);
 MODULE_PARM_DESC(kinds, "none, exact and/or range");
@@ -66,11 +70,40 @@ static void pkt_init(struct tcpfault_pkt *p, u8 a, u16 sport)
 	p->len = 100;
 }
 
+/*
+ * Where a selected segment's path stops, for stages=1: after the filters,
+ * the fault lookup, the connection's lookup and classification, the
+ * verdict; STOP_NONE runs it whole, as the hook does.
+ */
+enum stop_at { STOP_NONE, STOP_FILTERS, STOP_LOOKUP, STOP_TRACK, STOP_VERDICT };
+
+static const char * const stop_names[] = { "whole", "filters", "lookup", "track", "verdict" };
+
+/* tcpfault_hooks_judge()'s steps one by one, stopping after @stop. */
+static noinline unsigned int staged(struct tcpfault_pkt *p, enum stop_at stop)
+{
+	struct tcpfault_matches m;
+	struct tcpfault_conn *c;
+	unsigned int v;
+
+	if (!tcpfault_index_may_select(&init_net, &p->t) || stop == STOP_FILTERS)
+		return NF_ACCEPT;
+	if (!tcpfault_index_lookup(&init_net, &p->t, &m) || stop == STOP_LOOKUP)
+		return NF_ACCEPT;
+	c = tcpfault_conn_track(&init_net, p);
+	if (stop == STOP_TRACK)
+		return NF_ACCEPT;
+	v = tcpfault_verdict_segment(&init_net, &m, p, c);
+	return stop == STOP_VERDICT ? v : NF_ACCEPT;
+}
+
 /* What tcpfault_hook() does once the headers are parsed: the same path. */
-static unsigned int one_segment(struct tcpfault_pkt *p)
+static unsigned int one_segment(struct tcpfault_pkt *p, enum stop_at stop)
 {
 	if (!tcpfault_index_may_match(&init_net, p->t.sport, p->t.dport))
 		return NF_ACCEPT;
+	if (stop != STOP_NONE)
+		return staged(p, stop);
 	return tcpfault_hooks_judge(&init_net, p, false);
 }
 
@@ -86,7 +119,7 @@ enum seg_kind {
 	SEG_NAMED_PORT,		/* m's ports, another host: looked up, not selected */
 };
 
-static void measure(const char *kind, unsigned int n, enum seg_kind seg)
+static void measure(const char *kind, unsigned int n, enum seg_kind seg, enum stop_at stop)
 {
 	struct tcpfault_pkt p;
 	unsigned int i = 0, acc = 0;
@@ -102,12 +135,17 @@ static void measure(const char *kind, unsigned int n, enum seg_kind seg)
 		t0 = ktime_get_ns();
 		for (; i < end; i++) {
 			p.seq = i * 100;	/* new data each time, as a bulk flow */
-			acc += one_segment(&p);
+			acc += one_segment(&p, stop);
 		}
 		dt += ktime_get_ns() - t0;
 		rcu_read_unlock();
 		local_bh_enable();
 		cond_resched();
+	}
+	if (stop != STOP_NONE) {
+		pr_info("kind=%s faults=%u match=%d upto=%s ns=%llu.%llu\n", kind, n, seg,
+			stop_names[stop], div_u64(dt, iters), div_u64(dt * 10, iters) % 10);
+		return;
 	}
 	pr_info("kind=%s faults=%u match=%d ns_per_packet=%llu.%llu (verdicts %u)\n", kind, n, seg,
 		div_u64(dt, iters), div_u64(dt * 10, iters) % 10, acc);
@@ -116,16 +154,18 @@ static void measure(const char *kind, unsigned int n, enum seg_kind seg)
 static int run_kind(const char *kind, unsigned int n)
 {
 	unsigned int i;
+	u64 t0;
 	int ret;
 
 	tcpfault_rules_flush(NULL);
 	tcpfault_conn_gc(true, NULL);
 	if (!strcmp(kind, "none")) {
 		/* The loop itself, and the port filter of a namespace with no fault. */
-		measure(kind, 0, SEG_OTHER_PORTS);
+		measure(kind, 0, SEG_OTHER_PORTS, STOP_NONE);
 		return 0;
 	}
 	ret = add("m mode=watch src=10.3.0.1 sport=1000 dst=10.2.0.1 dport=80");
+	t0 = ktime_get_ns();
 	for (i = 0; !ret && i < n; i++) {
 		if (!strcmp(kind, "exact"))
 			ret = add("b%u mode=link-down src=10.1.%u.%u sport=%u dst=10.2.0.1 dport=80",
@@ -140,9 +180,15 @@ static int run_kind(const char *kind, unsigned int n)
 		pr_err("adding %u %s faults failed: %d\n", n, kind, ret);
 		return ret;
 	}
-	measure(kind, n, SEG_OTHER_PORTS);
-	measure(kind, n, SEG_NAMED_PORT);
-	measure(kind, n, SEG_SELECTED);
+	/* The core's own cost of an add, without sysfs: parse, table, index. */
+	if (n)
+		pr_info("kind=%s faults=%u add_ns_per_fault=%llu\n", kind, n,
+			div_u64(ktime_get_ns() - t0, n));
+	measure(kind, n, SEG_OTHER_PORTS, STOP_NONE);
+	measure(kind, n, SEG_NAMED_PORT, STOP_NONE);
+	measure(kind, n, SEG_SELECTED, STOP_NONE);
+	for (i = STOP_FILTERS; stages && i <= STOP_VERDICT; i++)
+		measure(kind, n, SEG_SELECTED, i);
 	return 0;
 }
 
