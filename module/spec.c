@@ -455,6 +455,34 @@ static bool next_word(const char *buf, size_t len, size_t *pos,
 }
 
 /**
+ * tcpfault_spec_next_line() - the next line of a batch of specifications
+ * @buf: the input, not necessarily NUL-terminated
+ * @len: its length
+ * @pos: where to look from; moved past the line and its newline
+ * @start: set to the line's offset in @buf
+ * @llen: set to its length, without the newline (0 for an empty line)
+ *
+ * Every line is returned, empty ones too, so that callers can number them;
+ * text after the last newline is a line if it is not empty.
+ *
+ * Return: true if there was a line.
+ */
+bool tcpfault_spec_next_line(const char *buf, size_t len, size_t *pos, size_t *start,
+			     size_t *llen)
+{
+	size_t i = *pos;
+
+	if (i >= len)
+		return false;
+	*start = i;
+	while (i < len && buf[i] != '\n')
+		i++;
+	*llen = i - *start;
+	*pos = i < len ? i + 1 : i;
+	return true;
+}
+
+/**
  * tcpfault_spec_parse_name() - parse a line that holds only a fault name
  * @buf: the input, not necessarily NUL-terminated
  * @len: its length

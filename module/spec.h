@@ -138,6 +138,8 @@ struct tcpfault_perr {
 
 int tcpfault_spec_parse(const char *buf, size_t len, struct tcpfault_spec *spec,
 			struct tcpfault_perr *err);
+bool tcpfault_spec_next_line(const char *buf, size_t len, size_t *pos, size_t *start,
+			     size_t *llen);
 int tcpfault_spec_parse_name(const char *buf, size_t len, char *name,
 			     struct tcpfault_perr *err);
 int tcpfault_spec_parse_switch(const char *buf, size_t len, bool *on,

@@ -33,7 +33,8 @@
  * as the kernel's own interfaces do. A descriptor opened with
  * CAP_NET_ADMIN and handed to another process keeps working; one opened
  * without it never does, whoever writes through it. Each write() is one
- * command, whatever the file offset.
+ * command, whatever the file offset; a write to add may hold a batch of
+ * specifications, one per line, added all or none (add_write()).
  */
 #include <linux/capability.h>
 #include <linux/kobject.h>
@@ -110,26 +111,115 @@ static ssize_t read_switch(bool on, char *buf, loff_t off, size_t count)
 	return memory_read_from_buffer(buf, count, &off, text, 2);
 }
 
+/* Why tcpfault_rules_add() refused @spec; @where prefixes the reason. */
+static void add_refused(const char *where, const struct tcpfault_spec *spec, int ret)
+{
+	if (ret == -EEXIST)
+		tcpfault_sysfs_reject("add: %sa fault named '%s' exists in this network namespace",
+				      where, spec->name);
+	else
+		tcpfault_sysfs_reject("add: %s%s: error %d", where, spec->name, ret);
+}
+
+/*
+ * A batch: one specification per line, blank lines skipped, added all or
+ * none. A bad line, a name given twice, or a refused add (the name is
+ * taken) changes nothing: the batch's earlier faults are deleted again.
+ */
+static ssize_t add_batch(struct net *net, const char *buf, size_t len)
+{
+	size_t pos = 0, start, llen;
+	struct tcpfault_spec *specs;
+	struct tcpfault_perr err;
+	unsigned int n = 0, max = 0, line = 0, i, j;
+	unsigned int *lines;
+	char where[24];
+	int ret = 0;
+
+	while (tcpfault_spec_next_line(buf, len, &pos, &start, &llen))
+		max += llen != 0;
+	specs = kvmalloc_array(max, sizeof(*specs), GFP_KERNEL);
+	lines = kvmalloc_array(max, sizeof(*lines), GFP_KERNEL);
+	if (!specs || !lines) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	pos = 0;
+	while (tcpfault_spec_next_line(buf, len, &pos, &start, &llen)) {
+		line++;
+		if (!llen)
+			continue;
+		ret = tcpfault_spec_parse(buf + start, llen, &specs[n], &err);
+		if (ret) {
+			tcpfault_sysfs_reject("add: line %u: %s", line, err.msg);
+			goto out;
+		}
+		for (j = 0; j < n; j++) {
+			if (!strcmp(specs[j].name, specs[n].name)) {
+				tcpfault_sysfs_reject("add: line %u: '%s' is named on line %u too",
+						      line, specs[n].name, lines[j]);
+				ret = -EINVAL;
+				goto out;
+			}
+		}
+		lines[n++] = line;
+	}
+	if (!n) {
+		tcpfault_sysfs_reject("add: no specification, only empty lines");
+		ret = -EINVAL;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		ret = tcpfault_rules_add(net, &specs[i]);
+		if (ret)
+			break;
+	}
+	if (ret) {
+		snprintf(where, sizeof(where), "line %u: ", lines[i]);
+		add_refused(where, &specs[i], ret);
+		while (i--)
+			tcpfault_rules_del(net, specs[i].name);
+	}
+out:
+	kvfree(lines);
+	kvfree(specs);
+	return ret ? ret : (ssize_t)len;
+}
+
+/*
+ * One specification per write, or a batch of them, one per line. kernfs
+ * hands a write over a page at a time: a page that ends inside a line is
+ * taken up to its last newline, and write() returns that much, so the
+ * rest comes in the next call, whole.
+ */
 static ssize_t add_write(struct file *file, struct kobject *kobj, tcpfault_bin_attr *attr,
 			 char *buf, loff_t off, size_t count)
 {
+	struct net *net = current->nsproxy->net_ns;
 	struct tcpfault_spec spec;
 	struct tcpfault_perr err;
+	const char *nl;
+	size_t used;
 	int ret;
 
 	if (!may_write(file, "add"))
 		return -EPERM;
+	nl = memchr(buf, '\n', count);
+	if (nl && nl != buf + count - 1) {
+		used = count;
+		if (count == PAGE_SIZE)
+			while (used && buf[used - 1] != '\n')
+				used--;
+		return add_batch(net, buf, used);
+	}
 	ret = tcpfault_spec_parse(buf, count, &spec, &err);
 	if (ret) {
 		tcpfault_sysfs_reject("add: %s", err.msg);
 		return ret;
 	}
-	ret = tcpfault_rules_add(current->nsproxy->net_ns, &spec);
-	if (ret == -EEXIST)
-		tcpfault_sysfs_reject("add: a fault named '%s' exists in this network namespace",
-				      spec.name);
-	else if (ret)
-		tcpfault_sysfs_reject("add: %s: error %d", spec.name, ret);
+	ret = tcpfault_rules_add(net, &spec);
+	if (ret)
+		add_refused("", &spec, ret);
 	return ret ? ret : (ssize_t)count;
 }
 

@@ -23,11 +23,169 @@
 
 /* ---- add ------------------------------------------------------------ */
 
+/* A batch write: what the module takes in one call (a page). */
+#define TF_BATCH_MAX	4096
+
 static int add_error(const struct ctl *ctl, int argc, char **argv, const struct adderr *ae)
 {
 	fprintf(ctl->err, "%s: %s\n", ctl->prog, ae->msg);
 	args_caret(ctl, argc, argv, &ae->span);
 	return EXIT_USAGE;
+}
+
+/* ---- add -f FILE: a batch ---------------------------------------------- */
+
+/* One specification of a batch file, and the line it came from. */
+struct bline {
+	char *text;
+	char name[TCPFAULT_NAME_MAX + 1];
+	unsigned int lineno;
+};
+
+static int bline_by_name(const void *a, const void *b)
+{
+	const struct bline *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->lineno > y->lineno) - (x->lineno < y->lineno);
+}
+
+/* Read @file's specifications (blank lines and # comments skipped), checked. */
+static int batch_read(const struct ctl *ctl, const char *file, struct bline **out, size_t *n)
+{
+	FILE *f = strcmp(file, "-") ? fopen(file, "re") : stdin;
+	struct bline *v = NULL, *sorted;
+	size_t cap = 0, len = 0, i;
+	unsigned int lineno = 0;
+	char *line = NULL;
+	size_t lcap = 0;
+	ssize_t got;
+	int ret = EXIT_OK;
+
+	if (!f) {
+		ctl_error(ctl, "cannot read %s: %s", file, strerror(errno));
+		return EXIT_USAGE;
+	}
+	while ((got = getline(&line, &lcap, f)) >= 0) {
+		struct tcpfault_spec spec;
+		struct tcpfault_perr perr;
+		char *p = line;
+
+		lineno++;
+		if (got && line[got - 1] == '\n')
+			line[--got] = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '#')
+			continue;
+		memset(&perr, 0, sizeof(perr));
+		if (tcpfault_spec_parse(line, (size_t)got, &spec, &perr)) {
+			fprintf(ctl->err, "%s: %s:%u: %s\n", ctl->prog, file, lineno, perr.msg);
+			ret = EXIT_USAGE;
+			break;
+		}
+		if (len == cap) {
+			struct bline *nv = realloc(v, (cap = cap ? 2 * cap : 256) * sizeof(*v));
+
+			if (!nv)
+				goto oom;
+			v = nv;
+		}
+		v[len].text = strdup(line);
+		if (!v[len].text)
+			goto oom;
+		snprintf(v[len].name, sizeof(v[len].name), "%s", spec.name);
+		v[len++].lineno = lineno;
+	}
+	if (!ret && ferror(f)) {
+		ctl_error(ctl, "cannot read %s: %s", file, strerror(errno));
+		ret = EXIT_USAGE;
+	}
+	if (!ret && !len) {
+		ctl_error(ctl, "add: %s holds no fault specification", file);
+		ret = EXIT_USAGE;
+	}
+	/* A name twice in the file: the kernel would refuse the second. */
+	if (!ret) {
+		sorted = malloc(len * sizeof(*sorted));
+		if (!sorted)
+			goto oom;
+		memcpy(sorted, v, len * sizeof(*sorted));
+		qsort(sorted, len, sizeof(*sorted), bline_by_name);
+		for (i = 1; i < len && !ret; i++) {
+			if (!strcmp(sorted[i].name, sorted[i - 1].name)) {
+				fprintf(ctl->err, "%s: %s:%u: '%s' is named on line %u too\n", ctl->prog,
+					file, sorted[i].lineno, sorted[i].name, sorted[i - 1].lineno);
+				ret = EXIT_USAGE;
+			}
+		}
+		free(sorted);
+	}
+	goto out;
+oom:
+	ctl_error(ctl, "out of memory");
+	ret = EXIT_RUNTIME;
+out:
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	*out = v;
+	*n = len;
+	return ret;
+}
+
+/* Delete the first @n faults of a batch again, after a refused write. */
+static void batch_undo(const struct ctl *ctl, const struct bline *v, size_t n)
+{
+	char *del = tf_path(ctl->sysfs, "del");
+	size_t i;
+
+	for (i = 0; del && i < n; i++)
+		tf_write_file(del, v[i].name, strlen(v[i].name));
+	free(del);
+}
+
+/*
+ * The faults of @file, written to add a page at a time, whole lines only
+ * (the module adds each write's lines all or none). If a write is refused,
+ * the faults of the earlier ones are deleted again: the whole file or
+ * nothing.
+ */
+static int add_file(const struct ctl *ctl, const char *file)
+{
+	char *path = tf_path(ctl->sysfs, "add"), *buf = malloc(TF_BATCH_MAX);
+	struct bline *v = NULL;
+	size_t n = 0, i = 0, first, blen;
+	int ret;
+
+	if (!path || !buf) {
+		ctl_error(ctl, "out of memory");
+		ret = EXIT_RUNTIME;
+		goto out;
+	}
+	ret = batch_read(ctl, file, &v, &n);
+	while (!ret && i < n) {
+		first = i;
+		blen = 0;
+		while (i < n && blen + strlen(v[i].text) + 1 <= TF_BATCH_MAX) {
+			blen += (size_t)sprintf(buf + blen, "%s\n", v[i].text);
+			i++;
+		}
+		ret = tf_write_file(path, buf, blen);
+		if (ret) {
+			fprintf(ctl->err, "%s: the faults of %s lines %u to %u were refused:\n",
+				ctl->prog, file, v[first].lineno, v[i - 1].lineno);
+			ret = tf_explain_write(ctl, path, -ret);
+			batch_undo(ctl, v, first);
+		}
+	}
+out:
+	for (i = 0; i < n; i++)
+		free(v[i].text);
+	free(v);
+	free(buf);
+	free(path);
+	return ret;
 }
 
 int cmd_add(struct ctl *ctl, int argc, char **argv)
@@ -37,6 +195,11 @@ int cmd_add(struct ctl *ctl, int argc, char **argv)
 	struct adderr ae;
 	int ret;
 
+	if (argc >= 2 && (!strcmp(argv[1], "-f") || !strcmp(argv[1], "--file"))) {
+		if (argc != 3)
+			return ctl_usage_error(ctl, "add", "add: -f takes one FILE (- for stdin)");
+		return add_file(ctl, argv[2]);
+	}
 	if (argc < 2)
 		return ctl_usage_error(ctl, "add", "add: missing NAME and MODE");
 	ret = addspec_build(argc, argv, 1, &as, &ae);

@@ -47,14 +47,14 @@ def find(cfg, prefix):
 
 
 def targets(cfg):
-    """The issue's targets, judged on the worse of the two metrics."""
+    """The performance targets, each judged on the median ratio of the run."""
     out = ["## Targets", "",
-           "Judged on the median ratio of the worse of the two metrics; \"on par\" means "
-           "within 2%.", "",
+           "Each target with what this run measured (median ratio to no module in the same "
+           "rounds, unless said otherwise) and whether it is met.", "",
            "| target | measured | met |", "|---|---|---|"]
 
-    def worst(name):
-        return min(statistics.median(ratios(cfg, name, m)) for m in ("tput_gbps", "rr_tps"))
+    def med(name, m):
+        return statistics.median(ratios(cfg, name, m))
 
     def row(what, measured, ok):
         out.append(f"| {what} | {measured} | {'yes' if ok else '**no**'} |")
@@ -66,29 +66,38 @@ def targets(cfg):
     exact = [n for n in cfg if n.endswith("exact faults") and ": " not in n]
     ipt = find(cfg, "iptables, 10,000")
     nft = find(cfg, "nftables set")
+    track = next((n for n in cfg if n.startswith("tracking") and ": " not in n), None)
     # Compared with nftables at the set's own size; the rest stand alone.
     nft_n = int(nft.split(", ")[1].split()[0].replace(",", "")) if nft else None
     big = max(exact, key=size) if exact else None
     if nft_n and any(size(n) == nft_n for n in exact):
         big = next(n for n in exact if size(n) == nft_n)
-    huge = [n for n in exact if size(n) > size(big)] if big else []
     if loaded:
-        w = worst(loaded)
-        row("module loaded, no faults: within 2% of no module", f"{w:.3f}", w >= 0.98)
-    for n in ([big] if big else []) + huge:
-        w = worst(n)
-        row(f"{n}: within 5% of no module", f"{w:.3f}", w >= 0.95)
-    if big and ipt:
+        # "1.000 within the run's noise": the rounds' own spread, at least 0.2%.
         for m, label in (("tput_gbps", "throughput"), ("rr_tps", "TCP_RR")):
-            a = statistics.median(ratios(cfg, big, m))
-            b = statistics.median(ratios(cfg, ipt, m))
-            row(f"{big} vs iptables with 10,000 rules, {label}: beat by a wide margin",
-                f"{a / b:.2f}x", a / b >= 1.5)
+            r = ratios(cfg, loaded, m)
+            noise = max(0.002, max(r) - min(r))
+            row(f"free when idle: module loaded, no faults, {label} 1.000 within the noise "
+                f"(±{noise:.3f})", f"{statistics.median(r):.3f}",
+                abs(1 - statistics.median(r)) <= noise)
+    for n in exact:
+        if size(n) >= 100000:
+            row(f"{n}: TCP_RR at least 0.99", f"{med(n, 'rr_tps'):.3f}", med(n, "rr_tps") >= 0.99)
+            row(f"{n}: throughput at least 0.995", f"{med(n, 'tput_gbps'):.3f}",
+                med(n, "tput_gbps") >= 0.995)
     if big and nft:
+        # "Clearly ahead": by more than the 2% that counts as on par.
         for m, label in (("tput_gbps", "throughput"), ("rr_tps", "TCP_RR")):
-            a = statistics.median(ratios(cfg, big, m))
-            b = statistics.median(ratios(cfg, nft, m))
-            row(f"{big} vs {nft}, {label}: at least on par", f"{a / b:.3f}x", a / b >= 0.98)
+            a, b = med(big, m), med(nft, m)
+            row(f"{big} vs {nft}, {label}: clearly ahead (by more than 2%)",
+                f"{a / b:.3f}x", a / b > 1.02)
+    if big and ipt:
+        a, b = med(big, "rr_tps"), med(ipt, "rr_tps")
+        row(f"{big} vs iptables with 10,000 rules, TCP_RR: beat by a wide margin (1.5x)",
+            f"{a / b:.2f}x", a / b >= 1.5)
+    if track:
+        row(f"{track} (track_all): at most 3% off TCP_RR", f"{med(track, 'rr_tps'):.3f}",
+            med(track, "rr_tps") >= 0.97)
     return out
 
 
@@ -112,6 +121,34 @@ def micro_targets(r):
     return out
 
 
+def stages(r, unit):
+    """Where a selected segment's cost goes: its path cut short after each step."""
+    got = [s for s in r.get("stages", []) if s["kind"] == "exact"]
+    if not got:
+        return []
+    n = max(s["faults"] for s in got)
+    at = {s["upto"]: s["ns"] for s in got if s["faults"] == n}
+    whole = {int(m["match"]): m["ns_per_packet"] for m in r["micro"]
+             if m["kind"] == "exact" and m["faults"] == n}.get(1)
+    steps = [("filters", "the port and key filters (and the loop)"),
+             ("lookup", "the fault lookup (hash table, match list)"),
+             ("track", "the connection's lookup and classification"),
+             ("verdict", "the faults' verdict"),
+             ("whole", "the counting and timeline")]
+    at["whole"] = whole
+    out = ["", f"Where a selected segment's cost goes ({n:,} exact faults; the path cut short "
+           f"after each step, each step's share the difference):", "",
+           f"| step | cumulative, {unit} | this step |", "|---|---:|---:|"]
+    prev = 0.0
+    for key, what in steps:
+        v = at.get(key)
+        if v is None:
+            continue
+        out.append(f"| {what} | {v:.1f} | {v - prev:.1f} |")
+        prev = v
+    return out
+
+
 def scale(r):
     """Installing many faults: rate and memory, from the exact configurations' setup."""
     rows = r.get("extra", {}).get("scale", {})
@@ -121,19 +158,29 @@ def scale(r):
              if r.get("clock") == "icount" else "seconds")
     out = ["", "## Installing many faults", "",
            "Each round's setup of the configurations above, measured: the faults go in through "
-           "`add`, one write() each on one open file; the memory is the growth of the kernel's "
+           "`add` on one open file, one write() each, or a page of lines per write() (the "
+           "batch form, `tcpfaultctl add -f`); the memory is the growth of the kernel's "
            "slab, vmalloc and per-CPU memory (the fault, its counters, its index entries and "
            "its sysfs directory); rmmod deletes them all. "
            f"Times are {clock}; median of the rounds.", "",
-           "| configuration | install | faults/s | KiB per fault | rmmod |",
-           "|---|---:|---:|---:|---:|"]
+           "| configuration | through add | install | faults/s | KiB per fault | rmmod |",
+           "|---|---|---:|---:|---:|---:|"]
     for name, runs in rows.items():
         n = runs[0]["faults"]
         add = statistics.median(x["add_s"] for x in runs)
         kib = statistics.median(x["kib"] for x in runs) / n
         unl = [x["unload_s"] for x in runs if x.get("unload_s") is not None]
-        out.append(f"| {name} | {add:.1f} s | {n / add:,.0f} | {kib:.2f} | "
+        how = "a page per write" if runs[0].get("batch") else "one write per fault"
+        out.append(f"| {name} | {how} | {add:.1f} s | {n / add:,.0f} | {kib:.2f} | "
                    f"{f'{statistics.median(unl):.1f} s' if unl else '–'} |")
+    core = [c for c in r.get("extra", {}).get("core_add", []) if c["kind"] == "exact"]
+    if core:
+        c = max(core, key=lambda c: c["faults"])
+        out += ["", f"For comparison, tcpfault_bench.ko adds its {c['faults']:,} faults straight "
+                f"into the fault table, with no sysfs directory and no system call: "
+                f"{c['ns'] / 1000:,.1f} µs a fault ({1e9 / c['ns']:,.0f}/s, the same clock). "
+                "The rest of an add's time through `add` is the fault's sysfs directory "
+                "(thirteen files) and the write itself."]
     return out
 
 
@@ -273,6 +320,7 @@ def main():
         return "–" if v is None else f"{v:.1f}"
     for (kind, n), v in sorted(rows.items(), key=lambda kv: (order.get(kv[0][0], 3), kv[0][1])):
         out.append(f"| {n:,} | {kind} | {fig(v.get(0))} | {fig(v.get(2))} | {fig(v.get(1))} |")
+    out += stages(r, unit)
     bt, br = statistics.median(base["tput_gbps"]), statistics.median(base["rr_tps"])
     out += ["", f"For scale: with no module, one TCP_RR transaction (a request and a "
             f"response, each seen once by the hooks in the client's namespace) takes {1e9 / br:,.0f} ns, "

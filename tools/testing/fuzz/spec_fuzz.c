@@ -56,5 +56,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tcpfault_spec_parse_name(in, size, name, &err);
 	if (!tcpfault_spec_parse_switch(in, size, &on, &err) && size > 2)
 		fail("switch accepted more than one character and a newline", data, size);
+	/* A batch's lines tile the input: each ends at a newline or the end. */
+	{
+		size_t pos = 0, start, llen, covered = 0;
+
+		while (tcpfault_spec_next_line(in, size, &pos, &start, &llen)) {
+			if (start != covered || start + llen > size || memchr(in + start, '\n', llen) ||
+			    (start + llen < size && in[start + llen] != '\n'))
+				fail("a batch line is not a line", data, size);
+			tcpfault_spec_parse(in + start, llen, &a, &err);
+			covered = pos;
+		}
+		if (covered != size)
+			fail("batch lines do not cover the input", data, size);
+	}
 	return 0;
 }

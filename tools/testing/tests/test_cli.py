@@ -229,6 +229,46 @@ def test_kernel_rejection_reason(m):
         check(not re.search(r"\berror -?\d+\b|errno", line), f"bare errno: {line}")
 
 
+def test_add_file(m, tmp="/tmp/tcpfault-batch"):
+    """add -f: many faults a page per write, all or none, mistakes by FILE:LINE."""
+    os.makedirs(tmp, exist_ok=True)
+    good = os.path.join(tmp, "good")
+    with open(good, "w") as f:
+        f.write("# 400 cuts\n\n")
+        for i in range(400):
+            f.write(f"g{i} mode=link-down src=10.9.{i >> 8}.{i & 255} sport={3000 + i} "
+                    f"dst=10.8.0.1 dport=80\n")
+    cli("add", "-f", good, rc=OK)
+    names = [r["name"] for r in m.table(None, "faults")]
+    check_eq(sorted(names), sorted(f"g{i}" for i in range(400)), "every line is a fault")
+    # A bad line: reported where it is, nothing added.
+    bad = os.path.join(tmp, "bad")
+    with open(bad, "w") as f:
+        f.write("h1 mode=watch\nh2 mode=watch\n# x\nh3 mode=los prob=1%\n")
+    r = cli("add", "-f", bad, rc=USAGE)
+    check(f"{bad}:4:" in r.err and "los" in r.err, str(r))
+    r = cli("add", "-f", os.path.join(tmp, "nosuch"), rc=USAGE)
+    check("cannot read" in r.err, str(r))
+    with open(os.path.join(tmp, "dup"), "w") as f:
+        f.write("h1 mode=watch\nh2 mode=watch\nh1 mode=watch dport=9\n")
+    r = cli("add", "-f", os.path.join(tmp, "dup"), rc=USAGE)
+    check(":3: 'h1' is named on line 1 too" in r.err, str(r))
+    # Refused by the module in a later page: the earlier pages are undone.
+    late = os.path.join(tmp, "late")
+    with open(late, "w") as f:
+        for i in range(300):
+            f.write(f"k{i} mode=watch src=10.7.{i >> 8}.{i & 255} dport=81\n")
+        f.write("g5 mode=watch\n")
+    r = cli("add", "-f", late, rc=RUNTIME)
+    check("a fault named 'g5' exists" in r.err and "to 301 were refused" in r.err, str(r))
+    check_eq(len(m.table(None, "faults")), 400, "nothing of the refused file stays")
+    # Standard input.
+    p = subprocess.run([CLI, "add", "-f", "-"], input="s1 mode=watch dport=82\n", text=True,
+                       capture_output=True, timeout=60)
+    check_eq(p.returncode, OK, p.stderr)
+    check("s1" in [r["name"] for r in m.table(None, "faults")], "s1 from stdin")
+
+
 def test_permission_denied(m):
     cli("add", "mine", "watch", rc=OK)
     for args, path in ((["add", "evil", "link-down"], "/sys/kernel/tcpfault/add"),

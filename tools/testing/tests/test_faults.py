@@ -749,18 +749,58 @@ def test_bad_writes_change_nothing(m):
         ("add", "x mode=w\xe4tch"), ("add", "keep mode=watch"), ("del", "nosuch"), ("del", " "),
         ("del", "keep extra"), ("flush", "0"), ("flush", "yes"), ("track_all", "2"),
         ("track_all", " "), ("faults/keep/enabled", "on"), ("faults/keep/enabled", "10"),
+        # Batches: all or nothing, y1 is never left behind.
+        ("add", "y1 mode=watch\nx mode=nope"), ("add", "y1 mode=watch\ny1 mode=loss prob=1%"),
+        ("add", "y1 mode=watch\n\nkeep mode=watch\n"), ("add", "\n\n\n"),
+        ("add", "y1 mode=watch\nx mode=watch\x01"),
     ]
     check(len(bad) >= 30, "the table has at least 30 rows")
     for attr, text in bad:
         err = m.write(None, attr, text)
         check(err is not None, f"write {text!r} to {attr} was accepted")
-        want = errno.EEXIST if attr == "add" and text.startswith("keep ") else (
+        want = errno.EEXIST if attr == "add" and "keep " in text else (
             errno.ENOENT if attr == "del" and text == "nosuch" else errno.EINVAL)
         check_eq(err.errno, want, f"errno for {text!r} -> {attr}")
         check(m.last_error().split(" ", 1)[1:] != [""], "last_error has a reason")
     check_eq(_strip_counters(m.table(None, "faults")), _strip_counters(before), "faults unchanged")
     check_eq(m.attr("track_all"), "0", "track_all unchanged")
     check_eq(m.fault("keep")["enabled"], "1", "keep still enabled")
+
+
+def test_batch_add(m):
+    """One write, many faults: a page at a time, whole lines only."""
+    specs = [f"b{i} mode=link-down src=10.9.{i >> 8}.{i & 255} sport={2000 + i} "
+             f"dst=10.8.0.1 dport=80" for i in range(300)]
+    data = ("\n".join(specs) + "\n").encode()
+    check(len(data) > 3 * 4096, f"the batch spans pages ({len(data)} bytes)")
+    fd = os.open(f"{tfk.SYSFS}/add", os.O_WRONLY)
+    try:
+        off, writes = 0, []
+        while off < len(data):
+            n = os.write(fd, data[off:])
+            check(0 < n <= 4096, f"a write took {n} bytes")
+            # Short writes stop after a newline: no spec is cut in two.
+            check(data[off + n - 1:off + n] == b"\n", f"write {len(writes)} ended inside a line")
+            writes.append(n)
+            off += n
+    finally:
+        os.close(fd)
+    check(len(writes) >= 4, f"{len(writes)} writes for {len(data)} bytes")
+    rows = {r["name"]: r for r in m.table(None, "faults")}
+    check_eq(sorted(n for n in rows if n.startswith("b")), sorted(f"b{i}" for i in range(300)),
+             "every spec of the batch is a fault")
+    check_eq(m.attr("faults_count"), "300", "faults_count")
+    check("src=10.9.1.43/32 sport=2299 dst=10.8.0.1/32 dport=80" in rows["b299"]["spec"],
+          f"the last spec, whole: {rows['b299']['spec']!r}")
+    # A bad line names itself; nothing of its batch stays.
+    err = m.write(None, "add", "c1 mode=watch\nc2 mode=watch\n\nc3 mode=nope\n")
+    check(err is not None and err.errno == errno.EINVAL, f"bad batch: {err}")
+    check("line 4:" in m.last_error(), f"last_error names the line: {m.last_error()!r}")
+    err = m.write(None, "add", "c1 mode=watch\nb7 mode=watch\n")
+    check(err is not None and err.errno == errno.EEXIST, f"batch with a taken name: {err}")
+    check("line 2:" in m.last_error() and "b7" in m.last_error(), m.last_error())
+    check_eq(m.attr("faults_count"), "300", "faults_count after the refused batches")
+    check(not any(r["name"].startswith("c") for r in m.table(None, "faults")), "no c* fault left")
 
 
 def _strip_counters(rows):

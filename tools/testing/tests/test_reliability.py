@@ -160,6 +160,31 @@ def test_churn_counters_add_up(m):
         topo.close()
 
 
+def test_flush_many_faults(m):
+    """Many faults in, a page per write; one flush takes them all out, and
+    neither trips the soft-lockup or RCU-stall detectors (the harness fails
+    the run on their reports): a million under make stress, on the debug
+    kernel too."""
+    n = size(20000, 1000000)
+    fd = os.open(f"{tfk.SYSFS}/add", os.O_WRONLY)
+    try:
+        for lo in range(0, n, 10000):
+            data = "".join(f"m{i} mode=link-down src=10.{i >> 16}.{i >> 8 & 255}.{i & 255} "
+                           f"sport={1024 + i % 50000} dst=192.0.2.1 dport=80\n"
+                           for i in range(lo, min(n, lo + 10000))).encode()
+            off = 0
+            while off < len(data):
+                off += os.write(fd, data[off:])
+    finally:
+        os.close(fd)
+    check_eq(m.attr("faults_count"), str(n), "faults installed")
+    t0 = time.monotonic()
+    check(m.write(None, "flush", "1") is None, "flush")
+    took = time.monotonic() - t0
+    check_eq(m.attr("faults_count"), "0", "faults after the flush")
+    print(f"# {n:,} faults flushed in {took:.1f} s")
+
+
 def test_unload_under_traffic(m):
     """rmmod with faults active and traffic flowing, then load again; the
     traffic recovers, nothing is stranded."""

@@ -111,6 +111,33 @@ static void test_lengths(void **state)
 	}
 }
 
+/* A batch's lines: every one, empty ones too; no newline, no line after it. */
+static void test_next_line(void **state)
+{
+	static const char in[] = "a mode=watch\n\nb mode=loss prob=1%\nc";
+	size_t pos = 0, start, llen;
+
+	(void)state;
+	assert_true(tcpfault_spec_next_line(in, sizeof(in) - 1, &pos, &start, &llen));
+	assert_int_equal(start, 0);
+	assert_int_equal(llen, 12);
+	assert_true(tcpfault_spec_next_line(in, sizeof(in) - 1, &pos, &start, &llen));
+	assert_int_equal(start, 13);
+	assert_int_equal(llen, 0);
+	assert_true(tcpfault_spec_next_line(in, sizeof(in) - 1, &pos, &start, &llen));
+	assert_int_equal(llen, strlen("b mode=loss prob=1%"));
+	assert_true(tcpfault_spec_next_line(in, sizeof(in) - 1, &pos, &start, &llen));
+	assert_int_equal(llen, 1);
+	assert_int_equal(in[start], 'c');
+	assert_false(tcpfault_spec_next_line(in, sizeof(in) - 1, &pos, &start, &llen));
+	/* A final newline ends the last line; it starts none. */
+	pos = 0;
+	assert_true(tcpfault_spec_next_line("x\n", 2, &pos, &start, &llen));
+	assert_false(tcpfault_spec_next_line("x\n", 2, &pos, &start, &llen));
+	pos = 0;
+	assert_false(tcpfault_spec_next_line("", 0, &pos, &start, &llen));
+}
+
 static void test_name_and_switch(void **state)
 {
 	char name[TCPFAULT_NAME_MAX + 1];
@@ -195,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_lengths),
+		cmocka_unit_test(test_next_line),
 		cmocka_unit_test(test_name_and_switch),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_format_small_buffers),
