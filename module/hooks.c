@@ -298,6 +298,9 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	if (tcpfault_hooks_judge(state->net, &pkt, track_all) == NF_ACCEPT)
 		return NF_ACCEPT;
+	if (pkt.log)
+		tcpfault_nflog_packet(state->net, state->pf, state->hook, skb, state->in,
+				      state->out, pkt.log);
 	if (state->hook == NF_INET_LOCAL_OUT) {
 		kfree_skb(skb);
 		return NF_STOLEN;

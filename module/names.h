@@ -49,7 +49,8 @@
 	EM(TCPFAULT_KEY_PROB, "prob")				\
 	EM(TCPFAULT_KEY_DELAY, "delay")				\
 	EM(TCPFAULT_KEY_DURATION, "duration")			\
-	EMe(TCPFAULT_KEY_AFTER, "after"))
+	EM(TCPFAULT_KEY_AFTER, "after")				\
+	EMe(TCPFAULT_KEY_NFLOG, "nflog"))
 
 /* Timeline events; also the classifier's verdict for a segment. */
 #define TCPFAULT_EVENTS(EM, EMe) TCPFAULT_LIST(			\

@@ -9,7 +9,7 @@
 # sets tcpfault-dir to module/'s path from its own directory: module/X.c
 # then compiles into the includer's $(obj)/X.o, by kbuild's own rule.
 tcpfault-dir ?= .
-tcpfault-objs := spec.o conn.o index.o inject.o verdict.o rules.o hooks.o procfs.o sysfs.o
+tcpfault-objs := spec.o conn.o index.o nflog.o inject.o verdict.o rules.o hooks.o procfs.o sysfs.o
 
 ccflags-y := -D'pr_fmt(fmt)=KBUILD_MODNAME ": " fmt'
 ccflags-y += -Wframe-larger-than=1536

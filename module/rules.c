@@ -288,6 +288,8 @@ static void fault_free_rcu(struct rcu_head *head)
 	struct tcpfault_fault *f = container_of(head, struct tcpfault_fault, rcu);
 
 	tcpfault_index_release(f);
+	/* No hook can log through it any more. */
+	tcpfault_nflog_put(&f->spec);
 	free_percpu(f->stats);
 	kfree(f);
 }
@@ -408,31 +410,41 @@ static void fault_destroy(struct tcpfault_fault *f)
 /**
  * tcpfault_rules_add() - create a fault in a namespace
  * @net: the namespace (the writer's)
- * @spec: a parsed, valid spec
+ * @user: a parsed, valid spec (the module's default nflog group added)
  *
  * Names are unique within a namespace: another namespace may hold a fault
  * of the same name, and learns nothing of this one.
  *
  * Return: 0, -EEXIST if the name is taken in @net (also while a del of
- * it is still running), or -ENOMEM.
+ * it is still running), -ENOMEM, or the error of loading the NFLOG
+ * logger that nflog= needs.
  */
-int tcpfault_rules_add(struct net *net, const struct tcpfault_spec *spec)
+int tcpfault_rules_add(struct net *net, const struct tcpfault_spec *user)
 {
+	struct tcpfault_spec spec_buf = *user, *spec = &spec_buf;
 	struct tcpfault_fault *f;
 	struct name_entry *ne;
 	int ret;
 
+	/* The module's default NFLOG group, for a fault that names none. */
+	tcpfault_nflog_default(spec);
+	/* nflog=: the loggers, held until the fault is freed (fault_free_rcu()). */
+	ret = tcpfault_nflog_get(spec);
+	if (ret)
+		return ret;
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
 	ne = kzalloc(sizeof(*ne), GFP_KERNEL);
 	if (!f || !ne) {
 		kfree(f);
 		kfree(ne);
+		tcpfault_nflog_put(spec);
 		return -ENOMEM;
 	}
 	f->stats = alloc_percpu(struct tcpfault_fstats);
 	if (!f->stats) {
 		kfree(f);
 		kfree(ne);
+		tcpfault_nflog_put(spec);
 		return -ENOMEM;
 	}
 	f->spec = *spec;

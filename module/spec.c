@@ -623,6 +623,13 @@ static int parse_value(const char *buf, struct tcpfault_spec *spec, int key,
 				    "%s: bad byte count '%.*s' (expected N>0, optionally followed by K, M or G)",
 				    what);
 		return 0;
+	case TCPFAULT_KEY_NFLOG:
+		if (parse_u64(v, vlen, &n) || n > 65535)
+			return perr(err, buf, v, vlen, -EINVAL,
+				    "%s: bad NFLOG group '%.*s' (expected 0-65535)", what);
+		spec->nflog = true;
+		spec->nflog_group = (u16)n;
+		return 0;
 	case TCPFAULT_KEY_ENABLED:
 		if (parse_u64(v, vlen, &n) || n > 1)
 			return perr(err, buf, v, vlen, -EINVAL,
@@ -685,6 +692,11 @@ static int check_spec(const char *buf, size_t len, struct tcpfault_spec *spec,
 		return perr(err, buf, k->w, k->len, -EINVAL,
 			    "%s: '%.*s' applies to link-down, oneway, loss and reset only",
 			    "after");
+	k = &kw[TCPFAULT_KEY_NFLOG];
+	if (k->w && spec->mode == TCPFAULT_MODE_WATCH)
+		return perr(err, buf, k->w, k->len, -EINVAL,
+			    "%s: watch drops and sends nothing, so '%.*s' would log nothing",
+			    "nflog");
 	return 0;
 }
 
@@ -979,6 +991,8 @@ int tcpfault_spec_format(const struct tcpfault_spec *spec, char *buf, size_t len
 			o.n += (size_t)snprintf(out_pos(&o), out_room(&o), " after=%llu",
 						(unsigned long long)b);
 	}
+	if (spec->nflog)
+		o.n += (size_t)snprintf(out_pos(&o), out_room(&o), " nflog=%u", spec->nflog_group);
 	return (int)o.n;
 }
 

@@ -18,12 +18,14 @@
  *   prob   := PCT% with PCT in (0, 100], up to 4 decimals ("12.5%")
  *   delay, duration := N(ms|s|m|h), at most 30 days; duration > 0
  *   after  := N[K|M|G] bytes (powers of 1024), N > 0
+ *   nflog  := GROUP, 0-65535: an NFLOG group that gets a copy of every
+ *             segment the fault drops and every RST it sends
  *   enabled := 0 | 1
  *
  * Every key may appear at most once. "mode" is required. "power-off" takes
  * "host" and no src/dst/sport/dport; the other modes take no "host". "prob"
  * belongs to "loss" and is required there. "after" applies to link-down,
- * oneway, loss and reset.
+ * oneway, loss and reset. "nflog" applies to every mode but watch.
  */
 #ifndef _TCPFAULT_SPEC_H
 #define _TCPFAULT_SPEC_H
@@ -91,6 +93,8 @@ struct tcpfault_portrange {
  * @duration_ms: time from activation to healing; 0 means never
  * @after_bytes: per connection, payload bytes that pass before the fault
  *               bites; 0 means from the first segment
+ * @nflog: the fault's drops and injected RSTs are copied to an NFLOG group
+ * @nflog_group: that group
  * @enabled: initial state
  * @keys: bitmask of enum tcpfault_key, the keys the user gave
  */
@@ -104,6 +108,8 @@ struct tcpfault_spec {
 	u64 delay_ms;
 	u64 duration_ms;
 	u64 after_bytes;
+	bool nflog;
+	u16 nflog_group;
 	bool enabled;
 	u32 keys;
 };

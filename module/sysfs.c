@@ -117,6 +117,9 @@ static void add_refused(const char *where, const struct tcpfault_spec *spec, int
 	if (ret == -EEXIST)
 		tcpfault_sysfs_reject("add: %sa fault named '%s' exists in this network namespace",
 				      where, spec->name);
+	else if (ret == -ENOENT)	/* only nflog= (or nflog_group) fails so */
+		tcpfault_sysfs_reject("add: %s%s: nflog needs the kernel's NFLOG logger (nfnetlink_log), which this kernel does not have",
+				      where, spec->name);
 	else
 		tcpfault_sysfs_reject("add: %s%s: error %d", where, spec->name, ret);
 }

@@ -10,7 +10,8 @@
  *   conn.c     the connection table, the on-wire classifier, counters,
  *              timelines
  *   index.c    which faults a segment matches (tuple space search,
- *              after a per-namespace port filter)
+ *              after a per-namespace port filter and key filter)
+ *   nflog.c    NFLOG copies of what a fault drops and sends (nflog=)
  *   inject.c   RST injection and the abort of local sockets
  *   verdict.c  what each mode does to a segment, and to the connections
  *              it selects when it starts; the faults' counters
@@ -92,6 +93,8 @@ struct tcpfault_pkt {
 	u32 back_mark;		/* the mark a reply carries (fwmark_reflect) */
 	u32 fwd_mark;		/* the segment's mark */
 	int l3mdev;		/* the VRF the segment is in, 0 if none */
+	/* The first fault that dropped it and logs its drops (nflog=), or NULL. */
+	const struct tcpfault_fault *log;
 };
 
 #define TCPFAULT_TH_FIN	0x01
@@ -397,6 +400,14 @@ struct tcpfault_matches {
 	bool rev[TCPFAULT_MATCH_MAX];
 };
 
+/* NFLOG copies (nflog.c) */
+void tcpfault_nflog_default(struct tcpfault_spec *spec);
+int tcpfault_nflog_get(const struct tcpfault_spec *spec);
+void tcpfault_nflog_put(const struct tcpfault_spec *spec);
+void tcpfault_nflog_packet(struct net *net, u8 pf, unsigned int hook,
+			   const struct sk_buff *skb, const struct net_device *in,
+			   const struct net_device *out, const struct tcpfault_fault *f);
+
 /* The index (index.c) */
 int tcpfault_index_init(void);
 void tcpfault_index_uninit(void);
@@ -463,6 +474,7 @@ struct tcpfault_rst {
 	int oif;		/* output interface for a link-local peer, or 0 */
 	int l3mdev;		/* the VRF whose table routes it, or 0 */
 	u32 mark;
+	const struct tcpfault_fault *log;	/* copy it to this fault's NFLOG group */
 };
 
 bool tcpfault_inject_is_ours(const struct sk_buff *skb);

@@ -114,7 +114,10 @@ static bool dst_is_local(struct net *net, const struct tcpfault_pkt *pkt)
 static bool send_rst(struct net *net, struct tcpfault_fault *f, struct tcpfault_conn *c,
 		     const struct tcpfault_rst *rst, u8 toward)
 {
-	if (tcpfault_inject_rst(net, rst))
+	struct tcpfault_rst r = *rst;
+
+	r.log = f->spec.nflog ? f : NULL;
+	if (tcpfault_inject_rst(net, &r))
 		return false;
 	stat_add(f, TCPFAULT_F_RST_SENT, 1);
 	if (c)
@@ -215,6 +218,9 @@ static void verdict_visit(struct tcpfault_fault *f, bool rev, void *arg)
 		stat_add(f, TCPFAULT_F_DROPPED, pkt->segs);
 		trace_tcpfault_drop(f, pkt);
 		w->verdict = NF_DROP;
+		/* The hook copies it to this fault's NFLOG group as it drops it. */
+		if (f->spec.nflog && !pkt->log)
+			pkt->log = f;
 	}
 }
 

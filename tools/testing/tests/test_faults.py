@@ -12,6 +12,7 @@ import math
 import os
 import select
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -383,6 +384,156 @@ def test_loss(m):
         row = m.conn(topo.client, dport=PORT)
         check(row["o_retrans"] > 0, "loss caused retransmissions")
     finally:
+        topo.close()
+
+
+class NflogCapture:
+    """tcpdump -i nflog:GROUP in a namespace, writing a pcap; records() parses it."""
+
+    def __init__(self, ns, group, path):
+        self.path = path
+        self.p = subprocess.Popen(["ip", "netns", "exec", ns.name, "tcpdump", "-i",
+                                   f"nflog:{group}", "-U", "-n", "-w", path],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        line = self.p.stderr.readline()
+        if "listening on" not in line:
+            self.p.kill()
+            raise tfk.Fail(f"tcpdump -i nflog:{group}: {line.strip()} {self.p.stderr.read()}")
+
+    def stop(self):
+        """Stop the capture; return its records: (group, prefix, IP packet) each."""
+        self.p.send_signal(2)
+        self.p.communicate(timeout=30)
+        with open(self.path, "rb") as f:
+            data = f.read()
+        magic, = struct.unpack_from("<I", data, 0)
+        check(magic == 0xa1b2c3d4, f"a little-endian pcap (magic {magic:#x})")
+        check_eq(struct.unpack_from("<I", data, 20)[0], 239, "link type DLT_NFLOG")
+        out, off = [], 24
+        while off + 16 <= len(data):
+            incl, = struct.unpack_from("<I", data, off + 8)
+            rec = data[off + 16:off + 16 + incl]
+            off += 16 + incl
+            group, = struct.unpack_from(">H", rec, 2)
+            prefix, payload, t = None, None, 4
+            while t + 4 <= len(rec):
+                # TLVs: length and type in host byte order, padded to 4 bytes.
+                tlen, ttype = struct.unpack_from("<HH", rec, t)
+                if tlen < 4:
+                    break
+                val = rec[t + 4:t + tlen]
+                if ttype == 10:         # NFULA_PREFIX
+                    prefix = val.rstrip(b"\0").decode()
+                elif ttype == 9:        # NFULA_PAYLOAD
+                    payload = val
+                t += (tlen + 3) & ~3
+            out.append((group, prefix, payload))
+        return out
+
+
+def _tcp_of(ip):
+    """(sport, dport, flags) of an IPv4 or IPv6 packet carrying TCP."""
+    off = (ip[0] & 15) * 4 if ip[0] >> 4 == 4 else 40
+    sport, dport = struct.unpack_from(">HH", ip, off)
+    return sport, dport, ip[off + 13]
+
+
+def _nflog_drops(m, v6, routed=False):
+    topo = tfk.Topology(routed=routed)
+    cap = None
+    try:
+        tfk.shrink_tcp(topo.client, retries2=8)
+        cli, srv, lst = tfk.connect(topo, PORT, v6=v6)
+        la, lp = cli.getsockname()[:2]
+        dst = topo.saddr6 if v6 else topo.saddr
+        # On the client its segments are stolen at LOCAL_OUT, where no
+        # capture on an interface could see them; on the router they are
+        # dropped as they arrive (PRE_ROUTING).
+        where = topo.router if routed else topo.client
+        cap = NflogCapture(where, 7, f"/tmp/tcpfault-nflog-{os.getpid()}.pcap")
+        m.add(where, f"cut mode=link-down src={la} sport={lp} dst={dst} dport={PORT} nflog=7")
+        # Small sends, one segment each, so segments and copies are one to one.
+        cli.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        cli.send(b"x" * 100)
+        tfk.wait_until(lambda: int(m.fault("cut")["dropped"]) >= 4, 30, "four segments dropped")
+        m.set_enabled("cut", False)
+        dropped = int(m.fault("cut")["dropped"])
+        recs = cap.stop()
+        cap = None
+        check_eq(len(recs), dropped, "NFLOG copies: as many as the fault's dropped counter")
+        for group, prefix, ip in recs:
+            check_eq((group, prefix), (7, "cut"), "group and prefix (the fault's name)")
+            check_eq(_tcp_of(ip)[:2], (lp, PORT), "a segment of the cut connection")
+        _recv_all(srv, 100)
+    finally:
+        if cap:
+            cap.p.kill()
+        topo.close()
+
+
+def test_nflog_copies_drops(m):
+    _nflog_drops(m, v6=False)
+
+
+def test_nflog_copies_drops_ipv6(m):
+    _nflog_drops(m, v6=True)
+
+
+def test_nflog_copies_drops_routed(m):
+    _nflog_drops(m, v6=False, routed=True)
+
+
+def test_nflog_copies_drops_routed_ipv6(m):
+    _nflog_drops(m, v6=True, routed=True)
+
+
+def test_nflog_module_default(m):
+    """nflog_group: the group of faults added without nflog= (not watches)."""
+    param = "/sys/module/tcpfault/parameters/nflog_group"
+    try:
+        for bad in ("65536", "-2", "x"):
+            err = tfk.write_once(param, bad)
+            check(err is not None and err.errno == errno.EINVAL, f"nflog_group={bad}: {err}")
+        check_eq(open(param).read().strip(), "-1", "the default is none")
+        check(tfk.write_once(param, "11") is None, "set nflog_group=11")
+        m.add(None, "d1 mode=link-down dport=9")
+        m.add(None, "d2 mode=link-down dport=10 nflog=3")
+        m.add(None, "d3 mode=watch dport=11")
+        spec = {r["name"]: r["spec"] for r in m.table(None, "faults")}
+        check(spec["d1"].endswith(" nflog=11"), f"d1 takes the default: {spec['d1']}")
+        check(spec["d2"].endswith(" nflog=3"), f"d2 keeps its own: {spec['d2']}")
+        check("nflog" not in spec["d3"], f"a watch logs nothing: {spec['d3']}")
+    finally:
+        tfk.write_once(param, "-1")
+    m.add(None, "d4 mode=link-down dport=12")
+    check("nflog" not in m.table(None, "faults")[-1]["spec"], "no default, no nflog")
+
+
+def test_nflog_copies_injected_rsts(m):
+    topo = tfk.Topology(routed=True)
+    cap = None
+    try:
+        m.add(topo.router, f"w mode=watch dport={PORT}")
+        cli, srv, lst = tfk.connect(topo, PORT)
+        cli.sendall(b"ping")
+        _recv_all(srv, 4)
+        srv.sendall(b"pong")
+        _recv_all(cli, 4)
+        tfk.wait_until(lambda: m.conn(topo.router, dport=PORT)["state"] == "ESTABLISHED", 5,
+                       "tracked as established on the router")
+        cap = NflogCapture(topo.router, 9, f"/tmp/tcpfault-nflog-rst-{os.getpid()}.pcap")
+        m.add(topo.router, f"kill mode=reset dport={PORT} nflog=9")
+        check_eq(int(m.fault("kill")["rst_sent"]), 2, "RSTs injected at once")
+        recs = cap.stop()
+        cap = None
+        check_eq(len(recs), 2, "NFLOG copies of the RSTs")
+        for group, prefix, ip in recs:
+            check_eq((group, prefix), (9, "kill"), "group and prefix")
+            check(_tcp_of(ip)[2] & 0x04, f"an RST (flags {_tcp_of(ip)[2]:#x})")
+        check(PORT in [_tcp_of(ip)[1] for _, _, ip in recs], "one RST toward the server")
+    finally:
+        if cap:
+            cap.p.kill()
         topo.close()
 
 
