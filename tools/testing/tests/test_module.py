@@ -194,7 +194,7 @@ def test_modinfo(m):
     tfk.check_eq(fields.get("version"), [m.attr("version")], "version matches sysfs")
     params = {p.split(":")[0] for p in fields.get("parm", [])}
     tfk.check_eq(params, {"conns_max", "timeline_len", "idle_timeout", "closed_timeout",
-                          "track_all"}, "parameters")
+                          "track_all", "nflog_group"}, "parameters")
 
 
 def test_dkms_modprobe(m):
