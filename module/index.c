@@ -89,7 +89,7 @@ struct key_filter {
 
 /*
  * A shape as the packet path uses it: its address masks as words, and the
- * mask and shape word of key_hash()'s last word (see key_words()).
+ * mask and shape word of key_words_hash()'s last word (see kf_may_find()).
  */
 struct tcpfault_lshape {
 	struct tcpfault_shape sh;
@@ -471,16 +471,18 @@ static void mask_words(u8 *out, const u8 *addr, const u64 *mask)
 }
 
 /*
- * Could the table hold a key for the tuple under this shape? The key
- * filter's test, from the tuple's words: key_hash() of what pkt_key()
- * would build, without building it.
+ * Could the table hold a key for the tuple under this shape? The shape's
+ * family, then the key filter's test (none: yes) from the tuple's words:
+ * key_hash() of what pkt_key() would build, without building it.
  */
 static __always_inline bool kf_may_find(const struct key_filter *kf, const struct tcpfault_tuple *t,
-			const struct tcpfault_lshape *ls)
+					const struct tcpfault_lshape *ls)
 {
 	u64 pw = ((u64)t->sport << 48 | (u64)t->dport << 32) & ls->pmask;
 
-	return test_bit(key_words_hash(addr_word(t->saddr, 0) & ls->smask[0],
+	if (ls->sh.family && ls->sh.family != t->family)
+		return false;
+	return !kf || test_bit(key_words_hash(addr_word(t->saddr, 0) & ls->smask[0],
 				       addr_word(t->saddr, 1) & ls->smask[1],
 				       addr_word(t->daddr, 0) & ls->dmask[0],
 				       addr_word(t->daddr, 1) & ls->dmask[1],
@@ -529,10 +531,8 @@ void tcpfault_index_visit(const struct net *net, const struct tcpfault_tuple *t,
 		struct tcpfault_fnode *fn;
 		struct tcpfault_fkey key;
 
-		if (ls->sh.family && ls->sh.family != t->family)
-			continue;
 		/* Most keys nobody hashed leave here, without the table. */
-		if (kf && !kf_may_find(kf, t, ls))
+		if (!kf_may_find(kf, t, ls))
 			continue;
 		pkt_key(net, t, ls, &key);
 		list = rhltable_lookup(&ftab, &key, ftab_params);
@@ -576,12 +576,9 @@ bool tcpfault_index_may_select(const struct net *net, const struct tcpfault_tupl
 	kf = rcu_dereference(in->kf);
 	if (!kf)
 		return shapes;
-	for (i = 0; shapes && i < shapes->n; i++) {
-		const struct tcpfault_lshape *ls = &shapes->s[i];
-
-		if ((!ls->sh.family || ls->sh.family == t->family) && kf_may_find(kf, t, ls))
+	for (i = 0; shapes && i < shapes->n; i++)
+		if (kf_may_find(kf, t, &shapes->s[i]))
 			return true;
-	}
 	return false;
 }
 

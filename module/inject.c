@@ -125,11 +125,13 @@ static int rst_v4(struct net *net, const struct tcpfault_rst *r, struct sk_buff 
 	iph->saddr = fl4.saddr;
 	iph->daddr = fl4.daddr;
 	skb->protocol = htons(ETH_P_IP);
-	iph->tot_len = htons(skb->len);
-	ip_send_check(iph);	/* as __ip_local_out() will: the NFLOG copy is whole */
-	if (r->log)
+	if (r->log) {
+		/* A whole copy: what __ip_local_out() sets in any case. */
+		iph->tot_len = htons(skb->len);
+		ip_send_check(iph);
 		tcpfault_nflog_packet(net, NFPROTO_IPV4, NF_INET_LOCAL_OUT, skb, NULL,
 				      rt->dst.dev, r->log);
+	}
 	return xmit(net, skb, false);
 }
 
@@ -180,10 +182,12 @@ static int rst_v6(struct net *net, const struct tcpfault_rst *r, struct sk_buff 
 	ip6h->saddr = fl6.saddr;
 	ip6h->daddr = fl6.daddr;
 	skb->protocol = htons(ETH_P_IPV6);
-	ip6h->payload_len = htons(skb->len - sizeof(*ip6h));
-	if (r->log)
+	if (r->log) {
+		/* A whole copy: what __ip6_local_out() sets in any case. */
+		ip6h->payload_len = htons(skb->len - sizeof(*ip6h));
 		tcpfault_nflog_packet(net, NFPROTO_IPV6, NF_INET_LOCAL_OUT, skb, NULL, dst->dev,
 				      r->log);
+	}
 	return xmit(net, skb, true);
 }
 #endif

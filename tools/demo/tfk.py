@@ -20,6 +20,7 @@ getsockopt(TCP_INFO), and errors are the errno the kernel returned.
 import contextlib
 import ctypes
 import errno
+import itertools
 import json
 import os
 import socket
@@ -72,6 +73,24 @@ def wait_until(cond, timeout, what, interval=0.02):
         if time.monotonic() > deadline:
             raise Fail(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+def add_batch(specs, per_write=10000):
+    """Add faults, a batch of lines per write(2) to add, in the calling
+    process's namespace. add takes whole lines up to a page and returns
+    short; the rest goes in the next call. specs: an iterable of specs."""
+    fd = os.open(f"{SYSFS}/add", os.O_WRONLY)
+    try:
+        it = iter(specs)
+        while True:
+            data = "".join(s + "\n" for s in itertools.islice(it, per_write)).encode()
+            if not data:
+                return
+            off = 0
+            while off < len(data):
+                off += os.write(fd, data[off:])
+    finally:
+        os.close(fd)
 
 
 def write_once(path, text, opener=os.open):

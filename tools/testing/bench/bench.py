@@ -61,22 +61,22 @@ class Bench:
 # Each is (name, setup(bench, module), teardown(bench, module)). Faults never
 # match the benchmark's traffic: the point is the cost of looking.
 
+def _bench_kv(line):
+    """The KEY=VALUE words of a tcpfault_bench.ko line in dmesg."""
+    return dict(w.split("=", 1) for w in line.split("tcpfault_bench:", 1)[1].split() if "=" in w)
+
+
 def _faults(b, m, n, fmt, batch=False):
     """n faults through add: one write each, or (batch) a page of lines per
     write, as tcpfaultctl add -f does (add takes whole lines, returning short)."""
-    path = f"{tfk.SYSFS}/add"
     with b.c.enter():
-        fd = os.open(path, os.O_WRONLY)
+        if batch:
+            tfk.add_batch(fmt(i) for i in range(n))
+            return
+        fd = os.open(f"{tfk.SYSFS}/add", os.O_WRONLY)
         try:
-            if not batch:
-                for i in range(n):
-                    os.write(fd, fmt(i).encode())
-                return
-            for lo in range(0, n, 10000):
-                data = "".join(fmt(i) + "\n" for i in range(lo, min(n, lo + 10000))).encode()
-                off = 0
-                while off < len(data):
-                    off += os.write(fd, data[off:])
+            for i in range(n):
+                os.write(fd, fmt(i).encode())
         finally:
             os.close(fd)
 
@@ -290,16 +290,16 @@ def main():
     for line in sh(["dmesg"]).splitlines() if not args.only else []:
         if "tcpfault_bench:" in line and "upto=" in line:
             # A selected segment's path cut short after one step (stages=1).
-            kv = dict(w.split("=", 1) for w in line.split("tcpfault_bench:", 1)[1].split() if "=" in w)
+            kv = _bench_kv(line)
             stages.append({"kind": kv["kind"], "faults": int(kv["faults"]), "upto": kv["upto"],
                            "ns": float(kv["ns"])})
         elif "tcpfault_bench:" in line and "add_ns_per_fault=" in line:
             # The fault table's own cost of an add, no sysfs directory.
-            kv = dict(w.split("=", 1) for w in line.split("tcpfault_bench:", 1)[1].split() if "=" in w)
+            kv = _bench_kv(line)
             extra.setdefault("core_add", []).append({"kind": kv["kind"], "faults": int(kv["faults"]),
                                                      "ns": int(kv["add_ns_per_fault"])})
         elif "tcpfault_bench:" in line and "ns_per_packet=" in line:
-            kv = dict(w.split("=", 1) for w in line.split("tcpfault_bench:", 1)[1].split() if "=" in w)
+            kv = _bench_kv(line)
             # match: 0 other ports (the port filter), 1 selected, 2 a named port, not selected
             micro.append({"kind": kv["kind"], "faults": int(kv["faults"]), "match": int(kv["match"]),
                           "ns_per_packet": float(kv["ns_per_packet"])})

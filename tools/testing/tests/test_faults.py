@@ -509,18 +509,25 @@ def test_nflog_module_default(m):
     check("nflog" not in m.table(None, "faults")[-1]["spec"], "no default, no nflog")
 
 
+def _tracked_established(m, topo, where):
+    """A connection with data both ways, tracked ESTABLISHED in namespace where
+    (a watch fault there); returns tfk.connect()'s client, server, listener."""
+    m.add(where, f"w mode=watch dport={PORT}")
+    cli, srv, lst = tfk.connect(topo, PORT)
+    cli.sendall(b"ping")
+    _recv_all(srv, 4)
+    srv.sendall(b"pong")
+    _recv_all(cli, 4)
+    tfk.wait_until(lambda: m.conn(where, dport=PORT)["state"] == "ESTABLISHED", 5,
+                   f"tracked as established in {where.name}")
+    return cli, srv, lst
+
+
 def test_nflog_copies_injected_rsts(m):
     topo = tfk.Topology(routed=True)
     cap = None
     try:
-        m.add(topo.router, f"w mode=watch dport={PORT}")
-        cli, srv, lst = tfk.connect(topo, PORT)
-        cli.sendall(b"ping")
-        _recv_all(srv, 4)
-        srv.sendall(b"pong")
-        _recv_all(cli, 4)
-        tfk.wait_until(lambda: m.conn(topo.router, dport=PORT)["state"] == "ESTABLISHED", 5,
-                       "tracked as established on the router")
+        cli, srv, lst = _tracked_established(m, topo, topo.router)
         cap = NflogCapture(topo.router, 9, f"/tmp/tcpfault-nflog-rst-{os.getpid()}.pcap")
         m.add(topo.router, f"kill mode=reset dport={PORT} nflog=9")
         check_eq(int(m.fault("kill")["rst_sent"]), 2, "RSTs injected at once")
@@ -540,14 +547,7 @@ def test_nflog_copies_injected_rsts(m):
 def test_reset_tracked_now(m):
     topo = tfk.Topology()
     try:
-        m.add(topo.client, f"w mode=watch dport={PORT}")
-        cli, srv, lst = tfk.connect(topo, PORT)
-        cli.sendall(b"ping")
-        _recv_all(srv, 4)
-        srv.sendall(b"pong")
-        _recv_all(cli, 4)
-        tfk.wait_until(lambda: m.conn(topo.client, dport=PORT)["state"] == "ESTABLISHED", 5,
-                       "tracked as established")
+        cli, srv, lst = _tracked_established(m, topo, topo.client)
         m.add(topo.client, f"kill mode=reset dport={PORT}")
         check_eq(int(m.fault("kill")["rst_sent"]), 2, "RSTs injected at once")
         check_eq(m.conn(topo.client, dport=PORT)["state"], "CLOSED", "wire state after the reset")

@@ -166,17 +166,8 @@ def test_flush_many_faults(m):
     the run on their reports): a million under make stress, on the debug
     kernel too."""
     n = size(20000, 1000000)
-    fd = os.open(f"{tfk.SYSFS}/add", os.O_WRONLY)
-    try:
-        for lo in range(0, n, 10000):
-            data = "".join(f"m{i} mode=link-down src=10.{i >> 16}.{i >> 8 & 255}.{i & 255} "
-                           f"sport={1024 + i % 50000} dst=192.0.2.1 dport=80\n"
-                           for i in range(lo, min(n, lo + 10000))).encode()
-            off = 0
-            while off < len(data):
-                off += os.write(fd, data[off:])
-    finally:
-        os.close(fd)
+    tfk.add_batch(f"m{i} mode=link-down src=10.{i >> 16}.{i >> 8 & 255}.{i & 255} "
+                  f"sport={1024 + i % 50000} dst=192.0.2.1 dport=80" for i in range(n))
     check_eq(m.attr("faults_count"), str(n), "faults installed")
     t0 = time.monotonic()
     check(m.write(None, "flush", "1") is None, "flush")
