@@ -12,6 +12,7 @@
  * that is not there logs nothing. The nflog_group parameter is the
  * default for faults added without nflog= (every mode but watch).
  */
+#include <linux/kmod.h>
 #include <linux/moduleparam.h>
 #include <linux/netfilter.h>
 #include <linux/skbuff.h>
@@ -66,6 +67,22 @@ static const u8 nflog_pf[] = {
 #endif
 };
 
+/*
+ * The ULOG logger of @pf, loading nfnetlink_log first if it is not
+ * registered, as the NFLOG target does (nflog_tg_check()): the logger
+ * lookup itself loads nothing.
+ */
+static int logger_get(u8 pf)
+{
+	int ret = nf_logger_find_get(pf, NF_LOG_TYPE_ULOG);
+
+	if (ret == -ENOENT) {
+		request_module("%s", "nfnetlink_log");
+		ret = nf_logger_find_get(pf, NF_LOG_TYPE_ULOG);
+	}
+	return ret;
+}
+
 /**
  * tcpfault_nflog_get() - take the loggers a fault's spec needs
  * @spec: the spec; nothing happens without nflog=
@@ -82,7 +99,7 @@ int tcpfault_nflog_get(const struct tcpfault_spec *spec)
 	if (!spec->nflog)
 		return 0;
 	for (i = 0; i < ARRAY_SIZE(nflog_pf); i++) {
-		ret = nf_logger_find_get(nflog_pf[i], NF_LOG_TYPE_ULOG);
+		ret = logger_get(nflog_pf[i]);
 		if (ret) {
 			while (i--)
 				nf_logger_put(nflog_pf[i], NF_LOG_TYPE_ULOG);

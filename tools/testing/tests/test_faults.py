@@ -487,6 +487,21 @@ def test_nflog_copies_drops_routed_ipv6(m):
     _nflog_drops(m, v6=True, routed=True)
 
 
+def test_nflog_loads_the_logger(m):
+    """nflog= loads nfnetlink_log when nothing has (no capture running yet):
+    the logger lookup alone loads nothing, and the add used to fail."""
+    def loaded():
+        with open("/proc/modules") as f:
+            return any(line.split()[0] == "nfnetlink_log" for line in f)
+    if loaded():
+        subprocess.run(["rmmod", "nfnetlink_log"], capture_output=True)
+    if loaded() or os.path.isdir("/sys/module/nfnetlink_log"):
+        raise tfk.Skip("nfnetlink_log is in use or built in")
+    m.add(None, "first mode=link-down dport=9 nflog=3")
+    check(loaded(), "nfnetlink_log loaded by the add")
+    check("nflog=3" in m.table(None, "faults")[-1]["spec"], "the fault logs to group 3")
+
+
 def test_nflog_module_default(m):
     """nflog_group: the group of faults added without nflog= (not watches)."""
     param = "/sys/module/tcpfault/parameters/nflog_group"
