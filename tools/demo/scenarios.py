@@ -11,6 +11,8 @@ integration tests assert them.
 import errno
 import os
 import signal
+import socket
+import struct
 import subprocess
 import time
 
@@ -76,9 +78,17 @@ def _shrink(ns, real, **kw):
     return {k: int(ns.sysctl("net.ipv4." + k)) for k in keys}
 
 
-def _collect(r, m, ns, dport):
+def _sysctl_opt(ns, key):
+    """An integer sysctl of ns, or None where this kernel does not have it."""
+    try:
+        return int(ns.sysctl(key))
+    except FileNotFoundError:
+        return None
+
+
+def _collect(r, m, ns, dport, sport=None):
     """Read the connection's counters and timeline while its namespace exists."""
-    row = m.conn(ns, dport=dport)
+    row = m.conn(ns, sport=sport, dport=dport)
     if not row:
         return row
     r.counters = row
@@ -230,33 +240,41 @@ def cut_during_transfer(m, real=False, heal_after=None):
             r.check("bytes delivered", total, sent)
             r.check("retransmissions during the cut", ">= 1", row["o_retrans"], row["o_retrans"] >= 1)
         else:
-            retries2 = r.sysctls["tcp_retries2"]
-            counts, timeout_ms, err_after_ms = tfk.expected_rto_retransmits(retries2, rto_ms)
-            tlp = 1 if len(gaps) > 1 and gaps[0] < 1.6 * rto_ms / 1000 and gaps[1] / gaps[0] > 2.5 else 0
-            rto_rtx = len(rtx) - tlp
-            r.check("errno", "ETIMEDOUT", _errname(err))
-            r.check(f"RTO retransmissions (tcp_retries2={retries2}, RTO {rto_ms} ms)",
-                    " or ".join(map(str, counts)), rto_rtx, rto_rtx in counts)
-            first = (rtx[tlp]["ts_ns"] / 1e9 - t0) if len(rtx) > tlp else 0
-            want_s = first + err_after_ms / 1000
-            r.check("time to ETIMEDOUT (s)", round(want_s, 1), round(elapsed, 1),
-                    0.85 * want_s <= elapsed <= 1.15 * want_s + 0.5)
-            rto_gaps = gaps[tlp:]
-            doubling = all(1.6 <= b / a <= 2.5 for a, b in zip(rto_gaps, rto_gaps[1:]))
-            r.check("RTO doubles between retransmissions", "x2 each", rto_gaps, doubling)
-            if tlp:
-                r.notes.append("The first retransmission is a tail loss probe (RFC 8985), sent "
-                               "after ~2 RTTs, before the first RTO.")
-            r.notes.append(
-                f"tcp_write_timeout() fails the connection at the first RTO expiry at least "
-                f"tcp_model_timeout(retries2={retries2}, RTO_min=200 ms) = (2^(retries2+1) - 1) x "
-                f"200 ms = {timeout_ms / 1000:.1f} s after the unacknowledged segment was first sent "
-                f"(tp->retrans_stamp). With the RTO doubling from {rto_ms} ms that is "
-                f"{' or '.join(map(str, counts))} retransmissions and an error "
-                f"{err_after_ms / 1000:.1f} s after the first one.")
+            _rto_death_checks(r, "", rtx, t0, elapsed, err, r.sysctls["tcp_retries2"], rto_ms)
     finally:
         topo.close()
     return r
+
+
+def _rto_death_checks(r, who, rtx, t0, elapsed, err, retries2, rto_ms):
+    """The checks of a write that dies at tcp_retries2: who ("" or "client: ")
+    sent the retransmissions rtx (timeline events) from t0 (monotonic s) on
+    and got err after elapsed s."""
+    times = [e["ts_ns"] / 1e9 for e in rtx]
+    gaps = [round(b - a, 3) for a, b in zip(times, times[1:])]
+    counts, timeout_ms, err_after_ms = tfk.expected_rto_retransmits(retries2, rto_ms)
+    tlp = 1 if len(gaps) > 1 and gaps[0] < 1.6 * rto_ms / 1000 and gaps[1] / gaps[0] > 2.5 else 0
+    rto_rtx = len(rtx) - tlp
+    r.check(who + "errno", "ETIMEDOUT", _errname(err))
+    r.check(f"{who}RTO retransmissions (tcp_retries2={retries2}, RTO {rto_ms} ms)",
+            " or ".join(map(str, counts)), rto_rtx, rto_rtx in counts)
+    first = (rtx[tlp]["ts_ns"] / 1e9 - t0) if len(rtx) > tlp else 0
+    want_s = first + err_after_ms / 1000
+    r.check(who + "time to ETIMEDOUT (s)", round(want_s, 1), round(elapsed, 1),
+            0.85 * want_s <= elapsed <= 1.15 * want_s + 0.5)
+    rto_gaps = gaps[tlp:]
+    doubling = all(1.6 <= b / a <= 2.5 for a, b in zip(rto_gaps, rto_gaps[1:]))
+    r.check(who + "RTO doubles between retransmissions", "x2 each", rto_gaps, doubling)
+    if tlp:
+        r.notes.append(f"{who}The first retransmission is a tail loss probe (RFC 8985), sent "
+                       "after ~2 RTTs, before the first RTO.")
+    r.notes.append(
+        f"{who}tcp_write_timeout() fails the connection at the first RTO expiry at least "
+        f"tcp_model_timeout(retries2={retries2}, RTO_min=200 ms) = (2^(retries2+1) - 1) x "
+        f"200 ms = {timeout_ms / 1000:.1f} s after the unacknowledged segment was first sent "
+        f"(tp->retrans_stamp). With the RTO doubling from {rto_ms} ms that is "
+        f"{' or '.join(map(str, counts))} retransmissions and an error "
+        f"{err_after_ms / 1000:.1f} s after the first one.")
 
 
 def cut_idle(m, real=False, keepalive=True):
@@ -371,12 +389,574 @@ def power_off_reboot(m, real=False):
     return r
 
 
+# ---- the scenario library --------------------------------------------------
+
+TCP_TIMEOUT_INIT_MS = 1000      # include/net/tcp.h: a SYN's first RTO
+TCP_RTO_MIN_MS = 200            # the floor of the RTO, and the probe timer's base
+TCP_RTO_MAX_MS = 120000         # the ceiling, unless net.ipv4.tcp_rto_max_ms says otherwise
+
+
+def syn_schedule(syn_retries, linear, rto_max_ms=TCP_RTO_MAX_MS, scale=1.0):
+    """When an unanswered connect() sends its SYNs, and when it gives up.
+
+    tcp_retransmit_timer() in SYN_SENT, at each expiry, asks
+    tcp_write_timeout(), which fails the connection once icsk_retransmits
+    reaches tcp_syn_retries (plus tcp_syn_linear_timeouts on kernels that
+    have it, 6.5 and later), or once the time since the first SYN
+    (tp->retrans_stamp, set by tcp_connect()) reaches
+    tcp_model_timeout(tcp_syn_retries, TCP_TIMEOUT_INIT) (retransmits_timed_out(),
+    which never fires before the first retransmission). Otherwise it sends
+    the SYN again and doubles the RTO; with tcp_syn_linear_timeouts only
+    once tp->total_rto has passed it (the first ones are linear). scale
+    stretches the clock, to find outcomes a little timer slack would change.
+
+    Returns (send times, the error's time, "count" or "time"), in ms from
+    the first SYN.
+    """
+    linear = linear or 0
+    limit = syn_retries + linear
+    model = tfk.model_timeout_ms(syn_retries, TCP_TIMEOUT_INIT_MS, rto_max_ms)
+    sends, t, rto = [0], 0, TCP_TIMEOUT_INIT_MS
+    while True:
+        t += rto
+        k = len(sends) - 1                      # icsk_retransmits
+        if k >= limit:
+            return sends, t, "count"
+        if k and t * scale >= model:
+            return sends, t, "time"
+        sends.append(t)
+        if k + 1 > linear:
+            rto = min(rto * 2, rto_max_ms)
+
+
+def _syn_outcomes(syn_retries, linear, rto_max_ms):
+    """The outcomes of syn_schedule() within 2% of timer slack either way."""
+    return {(len(s) - 1, t) for s, t, _ in (syn_schedule(syn_retries, linear, rto_max_ms, f)
+                                             for f in (0.98, 1.0, 1.02))}
+
+
+def connect_timeout(m, real=False):
+    """connect() to a host that is down: SYN retries, then ETIMEDOUT."""
+    r = Result("connect-timeout", "connect() to a host that is down: SYN retries, then ETIMEDOUT")
+    topo = tfk.Topology()
+    try:
+        linear = _sysctl_opt(topo.client, "net.ipv4.tcp_syn_linear_timeouts")
+        rto_max = _sysctl_opt(topo.client, "net.ipv4.tcp_rto_max_ms") or TCP_RTO_MAX_MS
+        syn_retries = 2
+        # The fewest SYN retries (from 2) whose outcome no timer slack can
+        # change: with linear timeouts some put the time limit right on an expiry.
+        while not real and len(_syn_outcomes(syn_retries, linear, rto_max)) > 1:
+            syn_retries += 1
+        r.sysctls = _shrink(topo.client, real, syn_retries=syn_retries)
+        r.sysctls["tcp_syn_linear_timeouts"] = linear
+        syn_retries = r.sysctls["tcp_syn_retries"]
+        sends, fail_ms, why = syn_schedule(syn_retries, linear, rto_max)
+        outcomes = _syn_outcomes(syn_retries, linear, rto_max)
+        m.add(topo.client, f"demo-watch mode=watch dport={PORT}")
+        lst = tfk.listen(topo, PORT)
+        m.add(topo.server, f"demo-down mode=power-off host={topo.saddr}")
+        r.step(f"server {topo.saddr} powered off (mode=power-off, in its namespace): its "
+               f"service still listens on port {PORT}, but nothing reaches it")
+        before = topo.client.snmp()
+        cli = topo.client.socket()
+        cli.settimeout(2 * fail_ms / 1000 + 30)
+        r.step(f"client connect()s to {topo.saddr}:{PORT}")
+        t0 = time.monotonic()
+        try:
+            cli.connect((topo.saddr, PORT))
+            err = 0
+        except OSError as e:
+            err = e.errno
+        elapsed = time.monotonic() - t0
+        r.step("connect() returned")
+        after = topo.client.snmp()
+        r.saw["client"] = f"connect() failed with {_errname(err)} after {elapsed:.3f} s"
+        r.saw["client_after_s"] = round(elapsed, 3)
+        down = m.fault("demo-down")
+        r.saw["server"] = f"powered off; {down['dropped']} SYNs dropped on the way in"
+        row = _collect(r, m, topo.client, PORT)
+        syns = [e["ts_ns"] / 1e9 for e in r.timeline
+                if e["dir"] == "o" and e["event"] in ("syn", "syn-retry")]
+        gaps = [round(b - a, 3) for a, b in zip(syns, syns[1:])]
+        want_gaps = [(b - a) / 1000 for a, b in zip(sends, sends[1:])]
+        r.saw["syn_gaps_s"] = gaps
+        lin = "absent (before 6.5)" if linear is None else linear
+        r.check("errno", "ETIMEDOUT", _errname(err))
+        r.check(f"SYN retransmissions (tcp_syn_retries={syn_retries}, tcp_syn_linear_timeouts={lin})",
+                " or ".join(str(n) for n, _ in sorted(outcomes)), row["o_syn_retry"],
+                row["o_syn_retry"] in {n for n, _ in outcomes})
+        r.check("SYN retransmissions: tcpfault vs TcpRetransSegs",
+                after["TcpRetransSegs"] - before["TcpRetransSegs"], row["o_syn_retry"])
+        r.check("SYNs dropped by the powered-off host", len(syns), int(down["dropped"]))
+        r.check("gaps between SYNs (s)", want_gaps, gaps,
+                len(gaps) == len(want_gaps) and
+                all(abs(g - w) <= 0.1 * w + 0.1 for g, w in zip(gaps, want_gaps)))
+        want_s = fail_ms / 1000
+        r.check("time to ETIMEDOUT (s)", " or ".join(str(t / 1000) for _, t in sorted(outcomes)),
+                round(elapsed, 2), any(abs(elapsed - t / 1000) <= 0.05 * t / 1000 + 0.5
+                                       for _, t in outcomes))
+        r.notes.append(
+            "A SYN's first RTO is TCP_TIMEOUT_INIT (1 s). tcp_retransmit_timer() resends it and "
+            "doubles the RTO" + (f" once more than tcp_syn_linear_timeouts={linear} SYNs were "
+                                   f"resent (the first {linear} retries wait 1 s each)"
+                                   if linear else "") +
+            "; tcp_write_timeout() gives up when icsk_retransmits reaches tcp_syn_retries"
+            + (" + tcp_syn_linear_timeouts" if linear is not None else "") +
+            f" = {syn_retries + (linear or 0)}, or when retransmits_timed_out() finds "
+            f"tcp_model_timeout({syn_retries}, TCP_TIMEOUT_INIT) = "
+            f"{tfk.model_timeout_ms(syn_retries, TCP_TIMEOUT_INIT_MS, rto_max) / 1000:g} s "
+            f"spent since the first SYN. Here the {'count' if why == 'count' else 'time'} "
+            f"limit comes first: SYNs at {', '.join(f'{t / 1000:g}' for t in sends)} s and "
+            f"ETIMEDOUT at {want_s:g} s.")
+        if linear is None:
+            r.notes.append("This kernel has no tcp_syn_linear_timeouts (added in 6.5): every "
+                           "retry doubles the RTO, and tcp_syn_retries alone counts them.")
+        lst.close()
+    finally:
+        topo.close()
+    return r
+
+
+def connect_refused(m, real=False):
+    """connect() to a port where nothing listens: one SYN, one RST, ECONNREFUSED."""
+    r = Result("connect-refused", "connect() to a port where nothing listens: RST, "
+               "ECONNREFUSED at once")
+    topo = tfk.Topology()
+    try:
+        r.sysctls = _shrink(topo.client, real)
+        m.add(topo.client, f"demo-watch mode=watch dport={PORT}")
+        r.step(f"tcpfault watches the client's connections to port {PORT} (mode=watch); "
+               f"nothing listens there on the server {topo.saddr}")
+        cli = topo.client.socket()
+        cli.settimeout(30)
+        t0 = time.monotonic()
+        try:
+            cli.connect((topo.saddr, PORT))
+            err = 0
+        except OSError as e:
+            err = e.errno
+        elapsed = time.monotonic() - t0
+        r.step("client connect()s; connect() returned")
+        r.saw["client"] = f"connect() failed with {_errname(err)} after {elapsed * 1000:.1f} ms"
+        r.saw["client_after_s"] = round(elapsed, 3)
+        r.saw["server"] = "its kernel found no socket for the SYN and answered with RST"
+        row = tfk.wait_until(lambda: _collect(r, m, topo.client, PORT), 5, "tracked")
+        seen = [f"{e['dir']}:{e['event']}" for e in r.timeline
+                if e["event"] in ("syn", "syn-retry", "rst")]
+        r.check("errno", "ECONNREFUSED", _errname(err))
+        r.check("on the timeline", "o:syn, r:rst", ", ".join(seen), seen == ["o:syn", "r:rst"])
+        r.check("SYN retransmissions (the answer came before the first RTO)", 0, row["o_syn_retry"])
+        limit = TCP_TIMEOUT_INIT_MS / 4000
+        r.check("time to ECONNREFUSED (s), well under one SYN RTO (1 s)", f"< {limit:g}",
+                round(elapsed, 3), elapsed < limit)
+        r.notes.append("tcp_v4_rcv() finds no socket for the SYN and answers with "
+                       "tcp_v4_send_reset(); in SYN_SENT, tcp_rcv_synsent_state_process() "
+                       "takes the RST to tcp_reset(), which sets ECONNREFUSED. One round trip, "
+                       "no timer involved.")
+    finally:
+        topo.close()
+    return r
+
+
+def _tcpi_unacked(sock):
+    """tcp_info's tcpi_unacked: segments sent and not yet acknowledged."""
+    raw = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    return struct.unpack(tfk.TCP_INFO_FMT, raw[:struct.calcsize(tfk.TCP_INFO_FMT)])[12]
+
+
+def zero_window(m, real=False, answered=None):
+    """A peer that stops reading: persist probes keep the connection; a cut ends it."""
+    r = Result("zero-window", "A peer that stops reading: zero-window probes, answered, then "
+               "the path is cut")
+    topo = tfk.Topology()
+    try:
+        r.sysctls = _shrink(topo.client, real, retries2=3)
+        retries2 = r.sysctls["tcp_retries2"]
+        ratelimit = int(topo.server.sysctl("net.ipv4.tcp_invalid_ratelimit"))
+        r.sysctls["tcp_invalid_ratelimit (server)"] = ratelimit
+        answered = answered or retries2 + 2
+        m.add(topo.client, f"demo-watch mode=watch dport={PORT}")
+        cli, srv, lst = tfk.connect(topo, PORT)
+        cli.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+        la, lp = cli.getsockname()
+        r.step(f"client {la}:{lp} connected to {topo.saddr}:{PORT}; the server process "
+               "stops reading")
+        cli.setblocking(False)
+        buf = b"z" * 65536
+        sent = 0
+
+        def stalled():
+            nonlocal sent
+            try:
+                while True:
+                    sent += cli.send(buf)
+            except BlockingIOError:
+                pass
+            return _tcpi_unacked(cli) == 0
+        tfk.wait_until(stalled, 30, "the receive window to close")
+        base_ms = max(tfk.tcp_info(cli)["rto_us"] // 1000, TCP_RTO_MIN_MS)
+        closed = m.conn(topo.client, dport=PORT)
+        r.step(f"client wrote {sent} bytes; all sent data acknowledged, the rest waits: the "
+               "server's window is zero")
+
+        def probe_answered():
+            row = m.conn(topo.client, dport=PORT)
+            return row["o_zwp"] >= answered and tfk.tcp_info(cli)["probes"] == 0 and row
+        row = tfk.wait_until(probe_answered, 60, f"{answered} zero-window probes, the last "
+                             "one answered")
+        n_before = row["o_zwp"]
+        state_before = tfk.tcp_state(cli)
+        m.add(topo.client, f"demo-cut mode=link-down src={la} sport={lp} dst={topo.saddr} "
+                           f"dport={PORT}")
+        t_cut = time.monotonic()
+        if m.conn(topo.client, dport=PORT)["o_zwp"] != n_before:
+            raise tfk.Fail("a probe crossed the cut")
+        r.step(f"after {n_before} probes, all but the rate-limited ones answered: cable cut "
+               "(mode=link-down)")
+        expect_close = sum(base_ms << min(j, retries2)
+                           for j in range(n_before, n_before + retries2 + 1)) / 1000
+        tfk.wait_until(lambda: tfk.tcp_state(cli) == tfk.TCP_CLOSE, 3 * expect_close + 30,
+                       "the probes to give up")
+        elapsed = time.monotonic() - t_cut
+        err = tfk.sock_error(cli)
+        r.step("client's connection closed")
+        skipped = topo.server.snmp()["TcpExtTCPACKSkippedSeq"]
+        row = _collect(r, m, topo.client, PORT)
+        probes = [e for e in r.timeline if e["event"] == "zero-window-probe" and e["dir"] == "o"]
+        times = [e["ts_ns"] / 1e9 for e in probes]
+        gaps = [round(b - a, 3) for a, b in zip(times, times[1:])]
+        want = [(base_ms << min(k, retries2)) / 1000 for k in range(1, len(times))]
+        pre = [t for t, e in zip(times, probes) if e["flags"] != "dropped"]
+        # __tcp_oow_rate_limited(): an out-of-window segment gets its ACK
+        # only if tcp_invalid_ratelimit ms have passed since the last one.
+        lo = hi = 0
+        last_lo = last_hi = None
+        for t in pre:
+            if last_lo is not None and (t - last_lo) * 1000 < ratelimit - 20:
+                lo += 1
+            else:
+                last_lo = t
+            if last_hi is not None and (t - last_hi) * 1000 < ratelimit + 20:
+                hi += 1
+            else:
+                last_hi = t
+        r.saw["client"] = (f"{'ESTABLISHED' if state_before == tfk.TCP_ESTABLISHED else 'CLOSED'} "
+                           f"through {n_before} probes; after the cut the connection failed "
+                           f"with {_errname(err)} after {elapsed:.3f} s")
+        r.saw["client_after_s"] = round(elapsed, 3)
+        r.saw["server"] = (f"never read; answered the probes it was not rate-limited on "
+                           f"({skipped} not answered: TcpExtTCPACKSkippedSeq)")
+        r.saw["probe_gaps_s"] = gaps
+        r.check(f"state after {n_before} probes (more than tcp_retries2={retries2})",
+                "ESTABLISHED", "ESTABLISHED" if state_before == tfk.TCP_ESTABLISHED else "CLOSED")
+        r.check("retransmissions once the window was zero (the persist timer probes, not "
+                "the RTO timer)", 0, row["o_retrans"] - closed["o_retrans"])
+        r.check(f"probes left unanswered (tcp_invalid_ratelimit={ratelimit} ms)",
+                " or ".join(map(str, sorted({lo, hi}))), skipped, lo <= skipped <= hi)
+        r.check(f"probe gaps (s): {base_ms} ms << min(n, tcp_retries2)", want, gaps,
+                len(gaps) == len(want) and
+                all(abs(g - w) <= 0.15 * w + 0.05 for g, w in zip(gaps, want)))
+        r.check(f"unanswered probes after the cut (tcp_retries2={retries2})", retries2,
+                len(times) - len(pre))
+        r.check("probes dropped by the cut", len(times) - len(pre), row["o_dropped"])
+        r.check("client errno", "ETIMEDOUT", _errname(err))
+        r.check("time from the cut to ETIMEDOUT (s)", round(expect_close, 1), round(elapsed, 1),
+                abs(elapsed - expect_close) <= 0.1 * expect_close + 0.5)
+        r.notes.append(
+            "With nothing in flight and a zero window, the probe timer runs, not the RTO timer "
+            "(tcp_check_probe_timer()). tcp_send_probe0() sends a probe with an old sequence "
+            "number and rearms the timer to tcp_probe0_when(): max(RTO, 200 ms) << icsk_backoff, "
+            f"the backoff growing by one per probe up to tcp_retries2 ({retries2}); "
+            "tcp_ack_probe() rearms it the same way when the answer comes.")
+        r.notes.append(
+            "The receiver answers a probe (outside its window: tcp_sequence()) with a duplicate "
+            "ACK, at most one per tcp_invalid_ratelimit (tcp_oow_rate_limited()). Every answer "
+            "resets icsk_probes_out (tcp_ack()), so answered probes keep the connection "
+            "forever (RFC 1122 4.2.2.17).")
+        r.notes.append(
+            "Once nothing answers, tcp_probe_timer() fails the connection with ETIMEDOUT at the "
+            f"first expiry that finds icsk_probes_out >= tcp_retries2: {retries2} unanswered "
+            f"probes, {expect_close:.1f} s after the last answered one.")
+    finally:
+        topo.close()
+    return r
+
+
+def user_timeout(m, real=False, timeout_ms=2500):
+    """The cut during a transfer, with TCP_USER_TIMEOUT on the sender."""
+    r = Result("user-timeout", f"Network cut during a transfer, TCP_USER_TIMEOUT={timeout_ms} ms "
+               "on the sender")
+    topo = tfk.Topology()
+    try:
+        r.sysctls = _shrink(topo.client, real, retries2=15)
+        retries2 = r.sysctls["tcp_retries2"]
+        cli, srv, lst = tfk.connect(topo, PORT)
+        cli.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, timeout_ms)
+        cli.sendall(b"w" * 10000)
+        got = 0
+        while got < 10000:
+            got += len(srv.recv(65536))
+        rto_ms = tfk.tcp_info(cli)["rto_us"] // 1000
+        la, lp = cli.getsockname()
+        r.step(f"client {la}:{lp} connected with TCP_USER_TIMEOUT={timeout_ms} ms, "
+               f"tcp_retries2={retries2}")
+        m.add(topo.client, f"demo-cut mode=link-down src={la} sport={lp} dst={topo.saddr} "
+                           f"dport={PORT}")
+        r.step("cable cut (mode=link-down) during a bulk send")
+        t0 = time.monotonic()
+        err, sent = tfk.send_until_error(cli, timeout=3600)
+        elapsed = time.monotonic() - t0
+        r.step("writer returned")
+        r.saw["client"] = f"send() failed with {_errname(err)} after {sent} bytes"
+        r.saw["client_after_s"] = round(elapsed, 3)
+        r.saw["server"] = "nothing more arrived after the cut"
+        _collect(r, m, topo.client, PORT)
+        rtx = [e["ts_ns"] / 1e9 for e in r.timeline
+               if e["event"] == "retrans" and e["dir"] == "o"]
+        gaps = [round(b - a, 3) for a, b in zip(rtx, rtx[1:])]
+        r.saw["retransmit_gaps_s"] = gaps
+        # A tail loss probe comes first if the gap after the first
+        # retransmission is an RTO while the doubling starts only after it.
+        tlp = 1 if len(gaps) > 1 and gaps[0] < 1.6 * rto_ms / 1000 and gaps[1] / gaps[0] > 2.5 else 0
+        rto_rtx = len(rtx) - tlp
+        # The first RTO retransmission sets tp->retrans_stamp; the RTO has
+        # doubled by then, so the k-th after it comes RTO x (2^(k+1) - 2)
+        # later, while that is short of the user timeout; 2% either way for
+        # timer slack.
+        counts = sorted({sum(1 for k in range(32) if rto_ms * f * ((2 << k) - 2) < timeout_ms)
+                         for f in (0.98, 1.0, 1.02)})
+        model = tfk.model_timeout_ms(retries2)
+        first = rtx[tlp] - t0 if len(rtx) > tlp else 0
+        want_s = first + timeout_ms / 1000
+        r.check("errno", "ETIMEDOUT", _errname(err))
+        r.check("time to ETIMEDOUT (s): first retransmission + TCP_USER_TIMEOUT",
+                round(want_s, 2), round(elapsed, 2),
+                abs(elapsed - want_s) <= 0.1 * timeout_ms / 1000 + 0.2)
+        r.check(f"RTO retransmissions within the user timeout (RTO {rto_ms} ms)",
+                " or ".join(map(str, counts)), rto_rtx, rto_rtx in counts)
+        r.check(f"less than tcp_retries2={retries2} would allow (tcp_model_timeout(): "
+                f"{model / 1000:.1f} s)", f"< {model / 1000:.1f} s", round(elapsed, 1),
+                elapsed < model / 1000)
+        if tlp:
+            r.notes.append("The first retransmission is a tail loss probe (RFC 8985); it does "
+                           "not start the user timeout's clock (__tcp_retransmit_skb()).")
+        r.notes.append(
+            "With TCP_USER_TIMEOUT set, tcp_write_timeout() passes it to "
+            "retransmits_timed_out() instead of tcp_model_timeout(tcp_retries2): the connection "
+            "fails once the user timeout has passed since tp->retrans_stamp, the first RTO "
+            "retransmission (tcp_retransmit_skb()). tcp_clamp_rto_to_user_timeout() shortens "
+            "the last RTO so that the timer fires right then, not at the next doubling.")
+        r.notes.append(f"Without it, tcp_retries2={retries2} would keep retransmitting for "
+                       f"{model / 1000:.1f} s.")
+    finally:
+        topo.close()
+    return r
+
+
+def power_off_keepalive(m, real=False):
+    """The seed's power-off-reboot, side by side with a keepalive connection."""
+    r = Result("power-off-keepalive", "Server power-off and reboot, keepalive on: the "
+               "client's next probe finds out")
+    topo = tfk.Topology(routed=True)
+    try:
+        r.sysctls = _shrink(topo.client, real, ka_time=2, ka_intvl=1, ka_probes=3)
+        ka_t = r.sysctls["tcp_keepalive_time"]
+        m.add(topo.client, f"demo-watch mode=watch dport={PORT}")
+        plain, psrv, lst = tfk.connect(topo, PORT)
+        cli = topo.client.socket()
+        cli.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        cli.settimeout(10)
+        cli.connect((topo.saddr, PORT))
+        srv, _ = lst.accept()
+        plain.sendall(b"hello")
+        psrv.recv(5)
+        psrv.sendall(b"hi")
+        plain.recv(2)
+        cli.sendall(b"hello")
+        srv.recv(5)
+        srv.sendall(b"hi")
+        cli.recv(2)
+        # The keepalive timer runs from the last segment received.
+        t0 = time.monotonic()
+        ka_port, plain_port = cli.getsockname()[1], plain.getsockname()[1]
+        r.step(f"two clients connected through a router to {topo.saddr}:{PORT}: port "
+               f"{ka_port} with SO_KEEPALIVE, port {plain_port} without; both exchanged a few "
+               "bytes, then went idle")
+        m.add(topo.server, f"demo-power mode=power-off host={topo.saddr}")
+        f = m.fault("demo-power")
+        r.step(f"server powered off (mode=power-off host={topo.saddr}): both its sockets gone, "
+               "nothing sent")
+        m.set_enabled("demo-power", False)
+        t_reboot = time.monotonic()
+        r.step("server rebooted (enabled=0): back on the network, with no TCP state")
+        tfk.wait_until(lambda: tfk.tcp_state(cli) == tfk.TCP_CLOSE, 3 * ka_t + 30,
+                       "the keepalive connection to close")
+        elapsed = time.monotonic() - t0
+        err = tfk.sock_error(cli)
+        plain_state = tfk.tcp_state(plain)
+        r.step(f"keepalive client's connection closed; the other one is "
+               f"{'ESTABLISHED' if plain_state == tfk.TCP_ESTABLISHED else 'CLOSED'}")
+        prow = m.conn(topo.client, sport=plain_port, dport=PORT)
+        plain.send(b"are you there?")
+        plain.settimeout(10)
+        try:
+            plain.recv(100)
+            perr = 0
+        except OSError as e:
+            perr = e.errno
+        r.step(f"client {plain_port} sends")
+        r.saw["client"] = (f"keepalive on: closed with {_errname(err)} after {elapsed:.3f} s idle, "
+                           "without sending anything")
+        r.saw["client_after_s"] = round(elapsed, 3)
+        r.saw["client without keepalive"] = (
+            f"{'ESTABLISHED' if plain_state == tfk.TCP_ESTABLISHED else 'CLOSED'} all along; "
+            f"its next send got {_errname(perr)}")
+        r.saw["server"] = f"powered off ({f['aborted']} sockets aborted), rebooted"
+        row = _collect(r, m, topo.client, PORT, sport=ka_port)
+        probes = [e["ts_ns"] / 1e9 for e in r.timeline if e["event"] == "keepalive" and e["dir"] == "o"]
+        r.check("server sockets aborted", 2, int(f["aborted"]))
+        r.check("keepalive probes sent", 1, row["o_keepalive"])
+        r.check("probe sent after the reboot", "yes", "yes" if probes and probes[0] > t_reboot
+                else "no", bool(probes) and probes[0] > t_reboot)
+        r.check("RST from the rebooted server", 1, row["r_rst"])
+        r.check("client errno", "ECONNRESET", _errname(err))
+        r.check("closed after going idle (s): tcp_keepalive_time", ka_t, round(elapsed, 1),
+                ka_t - 0.3 <= elapsed <= ka_t + 1.5)
+        r.check("bytes the keepalive client sent after going idle", 0,
+                row["o_new_bytes"] - len(b"hello"))
+        r.check("without keepalive: state when the other closed", "ESTABLISHED",
+                "ESTABLISHED" if plain_state == tfk.TCP_ESTABLISHED else "CLOSED")
+        r.check("without keepalive: probes sent", 0, prow["o_keepalive"])
+        r.check("without keepalive: errno at its next send", "ECONNRESET", _errname(perr))
+        r.notes.append(
+            "tcp_keepalive_timer() sends the first probe tcp_keepalive_time after the last "
+            "segment received (keepalive_time_elapsed()). The rebooted kernel has no socket for "
+            "it and answers with RST (tcp_v4_send_reset()); tcp_reset() gives the client "
+            "ECONNRESET although it never sent a byte.")
+        r.notes.append("Without keepalive nothing tests the path: the client learns of the "
+                       "reboot only when it sends (as in power-off-reboot).")
+    finally:
+        topo.close()
+    return r
+
+
+def oneway_partition(m, real=False):
+    """A one-way partition: the client's segments are lost, the server's pass."""
+    r = Result("oneway-partition", "One-way partition: the client's segments are lost, the "
+               "server's get through")
+    topo = tfk.Topology()
+    try:
+        r.sysctls = _shrink(topo.client, real, retries2=4)
+        _shrink(topo.server, real, retries2=4)
+        retries2 = r.sysctls["tcp_retries2"]
+        sretries2 = int(topo.server.sysctl("net.ipv4.tcp_retries2"))
+        m.add(topo.client, f"demo-watch mode=watch dport={PORT}")
+        cli, srv, lst = tfk.connect(topo, PORT)
+        cli.sendall(b"w" * 10000)
+        got = 0
+        while got < 10000:
+            got += len(srv.recv(65536))
+        srv.sendall(b"s" * 10000)
+        got = 0
+        while got < 10000:
+            got += len(cli.recv(65536))
+        rto_ms = tfk.tcp_info(cli)["rto_us"] // 1000
+        srto_ms = tfk.tcp_info(srv)["rto_us"] // 1000
+        la, lp = cli.getsockname()
+        r.step(f"client {la}:{lp} and server {topo.saddr}:{PORT} exchanged 10000 bytes "
+               "each way")
+        m.add(topo.client, f"demo-oneway mode=oneway src={la} sport={lp} dst={topo.saddr} "
+                           f"dport={PORT}")
+        r.step(f"one-way partition (mode=oneway src={la} dst={topo.saddr}): the client's "
+               "segments are lost, the server's still arrive")
+        before = m.conn(topo.client, dport=PORT)
+        t0 = time.monotonic()
+        err, sent = tfk.send_until_error(cli, timeout=3600)
+        elapsed = time.monotonic() - t0
+        r.step("client's send() failed")
+        srv.setblocking(False)
+        try:
+            heard = len(srv.recv(1 << 20))
+        except BlockingIOError:
+            heard = 0
+        sstate = tfk.tcp_state(srv)
+        mid = m.conn(topo.client, dport=PORT)
+        r.step("server sends")
+        t1 = time.monotonic()
+        serr, ssent = tfk.send_until_error(srv, timeout=3600)
+        selapsed = time.monotonic() - t1
+        r.step("server's send() failed")
+        row = _collect(r, m, topo.client, PORT)
+        crtx = [e for e in r.timeline if e["event"] == "retrans" and e["dir"] == "o"]
+        srtx = [e for e in r.timeline if e["event"] == "retrans" and e["dir"] == "r"
+                and e["ts_ns"] / 1e9 > t1]
+        r.saw["client"] = (f"send() failed with {_errname(err)} after {elapsed:.3f} s; "
+                           f"{sent} bytes written, none delivered")
+        r.saw["client_after_s"] = round(elapsed, 3)
+        r.saw["server"] = (f"{'ESTABLISHED' if sstate == tfk.TCP_ESTABLISHED else 'CLOSED'} "
+                           f"when the client gave up, {heard} bytes heard since the partition; "
+                           f"when it sent, send() failed with {_errname(serr)} after "
+                           f"{selapsed:.3f} s")
+        r.saw["who gave up first"] = (f"the client, {elapsed:.1f} s into the partition; the "
+                                      f"server only once it sent, {elapsed + selapsed:.1f} s "
+                                      "into it")
+        _rto_death_checks(r, "client: ", crtx, t0, elapsed, err, retries2, rto_ms)
+        r.check("server: state when the client gave up", "ESTABLISHED",
+                "ESTABLISHED" if sstate == tfk.TCP_ESTABLISHED else "CLOSED")
+        r.check("server: segments from the client since the partition", 0, heard +
+                mid["o_segs"] - mid["o_dropped"] - (before["o_segs"] - before["o_dropped"]))
+        r.check("server: keepalive probes (SO_KEEPALIVE off)", 0, mid["r_keepalive"])
+        r.check("client host's RSTs to the server's data, lost in the partition",
+                "> 0, all dropped", f"{row['o_rst']} sent, "
+                f"{row['o_dropped'] - mid['o_dropped']} dropped",
+                row["o_rst"] > 0 and row["o_dropped"] - mid["o_dropped"] >= row["o_rst"])
+        _rto_death_checks(r, "server: ", srtx, t1, selapsed, serr, sretries2, srto_ms)
+        r.notes.append(
+            "The partition is invisible to the side whose segments get through: the server "
+            "has nothing to send and no keepalive, so no timer of its own ever tests the "
+            "path, and it stays ESTABLISHED after the client gave up. When it finally sends, "
+            "the client's kernel, with no socket left, answers with RST "
+            "(tcp_v4_send_reset()), and that RST is lost the same way: the server learns "
+            "nothing and dies at its own tcp_retries2.")
+    finally:
+        topo.close()
+    return r
+
 SCENARIOS = [
-    ("peer-killed", lambda m, real: peer_killed(m, real)),
-    ("peer-killed-unread", lambda m, real: peer_killed(m, real, unread=True)),
-    ("cut-transfer", lambda m, real: cut_during_transfer(m, real)),
-    ("cut-transfer-healed", lambda m, real: cut_during_transfer(m, real, heal_after=2000)),
-    ("cut-idle-keepalive", lambda m, real: cut_idle(m, real, keepalive=True)),
-    ("cut-idle-no-keepalive", lambda m, real: cut_idle(m, real, keepalive=False)),
-    ("power-off-reboot", lambda m, real: power_off_reboot(m, real)),
+    ("peer-killed", "Peer process killed (kill -9): FIN, EOF",
+     lambda m, real: peer_killed(m, real)),
+    ("peer-killed-unread", "Peer process killed with unread data: RST, ECONNRESET",
+     lambda m, real: peer_killed(m, real, unread=True)),
+    ("cut-transfer", "Network cut during a transfer: RTO doubling, ETIMEDOUT at tcp_retries2",
+     lambda m, real: cut_during_transfer(m, real)),
+    ("cut-transfer-healed", "The same cut, healed after 2 s: the transfer completes",
+     lambda m, real: cut_during_transfer(m, real, heal_after=2000)),
+    ("cut-idle-keepalive", "Network cut on an idle connection, keepalive on: ETIMEDOUT",
+     lambda m, real: cut_idle(m, real, keepalive=True)),
+    ("cut-idle-no-keepalive", "Network cut on an idle connection, keepalive off: nothing",
+     lambda m, real: cut_idle(m, real, keepalive=False)),
+    ("power-off-reboot", "Server power-off and reboot: the client's next send gets RST",
+     lambda m, real: power_off_reboot(m, real)),
+    ("connect-timeout", "connect() to a host that is down: SYN retries, ETIMEDOUT",
+     lambda m, real: connect_timeout(m, real)),
+    ("connect-refused", "connect() to a port where nothing listens: ECONNREFUSED at once",
+     lambda m, real: connect_refused(m, real)),
+    ("zero-window", "A peer that stops reading: persist probes, then a cut: ETIMEDOUT",
+     lambda m, real: zero_window(m, real)),
+    ("user-timeout", "Network cut during a transfer with TCP_USER_TIMEOUT: fails at it",
+     lambda m, real: user_timeout(m, real)),
+    ("power-off-keepalive", "Server power-off and reboot, keepalive on: RST to the probe",
+     lambda m, real: power_off_keepalive(m, real)),
+    ("oneway-partition", "One-way partition: one side retransmits, the other hears nothing",
+     lambda m, real: oneway_partition(m, real)),
 ]
+
+
+def find(names):
+    """The SCENARIOS entries named, in the list's order; raise KeyError
+    naming the first unknown one."""
+    keys = [k for k, _, _ in SCENARIOS]
+    for n in names:
+        if n not in keys:
+            raise KeyError(n)
+    return [s for s in SCENARIOS if not names or s[0] in names]
