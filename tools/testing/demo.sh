@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # `make demo`: build the module and tcpfaultctl, boot a guest on Debian's
 # kernel, and run tools/tcpfault-demo in it. The report prints as it runs;
-# the JSON report and the SVG timelines land in build/demo/.
+# the JSON report and the SVG timelines land in build/demo/. Arguments go
+# to tcpfault-demo: `demo.sh zero-window user-timeout` runs only those
+# scenarios (`tools/tcpfault-demo --list` lists them).
 set -euo pipefail
 main() {
 	local top kdir ko
