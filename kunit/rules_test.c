@@ -468,6 +468,156 @@ static void syn_retried_across_reboot(struct kunit *test)
 			NF_ACCEPT);
 }
 
+/* Move a fault's start and a connection's last passed segment @ms back. */
+static void age(struct tcpfault_fault *f, struct tcpfault_conn *c, u64 ms)
+{
+	WRITE_ONCE(f->since_ns, f->since_ns - ms * NSEC_PER_MSEC);
+	if (c)
+		WRITE_ONCE(c->pass_ns, c->pass_ns - ms * NSEC_PER_MSEC);
+}
+
+/* A handshake from client port @cport, ISN @isn: all three pass. */
+static struct tcpfault_conn *handshake(struct kunit *test, u16 cport, u32 isn)
+{
+	struct tcpfault_conn *c;
+
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, cport, TCPFAULT_TH_SYN, isn, &c),
+			NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 2, 1, cport, TCPFAULT_TH_SYN | TCPFAULT_TH_ACK,
+					   500, NULL), NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, cport, TCPFAULT_TH_ACK, isn + 1, NULL),
+			NF_ACCEPT);
+	KUNIT_EXPECT_NOT_NULL(test, c);
+	return c;
+}
+
+/*
+ * idle-timeout: a flow idle for timeout= is forgotten, both ways; what
+ * gets dropped does not wind its clock; a new SYN passes and the flow is
+ * known again. The clock starts no earlier than the fault, and runs per
+ * connection.
+ */
+static void idle_timeout_forgets_idle_flows(struct kunit *test)
+{
+	struct tcpfault_conn *c, *quiet, *old;
+	struct tcpfault_fault *f;
+	u64 passed;
+
+	tcpfault_conn_gc(true, NULL);
+	/* Tracked (by a watch) and idle long before the box was installed. */
+	KUNIT_ASSERT_EQ(test, add(test, "w mode=watch dst=198.51.100.2"), 0);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40042, TCPFAULT_TH_ACK, 1, &old),
+			NF_ACCEPT);
+	KUNIT_ASSERT_NOT_NULL(test, old);
+	WRITE_ONCE(old->pass_ns, old->pass_ns - 10 * NSEC_PER_SEC);
+	KUNIT_ASSERT_EQ(test, add(test, "it mode=idle-timeout dst=198.51.100.2 timeout=1s"), 0);
+	f = find("it");
+	KUNIT_EXPECT_EQ(test, f->spec.action, TCPFAULT_IDLE_DROP);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40042, TCPFAULT_TH_ACK, 11, NULL),
+			NF_ACCEPT);
+
+	c = handshake(test, 40040, 1000);
+	quiet = handshake(test, 40041, 3000);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_NOT_NULL(test, quiet);
+	KUNIT_EXPECT_TRUE(test, tcpfault_verdict_keeps(f, c));
+	/* 600 ms idle: still known. */
+	age(f, c, 600);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 2, 1, 40040, TCPFAULT_TH_ACK, 501, NULL),
+			NF_ACCEPT);
+	/* 600 ms more: 600 since its last segment; quiet has none for 1.1 s. */
+	age(f, c, 600);
+	WRITE_ONCE(quiet->pass_ns, quiet->pass_ns - 1100 * NSEC_PER_MSEC);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40040, TCPFAULT_TH_ACK, 1001, NULL),
+			NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40041, TCPFAULT_TH_ACK, 3001, NULL),
+			NF_DROP);
+	/* A whole second idle: forgotten both ways, and what is dropped winds nothing. */
+	age(f, c, 1000);
+	passed = READ_ONCE(c->pass_ns);
+	KUNIT_EXPECT_FALSE(test, tcpfault_verdict_keeps(f, c));
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40040, TCPFAULT_TH_ACK, 1011, NULL),
+			NF_DROP);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 2, 1, 40040, TCPFAULT_TH_ACK, 501, NULL),
+			NF_DROP);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40040, TCPFAULT_TH_ACK | TCPFAULT_TH_RST,
+					   1011, NULL), NF_DROP);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(c->pass_ns), passed);
+	KUNIT_EXPECT_EQ(test, tcpfault_verdict_stat(f, TCPFAULT_F_DROPPED), 4ULL);
+	KUNIT_EXPECT_EQ(test, tcpfault_verdict_stat(f, TCPFAULT_F_RST_SENT), 0ULL);
+	/* A new connection on the same ports passes, and is known again. */
+	KUNIT_EXPECT_PTR_EQ(test, handshake(test, 40040, 7000), c);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 2, 1, 40040, TCPFAULT_TH_ACK, 501, NULL),
+			NF_ACCEPT);
+	KUNIT_EXPECT_TRUE(test, tcpfault_verdict_keeps(f, c));
+	/* Switched off, the box forgets nothing. */
+	age(f, c, 5000);
+	KUNIT_EXPECT_EQ(test, tcpfault_rules_set_enabled(f, false), 0);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40040, TCPFAULT_TH_ACK, 7001, NULL),
+			NF_ACCEPT);
+	KUNIT_EXPECT_FALSE(test, tcpfault_verdict_keeps(f, c));
+}
+
+/*
+ * idle-timeout action=rst: the first segment of a forgotten flow is
+ * answered with RSTs both ways (here they cannot be sent: no route to
+ * TEST-NET-2) and the flow is done; its stragglers are swallowed.
+ */
+static void idle_timeout_rst_kills_once(struct kunit *test)
+{
+	struct tcpfault_conn *c;
+	struct tcpfault_fault *f;
+
+	tcpfault_conn_gc(true, NULL);
+	KUNIT_ASSERT_EQ(test, add(test, "ir mode=idle-timeout dst=198.51.100.2 timeout=2s action=rst"),
+			0);
+	f = find("ir");
+	KUNIT_EXPECT_EQ(test, f->spec.action, TCPFAULT_IDLE_RST);
+	c = handshake(test, 40050, 1000);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	age(f, c, 2000);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_reset_done(c), false);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 2, 1, 40050, TCPFAULT_TH_ACK, 501, NULL),
+			NF_DROP);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_reset_done(c), true);
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40050, TCPFAULT_TH_ACK, 1001, NULL),
+			NF_DROP);
+	KUNIT_EXPECT_EQ(test, tcpfault_verdict_stat(f, TCPFAULT_F_DROPPED), 2ULL);
+	/* Killed: nothing left to keep its entry for. */
+	KUNIT_EXPECT_FALSE(test, conn_needed(c));
+}
+
+/*
+ * The GC keeps the entry of a connection whose idle clock runs past its
+ * own idle limit: a new entry would restart the clock from the fault's
+ * start. Once the box has forgotten it, the entry may go, and a new one
+ * finds the flow just as forgotten.
+ */
+static void idle_timeout_outlives_the_gc(struct kunit *test)
+{
+	struct tcpfault_conn *c;
+	struct tcpfault_fault *f;
+	unsigned int saved;
+
+	tcpfault_conn_gc(true, NULL);
+	KUNIT_ASSERT_EQ(test, add(test, "it mode=idle-timeout dst=198.51.100.2 timeout=30s"), 0);
+	f = find("it");
+	c = handshake(test, 40060, 1000);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	age(f, c, 10000);
+	saved = tcpfault_kunit_idle_timeout(5);
+	make_idle(c);
+	tcpfault_conn_gc(false, NULL);
+	KUNIT_EXPECT_PTR_EQ(test, lookup_port(40060), c);
+	age(f, c, 20000);
+	make_idle(c);
+	tcpfault_conn_gc(false, NULL);
+	tcpfault_kunit_idle_timeout(saved);
+	KUNIT_EXPECT_NULL(test, lookup_port(40060));
+	KUNIT_EXPECT_EQ(test, verdict_port(test, 1, 2, 40060, TCPFAULT_TH_ACK, 1001, NULL),
+			NF_DROP);
+}
+
 /* What a LOCAL_OUT hook saw while tcpfault injected an RST to 127.0.0.1:9. */
 static struct {
 	struct sk_buff *other;
@@ -538,6 +688,9 @@ static struct kunit_case rules_test_cases[] = {
 	KUNIT_CASE(reset_pins_survive_pressure),
 	KUNIT_CASE(reset_arming_walks_the_table_once),
 	KUNIT_CASE(syn_retried_across_reboot),
+	KUNIT_CASE(idle_timeout_forgets_idle_flows),
+	KUNIT_CASE(idle_timeout_rst_kills_once),
+	KUNIT_CASE(idle_timeout_outlives_the_gc),
 	KUNIT_CASE(inject_marks_only_its_skb),
 	{}
 };

@@ -803,6 +803,7 @@ void tcpfault_conn_account(struct tcpfault_conn *c, const struct tcpfault_pkt *p
 		return;
 	d = &c->d[pkt->dir];
 	if (!dropped) {
+		WRITE_ONCE(c->pass_ns, now);
 		tcpfault_conn_deliver(d, &c->d[!pkt->dir], pkt);
 		if (pkt->time_wait &&
 		    cmpxchg(&c->state, TCPFAULT_WS_CLOSING, TCPFAULT_WS_TIME_WAIT) ==
@@ -860,6 +861,18 @@ bool tcpfault_conn_opened_before(const struct tcpfault_conn *c, u64 t)
 	if (syn)
 		return syn < t;
 	return c->blind_ns < t;
+}
+
+/**
+ * tcpfault_conn_passed_ns() - when a segment of a connection last got through
+ * @c: the connection
+ *
+ * Return: ktime_get_ns() of the last segment no fault dropped, either way,
+ * or 0 if none has since the entry was made.
+ */
+u64 tcpfault_conn_passed_ns(const struct tcpfault_conn *c)
+{
+	return READ_ONCE(c->pass_ns);
 }
 
 /**

@@ -29,6 +29,7 @@
 	EM(TCPFAULT_MODE_POWER_OFF, "power-off")		\
 	EM(TCPFAULT_MODE_RESET, "reset")			\
 	EM(TCPFAULT_MODE_SYN_BLOCK, "syn-block")		\
+	EM(TCPFAULT_MODE_IDLE_TIMEOUT, "idle-timeout")		\
 	EMe(TCPFAULT_MODE_WATCH, "watch"))
 
 /*
@@ -50,7 +51,17 @@
 	EM(TCPFAULT_KEY_DELAY, "delay")				\
 	EM(TCPFAULT_KEY_DURATION, "duration")			\
 	EM(TCPFAULT_KEY_AFTER, "after")				\
-	EMe(TCPFAULT_KEY_NFLOG, "nflog"))
+	EM(TCPFAULT_KEY_NFLOG, "nflog")				\
+	EM(TCPFAULT_KEY_TIMEOUT, "timeout")			\
+	EMe(TCPFAULT_KEY_ACTION, "action"))
+
+/*
+ * What an idle-timeout fault's middlebox does, once it has forgotten a
+ * flow, to the flow's next segments: the value of action=.
+ */
+#define TCPFAULT_IDLE_ACTIONS(EM, EMe) TCPFAULT_LIST(		\
+	EM(TCPFAULT_IDLE_DROP, "drop")				\
+	EMe(TCPFAULT_IDLE_RST, "rst"))
 
 /* Timeline events; also the classifier's verdict for a segment. */
 #define TCPFAULT_EVENTS(EM, EMe) TCPFAULT_LIST(			\
@@ -121,6 +132,11 @@ enum tcpfault_mode {
 enum tcpfault_key {
 	TCPFAULT_SPEC_KEYS(TCPFAULT_NAMES_ENUM, TCPFAULT_NAMES_ENUM)
 	TCPFAULT_KEY_MAX,
+};
+
+enum tcpfault_idle_action {
+	TCPFAULT_IDLE_ACTIONS(TCPFAULT_NAMES_ENUM, TCPFAULT_NAMES_ENUM)
+	TCPFAULT_IDLE_MAX,
 };
 
 enum tcpfault_event_type {

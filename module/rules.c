@@ -41,7 +41,7 @@ static u64 nfaults_total;
 static u64 next_fault_id;
 static unsigned int rules_net_id __read_mostly;
 static struct rhashtable names;
-/* Faults that keep old connections' entries: active resets, rebooted hosts. */
+/* Faults that may keep connections' entries (tcpfault_verdict_pins()). */
 static unsigned int npins;
 /* The control surface new faults are shown on, or NULL; under the mutex. */
 static const struct tcpfault_rules_surface *surface;
@@ -80,18 +80,14 @@ static void pin_visit(struct tcpfault_fault *f, bool rev, void *arg)
 {
 	struct pin_walk *w = arg;
 
-	/* Pairs with set_state(): since_ns is valid once state is seen. */
-	if (tcpfault_verdict_pins(f, smp_load_acquire(&f->state)) &&
-	    tcpfault_conn_opened_before(w->c, READ_ONCE(f->since_ns)))
+	if (tcpfault_verdict_keeps(f, w->c))
 		w->need = true;
 }
 
 /*
  * Must the GC keep an open connection's entry that it would evict as idle
- * or under pressure (tcpfault_conn_set_keep())? An active reset fault, or
- * a rebooted host, still has to kill the connections that predate it. Once
- * such a connection's entry is gone, tcpfault can no longer tell it from a
- * new one, and leaves it alone.
+ * or under pressure (tcpfault_conn_set_keep())? When a fault that selects
+ * it says so (tcpfault_verdict_keeps()).
  */
 static bool conn_needed(const struct tcpfault_conn *c)
 {

@@ -26,6 +26,10 @@ static const char * const mode_names[TCPFAULT_MODE_MAX] = {
 	TCPFAULT_MODES(TCPFAULT_NAMES_STRING, TCPFAULT_NAMES_STRING)
 };
 
+static const char * const action_names[TCPFAULT_IDLE_MAX] = {
+	TCPFAULT_IDLE_ACTIONS(TCPFAULT_NAMES_STRING, TCPFAULT_NAMES_STRING)
+};
+
 static const char * const key_names[TCPFAULT_KEY_MAX] = {
 	TCPFAULT_SPEC_KEYS(TCPFAULT_NAMES_STRING, TCPFAULT_NAMES_STRING)
 };
@@ -43,6 +47,17 @@ static const char * const key_names[TCPFAULT_KEY_MAX] = {
 const char *tcpfault_spec_mode_name(unsigned int mode)
 {
 	return mode < TCPFAULT_MODE_MAX ? mode_names[mode] : "?";
+}
+
+/**
+ * tcpfault_spec_action_name() - the grammar's name for an idle-timeout action
+ * @action: enum tcpfault_idle_action
+ *
+ * Return: a static string, "?" for an unknown action.
+ */
+const char *tcpfault_spec_action_name(unsigned int action)
+{
+	return action < TCPFAULT_IDLE_MAX ? action_names[action] : "?";
 }
 
 static bool word_is(const char *s, size_t len, const char *word)
@@ -552,8 +567,8 @@ static int parse_value(const char *buf, struct tcpfault_spec *spec, int key,
 {
 	struct tcpfault_prefix *pfx;
 	const char *what = key_names[key];
+	u64 n, *ms;
 	int ret;
-	u64 n;
 
 	switch (key) {
 	case TCPFAULT_KEY_MODE:
@@ -603,8 +618,10 @@ static int parse_value(const char *buf, struct tcpfault_spec *spec, int key,
 		return 0;
 	case TCPFAULT_KEY_DELAY:
 	case TCPFAULT_KEY_DURATION:
-		ret = parse_duration(v, vlen, key == TCPFAULT_KEY_DELAY ?
-				     &spec->delay_ms : &spec->duration_ms);
+	case TCPFAULT_KEY_TIMEOUT:
+		ms = key == TCPFAULT_KEY_DELAY ? &spec->delay_ms :
+		     key == TCPFAULT_KEY_DURATION ? &spec->duration_ms : &spec->timeout_ms;
+		ret = parse_duration(v, vlen, ms);
 		if (ret == -ERANGE)
 			return perr(err, buf, v, vlen, -EINVAL,
 				    "%s: '%.*s' is longer than 30 days", what);
@@ -612,9 +629,19 @@ static int parse_value(const char *buf, struct tcpfault_spec *spec, int key,
 			return perr(err, buf, v, vlen, -EINVAL,
 				    "%s: bad duration '%.*s' (expected N followed by ms, s, m or h)",
 				    what);
-		if (key == TCPFAULT_KEY_DURATION && !spec->duration_ms)
+		if (key != TCPFAULT_KEY_DELAY && !*ms)
 			return perr(err, buf, v, vlen, -EINVAL,
 				    "%s: '%.*s' must be longer than zero", what);
+		return 0;
+	case TCPFAULT_KEY_ACTION:
+		for (n = 0; n < TCPFAULT_IDLE_MAX; n++)
+			if (word_is(v, vlen, action_names[n]))
+				break;
+		if (n == TCPFAULT_IDLE_MAX)
+			return perr(err, buf, v, vlen, -EINVAL,
+				    "%s: unknown action '%.*s' (" TCPFAULT_NAMES_LIST(TCPFAULT_IDLE_ACTIONS) ")",
+				    what);
+		spec->action = (u8)n;
 		return 0;
 	case TCPFAULT_KEY_AFTER:
 		ret = parse_bytes(v, vlen, &spec->after_bytes);
@@ -692,6 +719,15 @@ static int check_spec(const char *buf, size_t len, struct tcpfault_spec *spec,
 		return perr(err, buf, k->w, k->len, -EINVAL,
 			    "%s: '%.*s' applies to link-down, oneway, loss and reset only",
 			    "after");
+	if (spec->mode == TCPFAULT_MODE_IDLE_TIMEOUT && !kw[TCPFAULT_KEY_TIMEOUT].w)
+		return perr(err, buf, buf + len, 0, -EINVAL,
+			    "%s: idle-timeout needs timeout=DUR%.*s", "timeout");
+	for (i = TCPFAULT_KEY_TIMEOUT; i <= TCPFAULT_KEY_ACTION; i++) {
+		k = &kw[i];
+		if (k->w && spec->mode != TCPFAULT_MODE_IDLE_TIMEOUT)
+			return perr(err, buf, k->w, k->len, -EINVAL,
+				    "%s: only idle-timeout takes '%.*s'", key_names[i]);
+	}
 	k = &kw[TCPFAULT_KEY_NFLOG];
 	if (k->w && spec->mode == TCPFAULT_MODE_WATCH)
 		return perr(err, buf, k->w, k->len, -EINVAL,
@@ -970,6 +1006,11 @@ int tcpfault_spec_format(const struct tcpfault_spec *spec, char *buf, size_t len
 		else
 			o.n += (size_t)snprintf(out_pos(&o), out_room(&o),
 						" prob=%u%%", whole);
+	}
+	if (spec->mode == TCPFAULT_MODE_IDLE_TIMEOUT) {
+		out_ms(&o, "timeout", spec->timeout_ms);
+		o.n += (size_t)snprintf(out_pos(&o), out_room(&o), " action=%s",
+					tcpfault_spec_action_name(spec->action));
 	}
 	if (spec->delay_ms)
 		out_ms(&o, "delay", spec->delay_ms);

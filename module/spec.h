@@ -20,12 +20,17 @@
  *   after  := N[K|M|G] bytes (powers of 1024), N > 0
  *   nflog  := GROUP, 0-65535: an NFLOG group that gets a copy of every
  *             segment the fault drops and every RST it sends
+ *   timeout := DUR, > 0: how long a flow may idle before idle-timeout's
+ *             middlebox forgets it
+ *   action := a name of TCPFAULT_IDLE_ACTIONS (names.h): drop, rst; what
+ *             the middlebox does to a forgotten flow's segments (drop)
  *   enabled := 0 | 1
  *
  * Every key may appear at most once. "mode" is required. "power-off" takes
  * "host" and no src/dst/sport/dport; the other modes take no "host". "prob"
  * belongs to "loss" and is required there. "after" applies to link-down,
  * oneway, loss and reset. "nflog" applies to every mode but watch.
+ * "idle-timeout" needs "timeout"; "timeout" and "action" belong to it.
  */
 #ifndef _TCPFAULT_SPEC_H
 #define _TCPFAULT_SPEC_H
@@ -95,6 +100,8 @@ struct tcpfault_portrange {
  *               bites; 0 means from the first segment
  * @nflog: the fault's drops and injected RSTs are copied to an NFLOG group
  * @nflog_group: that group
+ * @timeout_ms: idle-timeout: how long a flow may idle before it is forgotten
+ * @action: idle-timeout: enum tcpfault_idle_action
  * @enabled: initial state
  * @keys: bitmask of enum tcpfault_key, the keys the user gave
  */
@@ -110,6 +117,8 @@ struct tcpfault_spec {
 	u64 after_bytes;
 	bool nflog;
 	u16 nflog_group;
+	u64 timeout_ms;
+	u8 action;
 	bool enabled;
 	u32 keys;
 };
@@ -163,5 +172,6 @@ bool tcpfault_spec_prefix_match(const struct tcpfault_prefix *p, u8 family,
 				const u8 *addr);
 const char *tcpfault_spec_mode_name(unsigned int mode);
 int tcpfault_spec_mode_from_name(const char *s, size_t len);
+const char *tcpfault_spec_action_name(unsigned int action);
 
 #endif /* _TCPFAULT_SPEC_H */

@@ -197,6 +197,8 @@ struct tcpfault_conn_key {
  * @state: enum tcpfault_wstate
  * @reset_done: a reset fault already killed this incarnation
  * @syn_ns: when the current incarnation's SYN was seen, 0 if never
+ * @pass_ns: when a segment of it last got through, either way, 0 if never:
+ *           the idle clock of a middlebox that would see what passes
  * @blind_ns: when the table last lost track of a connection that may be
  *            open, as of this entry's creation (see note_lost())
  * @d: per direction, indexed by sending endpoint
@@ -213,6 +215,7 @@ struct tcpfault_conn {
 	u8 state;
 	u8 reset_done;
 	u64 syn_ns;
+	u64 pass_ns;
 	u64 blind_ns;
 	struct tcpfault_dir d[2];
 	atomic_t tl_head;
@@ -259,6 +262,7 @@ u8 tcpfault_conn_next_state(u8 state, const struct tcpfault_pkt *pkt,
 			    const struct tcpfault_dir *d, const struct tcpfault_dir *peer);
 u64 tcpfault_conn_new_bytes(const struct tcpfault_conn *c);
 bool tcpfault_conn_opened_before(const struct tcpfault_conn *c, u64 t);
+u64 tcpfault_conn_passed_ns(const struct tcpfault_conn *c);
 void tcpfault_conn_endpoint(const struct tcpfault_conn *c, int ep, u8 *addr, u16 *port);
 void tcpfault_conn_for_each(struct net *net, void (*fn)(struct tcpfault_conn *c, void *arg),
 			    void *arg);
@@ -430,6 +434,7 @@ unsigned int tcpfault_verdict_segment(struct net *net, const struct tcpfault_mat
 void tcpfault_verdict_fault_start(struct tcpfault_fault *f);
 void tcpfault_verdict_fault_stop(struct tcpfault_fault *f);
 bool tcpfault_verdict_pins(const struct tcpfault_fault *f, int st);
+bool tcpfault_verdict_keeps(const struct tcpfault_fault *f, const struct tcpfault_conn *c);
 u64 tcpfault_verdict_stat(struct tcpfault_fault *f, int counter);
 
 /* The fault table (rules.c) */

@@ -80,19 +80,61 @@ static bool conn_stale(const struct tcpfault_conn *c, u64 since)
 }
 
 /**
- * tcpfault_verdict_pins() - does a fault in a state keep older connections
+ * tcpfault_verdict_pins() - may a fault in a state keep connections' entries
  * @f: the fault
  * @st: the state, enum tcpfault_fstate
  *
  * An active reset fault, or a rebooted host, still has to kill the
- * connections that predate it: their entries must stay.
+ * connections that predate it; an active idle-timeout fault times each
+ * connection from its last segment. Their entries must stay (which ones:
+ * tcpfault_verdict_keeps()).
  *
  * Return: true if so.
  */
 bool tcpfault_verdict_pins(const struct tcpfault_fault *f, int st)
 {
 	return st == TCPFAULT_FS_REBOOTED ||
-	       (st == TCPFAULT_FS_ACTIVE && f->spec.mode == TCPFAULT_MODE_RESET);
+	       (st == TCPFAULT_FS_ACTIVE && (f->spec.mode == TCPFAULT_MODE_RESET ||
+					     f->spec.mode == TCPFAULT_MODE_IDLE_TIMEOUT));
+}
+
+/*
+ * Has an idle-timeout fault's middlebox forgotten the connection: did no
+ * segment of it get through for timeout=? The box counts from its own
+ * start, the fault's activation, if that came later.
+ */
+static bool idle_expired(const struct tcpfault_fault *f, const struct tcpfault_conn *c,
+			 u64 now)
+{
+	u64 last = max(tcpfault_conn_passed_ns(c), READ_ONCE(f->since_ns));
+
+	return now > last && now - last >= f->spec.timeout_ms * NSEC_PER_MSEC;
+}
+
+/**
+ * tcpfault_verdict_keeps() - must a connection's entry stay for a fault
+ * @f: a fault that selects @c
+ * @c: the connection
+ *
+ * A connection that a reset fault or a rebooted host has still to kill
+ * (once its entry is gone, tcpfault can no longer tell it from a new
+ * one), or whose idle clock an idle-timeout fault is running: a new
+ * entry would start it from the fault's activation. A connection the
+ * middlebox has already forgotten needs no entry: a new one finds it
+ * forgotten just the same.
+ *
+ * Return: true if so.
+ */
+bool tcpfault_verdict_keeps(const struct tcpfault_fault *f, const struct tcpfault_conn *c)
+{
+	/* Pairs with set_state(): since_ns is valid once state is seen. */
+	int st = smp_load_acquire(&f->state);
+
+	if (!tcpfault_verdict_pins(f, st))
+		return false;
+	if (st == TCPFAULT_FS_ACTIVE && f->spec.mode == TCPFAULT_MODE_IDLE_TIMEOUT)
+		return !idle_expired(f, c, ktime_get_ns());
+	return conn_stale(c, READ_ONCE(f->since_ns));
 }
 
 static bool dst_is_local(struct net *net, const struct tcpfault_pkt *pkt)
@@ -144,17 +186,16 @@ static bool rebooted_verdict(struct net *net, struct tcpfault_fault *f, bool rev
 	return true;
 }
 
-static bool reset_verdict(struct net *net, struct tcpfault_fault *f,
-			  struct tcpfault_pkt *pkt, struct tcpfault_conn *c)
+/*
+ * Kill a connection from the middle of the path: an RST back to the
+ * segment's sender, one on to its receiver. Once per incarnation; its
+ * stragglers are swallowed.
+ */
+static bool rst_both(struct net *net, struct tcpfault_fault *f,
+		     struct tcpfault_pkt *pkt, struct tcpfault_conn *c)
 {
 	struct tcpfault_rst rst;
 
-	if (pkt->flags & TCPFAULT_TH_RST)
-		return false;
-	if ((pkt->flags & TCPFAULT_TH_SYN) && !(pkt->flags & TCPFAULT_TH_ACK))
-		return false;
-	if (!conn_stale(c, READ_ONCE(f->since_ns)) || !after_ok(f, c))
-		return false;
 	if (!tcpfault_conn_reset_claim(c))
 		return true;		/* already killed: swallow stragglers */
 	tcpfault_inject_reply_rst(pkt, &rst);
@@ -162,6 +203,37 @@ static bool reset_verdict(struct net *net, struct tcpfault_fault *f,
 	tcpfault_inject_forward_rst(pkt, &rst);
 	send_rst(net, f, c, &rst, !pkt->dir);
 	return true;
+}
+
+static bool reset_verdict(struct net *net, struct tcpfault_fault *f,
+			  struct tcpfault_pkt *pkt, struct tcpfault_conn *c)
+{
+	if (pkt->flags & TCPFAULT_TH_RST)
+		return false;
+	if ((pkt->flags & TCPFAULT_TH_SYN) && !(pkt->flags & TCPFAULT_TH_ACK))
+		return false;
+	if (!conn_stale(c, READ_ONCE(f->since_ns)) || !after_ok(f, c))
+		return false;
+	return rst_both(net, f, pkt, c);
+}
+
+/*
+ * A middlebox that forgets a flow idle for timeout=: past that, the flow's
+ * segments are dropped, or answered with RSTs both ways. A new flow (a
+ * SYN) passes and is known again.
+ */
+static bool idle_verdict(struct net *net, struct tcpfault_fault *f,
+			 struct tcpfault_pkt *pkt, struct tcpfault_conn *c)
+{
+	if (!c)
+		return false;		/* untracked (the table is full): fail open */
+	if ((pkt->flags & (TCPFAULT_TH_SYN | TCPFAULT_TH_ACK)) == TCPFAULT_TH_SYN)
+		return false;
+	if (!idle_expired(f, c, ktime_get_ns()))
+		return false;
+	if (f->spec.action == TCPFAULT_IDLE_DROP || (pkt->flags & TCPFAULT_TH_RST))
+		return true;
+	return rst_both(net, f, pkt, c);
 }
 
 struct verdict_walk {
@@ -209,6 +281,9 @@ static void verdict_visit(struct tcpfault_fault *f, bool rev, void *arg)
 			break;
 		case TCPFAULT_MODE_RESET:
 			drop = reset_verdict(net, f, pkt, c);
+			break;
+		case TCPFAULT_MODE_IDLE_TIMEOUT:
+			drop = idle_verdict(net, f, pkt, c);
 			break;
 		default:
 			break;

@@ -5,7 +5,7 @@
  * space). The Makefile fills the bash completion's template with it, and
  * the tests compare the man page with it.
  *
- *   gen-lists commands|modes|keys|option-keys|events|wire-states|fault-states [SEP]
+ *   gen-lists commands|modes|keys|option-keys|idle-actions|events|wire-states|fault-states [SEP]
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +21,7 @@ static const char * const commands[] = { TCPFAULTCTL_COMMANDS(COMMAND) NULL };
 static const char * const modes[] = { TCPFAULT_MODES(NAME, NAME) NULL };
 static const char * const keys[] = { TCPFAULT_SPEC_KEYS(NAME, NAME) NULL };
 static const char * const option_keys[] = { TCPFAULT_SPEC_OPTION_KEYS(NAME, NAME) NULL };
+static const char * const idle_actions[] = { TCPFAULT_IDLE_ACTIONS(NAME, NAME) NULL };
 static const char * const events[] = { TCPFAULT_EVENTS(NAME, NAME) NULL };
 static const char * const wire_states[] = { TCPFAULT_WIRE_STATES(NAME, NAME) NULL };
 static const char * const fault_states[] = { TCPFAULT_FAULT_STATES(NAME, NAME) NULL };
@@ -33,6 +34,7 @@ static const struct {
 	{ "modes", modes },
 	{ "keys", keys },
 	{ "option-keys", option_keys },
+	{ "idle-actions", idle_actions },
 	{ "events", events },
 	{ "wire-states", wire_states },
 	{ "fault-states", fault_states },
@@ -51,6 +53,6 @@ int main(int argc, char **argv)
 		putchar('\n');
 		return 0;
 	}
-	fprintf(stderr, "usage: gen-lists commands|modes|keys|option-keys|events|wire-states|fault-states [SEP]\n");
+	fprintf(stderr, "usage: gen-lists commands|modes|keys|option-keys|idle-actions|events|wire-states|fault-states [SEP]\n");
 	return 2;
 }

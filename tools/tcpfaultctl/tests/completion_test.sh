@@ -37,8 +37,12 @@ expect "tcpfaultctl add web mode " "$("$gen" modes)"
 expect "tcpfaultctl add web loss src 1.2.3.4 " "$("$gen" option-keys) disabled"
 expect "tcpfaultctl conns state " "$("$gen" wire-states)"
 for k in $("$gen" option-keys); do
+	[[ $k == action ]] && continue
 	expect "tcpfaultctl add web loss $k " ""
 done
+expect "tcpfaultctl add web idle-timeout timeout 5m action " "$("$gen" idle-actions)"
+expect "tcpfaultctl add web idle-timeout action r" "rst"
+expect "tcpfaultctl add web idle-t" "idle-timeout"
 
 expect "tcpfaultctl add web lo" "loss"
 expect "tcpfaultctl add web loss p" "prob"

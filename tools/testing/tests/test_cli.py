@@ -134,7 +134,8 @@ def test_add_list_show(m):
         "delay", "5s", rc=OK)
     cli("add", "box", "mode=power-off", "host=fd00:2::1", "disabled", rc=OK)
     cli("add", "rst1", "reset", "sport", "1000-2000", "after", "1M", rc=OK)
-    check_eq(m.attr("faults_count"), "4", "faults_count")
+    cli("add", "nat", "idle-timeout", "dport", "443", "timeout", "350s", "action", "rst", rc=OK)
+    check_eq(m.attr("faults_count"), "5", "faults_count")
 
     # The CLI's JSON is the table, cell for cell (time_left_ms ticks).
     got = cli("-j", "list", rc=OK).json()
@@ -149,9 +150,12 @@ def test_add_list_show(m):
     check_eq(by["flaky"]["state"], "pending", "flaky state")
     check_eq(by["box"]["state"], "disabled", "box created disabled")
     check_eq(by["rst1"]["spec"].split()[-1], "after=1M", "after=")
+    check_eq(by["nat"]["spec"],
+             "nat mode=idle-timeout src=any sport=any dst=any dport=443 timeout=350s action=rst",
+             "idle-timeout's canonical spec")
 
     text = cli("list", rc=OK).out
-    for name in ("cut", "flaky", "box", "rst1"):
+    for name in ("cut", "flaky", "box", "rst1", "nat"):
         check(re.search(rf"^\s*\d+\s+{name}\s", text, re.M), f"{name} in list:\n{text}")
     check("dst=10.0.1.2/32 dport=5001 duration=30s" in text, text)
 
@@ -177,7 +181,7 @@ def test_add_list_show(m):
 
     cli("delete", "flaky", rc=OK)
     check(not os.path.exists(f"{tfk.SYSFS}/faults/flaky"), "flaky still in sysfs")
-    check_eq([r["name"] for r in cli("-j", "list", rc=OK).json()], ["cut", "box", "rst1"],
+    check_eq([r["name"] for r in cli("-j", "list", rc=OK).json()], ["cut", "box", "rst1", "nat"],
              "names after delete")
 
 
@@ -191,6 +195,9 @@ def test_bad_words_point_at_the_word(m):
         (["add", "web", "loss", "prob", "150%"], "150%", "bad probability '150%'"),
         (["add", "web", "watch", "src", "10.0.0.1/8"], "10.0.0.1/8", "bits set past the prefix"),
         (["add", "web", "watch", "after", "1K"], "after", "applies to link-down"),
+        (["add", "web", "idle-timeout", "timeout", "5m", "action", "reject"], "reject",
+         "unknown action 'reject' (drop, rst)"),
+        (["add", "web", "idle-timeout", "timeout", "0s"], "0s", "must be longer than zero"),
         (["add", "we/b", "watch"], "we/b", "name:"),
         (["show", "bad/name"], "bad/name", "name:"),
         (["conns", "port", "x"], "x", "bad port 'x'"),

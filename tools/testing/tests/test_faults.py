@@ -565,6 +565,141 @@ def test_nflog_copies_injected_rsts(m):
         topo.close()
 
 
+def _idle_past(m, where, sport, timeout_s):
+    """Wait (the point of the test: doing nothing) until connection sport,
+    tracked in where, has been idle for longer than timeout_s."""
+    def idle():
+        row = m.conn(where, sport=sport)
+        return time.monotonic() - row["last_ns"] / 1e9 > timeout_s + 0.1
+    tfk.wait_until(idle, timeout_s + 10, f"{timeout_s} s of idleness", interval=0.1)
+
+
+def _idle_timeout(m, action, v6=False, routed=False):
+    """A middlebox that forgets flows idle for timeout=: a connection that
+    keeps talking within the timeout lives; once idle past it, its next
+    send is dropped until tcp_retries2 gives up (action=drop) or answered
+    with RSTs both ways (action=rst); a new connection passes."""
+    timeout = 2.0
+    topo = tfk.Topology(routed=routed)
+    try:
+        tfk.shrink_tcp(topo.client, retries2=3)
+        where = topo.router if routed else topo.client
+        m.add(where, f"box mode=idle-timeout dport={PORT} timeout={int(timeout * 1000)}ms "
+                     f"action={action}")
+        cli, srv, lst = tfk.connect(topo, PORT, v6=v6)
+        sport = cli.getsockname()[1]
+        # Talking at half the timeout, for longer than it: the box keeps the flow.
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout * 1.5:
+            check(_echo_round(cli, srv, b"still here"), "echo within the timeout")
+            time.sleep(timeout / 2)
+        check_eq(int(m.fault("box")["dropped"]), 0, "nothing dropped while the flow talks")
+        _idle_past(m, where, sport, timeout)
+        before = topo.client.snmp()
+        cli.sendall(b"after the idle")
+        t1 = time.monotonic()
+        cli.settimeout(60)
+        try:
+            cli.recv(100)
+            raise tfk.Fail("the client's recv returned: the box let the flow through")
+        except OSError as e:
+            err = errno.errorcode.get(e.errno, e.errno)
+        elapsed = time.monotonic() - t1
+        row = m.conn(where, sport=sport)
+        f = m.fault("box")
+        if action == "drop":
+            check_eq(err, "ETIMEDOUT", "client's errno: its retransmissions all dropped")
+            after = topo.client.snmp()
+            check_eq(row["o_dropped"] + row["r_dropped"], int(f["dropped"]),
+                     "the fault's drops are the connection's")
+            check(row["o_retrans"] >= 3, f"retransmitted to tcp_retries2: {row['o_retrans']}")
+            check_eq(row["o_retrans"], after["TcpRetransSegs"] - before["TcpRetransSegs"],
+                     "retransmissions on the wire vs TcpRetransSegs delta")
+            check_eq(int(f["rst_sent"]), 0, "no RST from a dropping box")
+            srv.setblocking(False)
+            try:
+                got = srv.recv(100)
+            except BlockingIOError:
+                got = None
+            check(got is None, f"the server heard nothing after the idle: {got!r}")
+            check_eq(tfk.tcp_state(srv), tfk.TCP_ESTABLISHED, "the server's state")
+        else:
+            check_eq(err, "ECONNRESET", "client's errno: the box's RST")
+            check(elapsed < 2, f"the RST came at once, not after {elapsed:.2f} s")
+            check_eq(int(f["rst_sent"]), 2, "RSTs injected, one each way")
+            check_eq(int(f["dropped"]), 1, "the segment that found the flow forgotten")
+            srv.settimeout(10)
+            try:
+                srv.recv(100)
+                raise tfk.Fail("the server's recv returned instead of ECONNRESET")
+            except ConnectionResetError:
+                pass
+            check_eq(row["state"], "CLOSED", "wire state after the box's RSTs")
+        # A new connection through the box passes.
+        dropped = int(m.fault("box")["dropped"])
+        c2 = topo.client.socket(socket.AF_INET6 if v6 else socket.AF_INET)
+        c2.settimeout(10)
+        c2.connect((topo.saddr6 if v6 else topo.saddr, PORT))
+        s2, _ = lst.accept()
+        check(_echo_round(c2, s2, b"new flow"), "a new connection's echo")
+        check_eq(int(m.fault("box")["dropped"]), dropped, "nothing of the new flow dropped")
+    finally:
+        topo.close()
+
+
+def test_idle_timeout_drop(m):
+    _idle_timeout(m, "drop")
+
+
+def test_idle_timeout_drop_ipv6(m):
+    _idle_timeout(m, "drop", v6=True)
+
+
+def test_idle_timeout_drop_routed(m):
+    _idle_timeout(m, "drop", routed=True)
+
+
+def test_idle_timeout_drop_routed_ipv6(m):
+    _idle_timeout(m, "drop", v6=True, routed=True)
+
+
+def test_idle_timeout_rst(m):
+    _idle_timeout(m, "rst")
+
+
+def test_idle_timeout_rst_ipv6(m):
+    _idle_timeout(m, "rst", v6=True)
+
+
+def test_idle_timeout_rst_routed(m):
+    _idle_timeout(m, "rst", routed=True)
+
+
+def test_idle_timeout_rst_routed_ipv6(m):
+    _idle_timeout(m, "rst", v6=True, routed=True)
+
+
+def test_idle_timeout_keepalive_keeps_the_flow(m):
+    """Keepalive probes more often than the box's timeout keep the flow:
+    the connection idles for three timeouts and still gets through."""
+    timeout = 2.0
+    topo = tfk.Topology(routed=True)
+    try:
+        tfk.shrink_tcp(topo.client, ka_time=1, ka_intvl=1, ka_probes=3)
+        m.add(topo.router, f"box mode=idle-timeout dport={PORT} timeout=2s")
+        cli, srv, lst = tfk.connect(topo, PORT, keepalive=True)
+        sport = cli.getsockname()[1]
+        check(_echo_round(cli, srv, b"hi"), "first echo")
+        tfk.wait_until(lambda: m.conn(topo.router, sport=sport)["o_keepalive"] >= 4,
+                       3 * timeout + 10, "keepalive probes through the box")
+        row = m.conn(topo.router, sport=sport)
+        check_eq(row["r_keepalive_ack"], row["o_keepalive"], "every probe answered")
+        check(_echo_round(cli, srv, b"after"), "echo after idling past the timeout")
+        check_eq(int(m.fault("box")["dropped"]), 0, "nothing dropped")
+    finally:
+        topo.close()
+
+
 def test_reset_tracked_now(m):
     topo = tfk.Topology()
     try:
@@ -916,6 +1051,9 @@ def test_bad_writes_change_nothing(m):
         ("add", "x mode=watch duration=0s"), ("add", "x mode=watch delay=9999h"),
         ("add", "x mode=link-down after=0"), ("add", "x mode=watch after=1K"),
         ("add", "x mode=watch enabled=2"), ("add", "x mode=watch mode=watch"),
+        ("add", "x mode=idle-timeout"), ("add", "x mode=idle-timeout timeout=0ms"),
+        ("add", "x mode=idle-timeout timeout=1s action=reject"),
+        ("add", "x mode=watch timeout=1s"), ("add", "x mode=link-down action=rst"),
         ("add", "x mode=watch bogus=1"), ("add", "-x mode=watch"), ("add", "a" * 33 + " mode=watch"),
         ("add", "x mode=watch " + "src=any " * 80), ("add", "x mode=watch\x00junk"),
         ("add", "x mode=w\xe4tch"), ("add", "keep mode=watch"), ("del", "nosuch"), ("del", " "),
