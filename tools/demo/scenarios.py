@@ -1041,6 +1041,150 @@ def oneway_partition(m, real=False):
         topo.close()
     return r
 
+def middlebox_idle(m, real=False, action="drop", keepalive=False):
+    """A NAT or load balancer on the path forgets a flow idle past its timeout."""
+    key = "nat-idle-keepalive" if keepalive else ("nat-idle-drop" if action == "drop"
+                                                  else "lb-idle-rst")
+    r = Result(key, {"nat-idle-drop": "A NAT forgets an idle flow: the next send hangs",
+                     "lb-idle-rst": "A load balancer forgets an idle flow: RST at once",
+                     "nat-idle-keepalive": "Keepalive below the NAT's idle timeout keeps "
+                                           "the flow"}[key])
+    topo = tfk.Topology(routed=True)
+    watch = StallWatch()
+    try:
+        r.sysctls = _shrink(topo.client, real, retries2=4, ka_time=1, ka_intvl=1, ka_probes=3)
+        retries2, ka_t = r.sysctls["tcp_retries2"], r.sysctls["tcp_keepalive_time"]
+        # The box's timeout: 3 s, or three keepalive times for the probes to beat.
+        timeout = 3.0 * ka_t if keepalive else 3.0
+        box = f"demo-box mode=idle-timeout dport={PORT} timeout={int(timeout)}s action={action}"
+        m.add(topo.router, box)
+        r.step(f"a middlebox on the router forgets flows idle for {timeout:.0f} s ({box})")
+        cli, srv, lst = tfk.connect(topo, PORT, keepalive=keepalive)
+        la, lp = cli.getsockname()
+        cli.sendall(b"hello")
+        srv.recv(5)
+        srv.sendall(b"hi")
+        cli.recv(2)
+        r.step(f"client {la}:{lp} connected through it to {topo.saddr}:{PORT}"
+               + (f", with SO_KEEPALIVE (tcp_keepalive_time={ka_t} s)" if keepalive else "")
+               + ", exchanged a few bytes, then went idle")
+
+        def idle_s():
+            return time.monotonic() - m.conn(topo.router, sport=lp)["last_ns"] / 1e9
+        if keepalive:
+            idle_for = 3 * timeout
+            time.sleep(idle_for)  # an observation window: nothing may go wrong in it
+            r.step(f"{idle_for:.0f} s with no data")
+        else:
+            tfk.wait_until(lambda: idle_s() > timeout + 0.2, timeout + 30, "the box's timeout",
+                           interval=0.1)
+            r.step(f"idle for {idle_s():.1f} s: the box has forgotten the flow")
+        before = m.conn(topo.router, sport=lp)
+        rto_ms = tfk.tcp_info(cli)["rto_us"] // 1000
+        t0 = time.monotonic()
+        if action == "drop" and not keepalive:
+            err, sent = tfk.send_until_error(cli, timeout=3600)
+            elapsed = time.monotonic() - t0
+            r.step("client sends; its send() fails")
+            r.saw["client"] = f"send() failed with {_errname(err)} after {elapsed:.3f} s"
+            r.saw["client_after_s"] = round(elapsed, 3)
+        else:
+            cli.sendall(b"anyone there?")
+            r.step("client sends")
+            srv.settimeout(10)
+            cli.settimeout(10)
+            err = serr = 0
+            heard = b""
+            try:
+                if action == "rst":
+                    cli.recv(100)
+                else:
+                    heard = srv.recv(100)
+                    srv.sendall(b"yes")
+                    cli.recv(100)
+            except OSError as e:
+                err = e.errno
+            elapsed = time.monotonic() - t0
+            r.saw["client"] = (f"the exchange went through in {elapsed:.3f} s" if not err else
+                               f"recv() failed with {_errname(err)} after {elapsed:.3f} s")
+            r.saw["client_after_s"] = round(elapsed, 3)
+            if action == "rst":
+                try:
+                    heard = srv.recv(100)
+                except OSError as e:
+                    serr = e.errno
+        if action == "drop" and not keepalive:
+            srv.setblocking(False)
+            try:
+                heard = srv.recv(1 << 20)
+            except BlockingIOError:
+                heard = b""
+        row = _collect(r, m, topo.router, PORT, sport=lp)
+        f = m.fault("demo-box")
+        if action == "rst":
+            r.saw["server"] = (f"recv() failed with {_errname(serr)}" if serr else
+                               f"recv() got {heard!r}")
+        elif not keepalive:
+            r.saw["server"] = (f"{'ESTABLISHED' if tfk.tcp_state(srv) == tfk.TCP_ESTABLISHED else 'CLOSED'}"
+                               f", heard {len(heard)} bytes after the idle")
+        dropped = row["o_dropped"] + row["r_dropped"]
+        if keepalive:
+            probes = [e for e in r.timeline if e["event"] == "keepalive" and e["dir"] == "o"]
+            gaps = [round((b["ts_ns"] - a["ts_ns"]) / 1e9, 3) for a, b in zip(probes, probes[1:])]
+            r.saw["probe_gaps_s"] = gaps
+            stall = watch.within(t0 - 3 * timeout, t0)
+            r.check(f"keepalive probes in {3 * timeout:.0f} s idle: one per "
+                    f"tcp_keepalive_time={ka_t} s, at least one per box timeout", ">= 3",
+                    row["o_keepalive"], row["o_keepalive"] >= 3)
+            r.check(f"longest gap between probes, below the box's {timeout:.0f} s"
+                    + _stalled(stall), f"~{ka_t} s", max(gaps, default=None),
+                    bool(gaps) and max(gaps) < timeout + stall)
+            r.check("probes answered through the box", row["o_keepalive"],
+                    row["r_keepalive_ack"])
+            r.check("the exchange after the idle", "0 (no error)",
+                    _errname(err) if err else "0 (no error)")
+            r.check("segments the box dropped", 0, int(f["dropped"]))
+            r.notes.append(
+                "Each keepalive probe (tcp_keepalive_timer(), tcp_keepalive_time after the "
+                "last segment received) and its ACK pass the box and restart its idle clock: "
+                "a keepalive time below the box's timeout keeps the flow known, which is why "
+                "long-lived connections through NATs and load balancers set it so.")
+        elif action == "drop":
+            rtx = [e for e in r.timeline if e["event"] == "retrans" and e["dir"] == "o"]
+            _rto_death_checks(r, "", rtx, t0, elapsed, err, retries2, rto_ms, watch)
+            r.check("segments the box dropped: every one the client sent after the idle",
+                    row["o_segs"] - before["o_segs"], int(f["dropped"]))
+            r.check("bytes the server heard after the idle", 0, len(heard))
+            r.check("RSTs from the box", 0, int(f["rst_sent"]))
+            r.notes.append(
+                "The box forgot the flow: its segments now match no state and are dropped, "
+                "as many NATs do. To the client this is a cut like any other: it "
+                "retransmits with the RTO doubling until tcp_write_timeout() gives up at "
+                "tcp_retries2. The server hears nothing and stays ESTABLISHED.")
+        else:
+            r.check("client errno", "ECONNRESET", _errname(err))
+            r.check(f"client learns at once: within one RTO ({rto_ms} ms)"
+                    + _stalled(watch.within(t0, t0 + elapsed)), f"< {rto_ms / 1000:.3f} s",
+                    round(elapsed, 3), elapsed < rto_ms / 1000 + watch.within(t0, t0 + elapsed))
+            r.check("server errno", "ECONNRESET", _errname(serr))
+            r.check("RSTs the box sent, one to each end", 2, int(f["rst_sent"]))
+            inj = sorted({e["dir"] for e in r.timeline if e["event"] == "rst-injected"})
+            r.check("on the timeline: rst-injected toward", "o, r", ", ".join(inj))
+            r.check("segments the box dropped: the one that found the flow forgotten", 1,
+                    int(f["dropped"]))
+            r.notes.append(
+                "The box answers the first segment of a flow it has forgotten with an RST "
+                "to each end, as some cloud load balancers do after their idle timeout (350 s "
+                "on AWS's): the client's RST carries the sequence its segment acknowledged, "
+                "the server's the one the client sent up to; each kernel accepts its RST "
+                "(tcp_validate_incoming(), an RST at rcv_nxt) and fails the socket with "
+                "ECONNRESET (tcp_reset()).")
+    finally:
+        watch.stop(r)
+        topo.close()
+    return r
+
+
 SCENARIOS = [
     ("peer-killed", "Peer process killed (kill -9): FIN, EOF",
      lambda m, real: peer_killed(m, real)),
@@ -1068,6 +1212,12 @@ SCENARIOS = [
      lambda m, real: power_off_keepalive(m, real)),
     ("oneway-partition", "One-way partition: one side retransmits, the other hears nothing",
      lambda m, real: oneway_partition(m, real)),
+    ("nat-idle-drop", "A NAT forgets an idle flow: the next send hangs until tcp_retries2",
+     lambda m, real: middlebox_idle(m, real, "drop")),
+    ("lb-idle-rst", "A load balancer forgets an idle flow: the next send draws RSTs",
+     lambda m, real: middlebox_idle(m, real, "rst")),
+    ("nat-idle-keepalive", "Keepalive below a NAT's idle timeout keeps the flow alive",
+     lambda m, real: middlebox_idle(m, real, "drop", keepalive=True)),
 ]
 
 

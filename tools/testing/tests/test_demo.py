@@ -76,6 +76,18 @@ def test_oneway_partition(m):
     _run(m, "oneway-partition")
 
 
+def test_nat_idle_drop(m):
+    _run(m, "nat-idle-drop")
+
+
+def test_lb_idle_rst(m):
+    _run(m, "lb-idle-rst")
+
+
+def test_nat_idle_keepalive(m):
+    _run(m, "nat-idle-keepalive")
+
+
 def test_list(m):
     p = subprocess.run([DEMO, "--list"], capture_output=True, text=True)
     tfk.check_eq(p.returncode, 0, "tcpfault-demo --list: exit status")
