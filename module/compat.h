@@ -97,4 +97,18 @@ struct ns_common;
 #define tcpfault_net_tag(net) ((const void *)(net))
 #endif
 
+/*
+ * 6.13 added hrtimer_setup(), which sets the callback along with the
+ * rest; later kernels removed hrtimer_init().
+ */
+#ifdef TCPFAULT_HAVE_HRTIMER_SETUP
+#define tcpfault_hrtimer_setup(t, fn, clock, mode) hrtimer_setup(t, fn, clock, mode)
+#else
+#define tcpfault_hrtimer_setup(t, fn, clock, mode)	\
+	do {						\
+		hrtimer_init(t, clock, mode);		\
+		(t)->function = (fn);			\
+	} while (0)
+#endif
+
 #endif /* _TCPFAULT_COMPAT_H */

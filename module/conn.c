@@ -107,6 +107,7 @@ static const char * const counter_names[TCPFAULT_C_MAX] = {
 	[TCPFAULT_C_FIN] = "fin",
 	[TCPFAULT_C_RST] = "rst",
 	[TCPFAULT_C_DROPPED] = "dropped",
+	[TCPFAULT_C_DELAYED] = "delayed",
 };
 
 /* Which counter an event bumps, if any. */
@@ -836,9 +837,12 @@ void tcpfault_conn_account(struct tcpfault_conn *c, const struct tcpfault_pkt *p
 			     &d->c[event_counter[ev]]);
 	if (dropped)
 		atomic64_add(pkt->segs, &d->c[TCPFAULT_C_DROPPED]);
+	else if (pkt->delay)
+		atomic64_add(pkt->segs, &d->c[TCPFAULT_C_DELAYED]);
 	if (ev != TCPFAULT_EV_DATA)
 		tcpfault_conn_event(c, (u8)ev, pkt->dir, pkt->seq, pkt->len,
-				    dropped ? TCPFAULT_EVF_DROPPED : 0);
+				    dropped ? TCPFAULT_EVF_DROPPED :
+				    pkt->delay ? TCPFAULT_EVF_DELAYED : 0);
 }
 
 /**

@@ -272,6 +272,7 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 {
 	const struct net_device *dev;
 	struct tcpfault_pkt pkt;
+	unsigned int verdict;
 	bool track_all;
 
 	if (!static_branch_unlikely(&tcpfault_conn_armed))
@@ -296,8 +297,11 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	if (pkt_parse(state, skb, &pkt))
 		return NF_ACCEPT;
-	if (tcpfault_hooks_judge(state->net, &pkt, track_all) == NF_ACCEPT)
-		return NF_ACCEPT;
+	verdict = tcpfault_hooks_judge(state->net, &pkt, track_all);
+	if (pkt.delay)
+		verdict = tcpfault_verdict_hold(&pkt, skb, state, priv, verdict);
+	if (verdict != NF_DROP)
+		return verdict;
 	if (pkt.log)
 		tcpfault_nflog_packet(state->net, state->pf, state->hook, skb, state->in,
 				      state->out, pkt.log);
@@ -314,12 +318,14 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 static const struct nf_hook_ops tcpfault_nf_ops[] = {
 	{
 		.hook = tcpfault_hook,
+		.priv = (void *)&tcpfault_nf_ops[0],
 		.pf = NFPROTO_IPV4,
 		.hooknum = NF_INET_PRE_ROUTING,
 		.priority = TCPFAULT_PRI,
 	},
 	{
 		.hook = tcpfault_hook,
+		.priv = (void *)&tcpfault_nf_ops[1],
 		.pf = NFPROTO_IPV4,
 		.hooknum = NF_INET_LOCAL_OUT,
 		.priority = TCPFAULT_PRI,
@@ -327,12 +333,14 @@ static const struct nf_hook_ops tcpfault_nf_ops[] = {
 #if IS_ENABLED(CONFIG_IPV6)
 	{
 		.hook = tcpfault_hook,
+		.priv = (void *)&tcpfault_nf_ops[2],
 		.pf = NFPROTO_IPV6,
 		.hooknum = NF_INET_PRE_ROUTING,
 		.priority = TCPFAULT_PRI,
 	},
 	{
 		.hook = tcpfault_hook,
+		.priv = (void *)&tcpfault_nf_ops[3],
 		.pf = NFPROTO_IPV6,
 		.hooknum = NF_INET_LOCAL_OUT,
 		.priority = TCPFAULT_PRI,

@@ -30,6 +30,7 @@
 	EM(TCPFAULT_MODE_RESET, "reset")			\
 	EM(TCPFAULT_MODE_SYN_BLOCK, "syn-block")		\
 	EM(TCPFAULT_MODE_IDLE_TIMEOUT, "idle-timeout")		\
+	EM(TCPFAULT_MODE_DELAY, "delay")			\
 	EMe(TCPFAULT_MODE_WATCH, "watch"))
 
 /*
@@ -53,7 +54,10 @@
 	EM(TCPFAULT_KEY_AFTER, "after")				\
 	EM(TCPFAULT_KEY_NFLOG, "nflog")				\
 	EM(TCPFAULT_KEY_TIMEOUT, "timeout")			\
-	EMe(TCPFAULT_KEY_ACTION, "action"))
+	EM(TCPFAULT_KEY_ACTION, "action")			\
+	EM(TCPFAULT_KEY_LATENCY, "latency")			\
+	EM(TCPFAULT_KEY_JITTER, "jitter")			\
+	EMe(TCPFAULT_KEY_REORDER, "reorder"))
 
 /*
  * What an idle-timeout fault's middlebox does, once it has forgotten a
@@ -113,6 +117,23 @@
 	EMe(TCPFAULT_FS_DEAD, "deleted"))
 
 /*
+ * What each fault counts (per CPU, summed when read): its sysfs files and
+ * its columns in /proc/net/tcpfault/faults, in this order.
+ */
+#define TCPFAULT_FAULT_COUNTERS(EM, EMe) TCPFAULT_LIST(		\
+	/* segments it selected (for a rebooted host: toward it) */ \
+	EM(TCPFAULT_F_MATCHED, "matched")			\
+	EM(TCPFAULT_F_DROPPED, "dropped")			\
+	/* RSTs it injected */					\
+	EM(TCPFAULT_F_RST_SENT, "rst_sent")			\
+	/* local sockets a power-off aborted */			\
+	EM(TCPFAULT_F_ABORTED, "aborted")			\
+	/* segments a delay fault held */			\
+	EM(TCPFAULT_F_DELAYED, "delayed")			\
+	/* segments it dropped: delay_queue_max were held */	\
+	EMe(TCPFAULT_F_QUEUE_DROPS, "queue_drops"))
+
+/*
  * What the lists generate. A table of names is in the enum's order, which
  * is the list's: TCPFAULT_NAMES_STRING fills it.
  */
@@ -147,6 +168,11 @@ enum tcpfault_event_type {
 enum tcpfault_wstate {
 	TCPFAULT_WIRE_STATES(TCPFAULT_NAMES_ENUM, TCPFAULT_NAMES_ENUM)
 	TCPFAULT_WS_MAX,
+};
+
+enum tcpfault_fcounter {
+	TCPFAULT_FAULT_COUNTERS(TCPFAULT_NAMES_ENUM, TCPFAULT_NAMES_ENUM)
+	TCPFAULT_F_MAX,
 };
 
 enum tcpfault_fstate {

@@ -9,7 +9,7 @@
 # sets tcpfault-dir to module/'s path from its own directory: module/X.c
 # then compiles into the includer's $(obj)/X.o, by kbuild's own rule.
 tcpfault-dir ?= .
-tcpfault-objs := spec.o conn.o index.o nflog.o inject.o verdict.o rules.o hooks.o procfs.o sysfs.o
+tcpfault-objs := spec.o conn.o index.o nflog.o inject.o delay.o verdict.o rules.o hooks.o procfs.o sysfs.o
 
 ccflags-y := -D'pr_fmt(fmt)=KBUILD_MODNAME ": " fmt'
 ccflags-y += -Wframe-larger-than=1536
@@ -36,6 +36,9 @@ ccflags-y += $(call tcpfault-probe-flat,include/linux/sysfs.h,$(tcpfault-re-bina
 tcpfault-probe-sym = $(shell grep -qs '[[:space:]]$(1)[[:space:]]' $(objtree)/Module.symvers && echo -D$(2))
 ccflags-y += $(call tcpfault-probe-sym,tcp_done,TCPFAULT_HAVE_EXPORTED_TCP_DONE)
 ccflags-y += $(call tcpfault-probe,include/linux/kobject.h,'child_ns_type..const[[:space:]]+struct[[:space:]]+kobject',TCPFAULT_HAVE_KOBJ_CONST)
+# 6.13 added hrtimer_setup(); later kernels dropped hrtimer_init().
+tcpfault-re-hrtimer := 'void[[:space:]]+hrtimer_setup[(]'
+ccflags-y += $(call tcpfault-probe,include/linux/hrtimer.h,$(tcpfault-re-hrtimer),TCPFAULT_HAVE_HRTIMER_SETUP)
 ccflags-y += $(call tcpfault-probe,include/linux/kobject.h,'ns_common[[:space:]]+[*].[*]namespace[^[:alnum:]_]',TCPFAULT_HAVE_KOBJ_NS_COMMON)
 
 ifneq ($(tcpfault-dir),.)

@@ -34,24 +34,32 @@ static void faults_stop(struct seq_file *seq, void *v)
 	mutex_unlock(&tcpfault_rules_mutex);
 }
 
+static const char * const fcounter_names[TCPFAULT_F_MAX] = {
+	TCPFAULT_FAULT_COUNTERS(TCPFAULT_NAMES_STRING, TCPFAULT_NAMES_STRING)
+};
+
 static int faults_show(struct seq_file *seq, void *v)
 {
 	struct tcpfault_fault *f;
 	char spec[TCPFAULT_SPEC_MAX + 64];
 
+	int i;
+
 	if (v == tcpfault_rules_net_list(seq_file_net(seq))) {
-		seq_puts(seq, "id name mode state time_left_ms matched dropped rst_sent aborted spec\n");
+		seq_puts(seq, "id name mode state time_left_ms");
+		for (i = 0; i < TCPFAULT_F_MAX; i++)
+			seq_printf(seq, " %s", fcounter_names[i]);
+		seq_puts(seq, " spec\n");
 		return 0;
 	}
 	f = list_entry(v, struct tcpfault_fault, net_node);
 	tcpfault_spec_format(&f->spec, spec, sizeof(spec));
-	seq_printf(seq, "%llu %s %s %s %lld %llu %llu %llu %llu %s\n", f->id, f->spec.name,
+	seq_printf(seq, "%llu %s %s %s %lld", f->id, f->spec.name,
 		   tcpfault_spec_mode_name(f->spec.mode), tcpfault_rules_state_name(f),
-		   tcpfault_rules_time_left_ms(f),
-		   tcpfault_verdict_stat(f, TCPFAULT_F_MATCHED),
-		   tcpfault_verdict_stat(f, TCPFAULT_F_DROPPED),
-		   tcpfault_verdict_stat(f, TCPFAULT_F_RST_SENT),
-		   tcpfault_verdict_stat(f, TCPFAULT_F_ABORTED), spec);
+		   tcpfault_rules_time_left_ms(f));
+	for (i = 0; i < TCPFAULT_F_MAX; i++)
+		seq_printf(seq, " %llu", tcpfault_verdict_stat(f, i));
+	seq_printf(seq, " %s\n", spec);
 	return 0;
 }
 
@@ -170,7 +178,8 @@ static int timeline_show(struct seq_file *seq, void *v)
 			continue;	/* being rewritten */
 		seq_printf(seq, "%llu %llu %s %s %u %u %s ", c->id, ev.ts,
 			   ev.dir == c->orig ? "o" : "r", tcpfault_conn_event_name(ev.type),
-			   ev.seq, ev.len, (ev.flags & TCPFAULT_EVF_DROPPED) ? "dropped" : "-");
+			   ev.seq, ev.len, (ev.flags & TCPFAULT_EVF_DROPPED) ? "dropped" :
+			   (ev.flags & TCPFAULT_EVF_DELAYED) ? "delayed" : "-");
 		if (ev.type == TCPFAULT_EV_STATE)
 			seq_printf(seq, "%s\n", tcpfault_conn_state_name(ev.seq));
 		else if (ev.type == TCPFAULT_EV_FAULT_START || ev.type == TCPFAULT_EV_FAULT_STOP)

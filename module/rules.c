@@ -284,6 +284,7 @@ static void fault_free_rcu(struct rcu_head *head)
 	struct tcpfault_fault *f = container_of(head, struct tcpfault_fault, rcu);
 
 	tcpfault_index_release(f);
+	tcpfault_delay_free(f);
 	/* No hook can log through it any more. */
 	tcpfault_nflog_put(&f->spec);
 	free_percpu(f->stats);
@@ -391,6 +392,8 @@ static void fault_destroy(struct tcpfault_fault *f)
 	bool last;
 
 	cancel_delayed_work_sync(&f->work);
+	/* What a delay fault holds goes on (or, the namespace going, is dropped). */
+	tcpfault_delay_stop(f);
 	if (f->surface)
 		f->surface->fault_del(f);
 	mutex_lock(&tcpfault_rules_mutex);
@@ -444,6 +447,14 @@ int tcpfault_rules_add(struct net *net, const struct tcpfault_spec *user)
 		return -ENOMEM;
 	}
 	f->spec = *spec;
+	/* delay: the queue of what it holds (delay.c). */
+	if (spec->mode == TCPFAULT_MODE_DELAY && tcpfault_delay_create(f)) {
+		free_percpu(f->stats);
+		kfree(f);
+		kfree(ne);
+		tcpfault_nflog_put(spec);
+		return -ENOMEM;
+	}
 	f->net = net;
 	f->net_cookie = tcpfault_net_cookie(net);
 	f->netns_inum = net->ns.inum;
@@ -471,6 +482,7 @@ int tcpfault_rules_add(struct net *net, const struct tcpfault_spec *user)
 		/* Not destroyed: the writer holds @net, nobody waits. */
 		WRITE_ONCE(rules_net(net)->ndying, rules_net(net)->ndying - 1);
 		mutex_unlock(&tcpfault_rules_mutex);
+		tcpfault_delay_stop(f);
 		kobject_put(&f->kobj);
 		return ret;
 	}
@@ -482,6 +494,7 @@ int tcpfault_rules_add(struct net *net, const struct tcpfault_spec *user)
 err:
 	mutex_unlock(&tcpfault_rules_mutex);
 	kfree(ne);
+	tcpfault_delay_stop(f);
 	kobject_put(&f->kobj);
 	return ret;
 }

@@ -619,8 +619,12 @@ static int parse_value(const char *buf, struct tcpfault_spec *spec, int key,
 	case TCPFAULT_KEY_DELAY:
 	case TCPFAULT_KEY_DURATION:
 	case TCPFAULT_KEY_TIMEOUT:
+	case TCPFAULT_KEY_LATENCY:
+	case TCPFAULT_KEY_JITTER:
 		ms = key == TCPFAULT_KEY_DELAY ? &spec->delay_ms :
-		     key == TCPFAULT_KEY_DURATION ? &spec->duration_ms : &spec->timeout_ms;
+		     key == TCPFAULT_KEY_DURATION ? &spec->duration_ms :
+		     key == TCPFAULT_KEY_TIMEOUT ? &spec->timeout_ms :
+		     key == TCPFAULT_KEY_LATENCY ? &spec->latency_ms : &spec->jitter_ms;
 		ret = parse_duration(v, vlen, ms);
 		if (ret == -ERANGE)
 			return perr(err, buf, v, vlen, -EINVAL,
@@ -629,9 +633,15 @@ static int parse_value(const char *buf, struct tcpfault_spec *spec, int key,
 			return perr(err, buf, v, vlen, -EINVAL,
 				    "%s: bad duration '%.*s' (expected N followed by ms, s, m or h)",
 				    what);
-		if (key != TCPFAULT_KEY_DELAY && !*ms)
+		if (key != TCPFAULT_KEY_DELAY && key != TCPFAULT_KEY_JITTER && !*ms)
 			return perr(err, buf, v, vlen, -EINVAL,
 				    "%s: '%.*s' must be longer than zero", what);
+		return 0;
+	case TCPFAULT_KEY_REORDER:
+		if (parse_u64(v, vlen, &n) || n > 1)
+			return perr(err, buf, v, vlen, -EINVAL,
+				    "%s: '%.*s' must be 0 or 1", what);
+		spec->reorder = n;
 		return 0;
 	case TCPFAULT_KEY_ACTION:
 		for (n = 0; n < TCPFAULT_IDLE_MAX; n++)
@@ -715,10 +725,24 @@ static int check_spec(const char *buf, size_t len, struct tcpfault_spec *spec,
 	k = &kw[TCPFAULT_KEY_AFTER];
 	if (k->w && spec->mode != TCPFAULT_MODE_LINK_DOWN &&
 	    spec->mode != TCPFAULT_MODE_ONEWAY && spec->mode != TCPFAULT_MODE_LOSS &&
-	    spec->mode != TCPFAULT_MODE_RESET)
+	    spec->mode != TCPFAULT_MODE_RESET && spec->mode != TCPFAULT_MODE_DELAY)
 		return perr(err, buf, k->w, k->len, -EINVAL,
-			    "%s: '%.*s' applies to link-down, oneway, loss and reset only",
+			    "%s: '%.*s' applies to link-down, oneway, loss, reset and delay only",
 			    "after");
+	if (spec->mode == TCPFAULT_MODE_DELAY && !kw[TCPFAULT_KEY_LATENCY].w)
+		return perr(err, buf, buf + len, 0, -EINVAL,
+			    "%s: delay needs latency=DUR%.*s", "latency");
+	for (i = TCPFAULT_KEY_LATENCY; i <= TCPFAULT_KEY_REORDER; i++) {
+		k = &kw[i];
+		if (k->w && spec->mode != TCPFAULT_MODE_DELAY)
+			return perr(err, buf, k->w, k->len, -EINVAL,
+				    "%s: only delay takes '%.*s'", key_names[i]);
+	}
+	k = &kw[TCPFAULT_KEY_JITTER];
+	if (k->w && spec->jitter_ms > spec->latency_ms)
+		return perr(err, buf, k->w, k->len, -EINVAL,
+			    "%s: '%.*s' is more than latency=: a segment cannot leave before it came",
+			    "jitter");
 	if (spec->mode == TCPFAULT_MODE_IDLE_TIMEOUT && !kw[TCPFAULT_KEY_TIMEOUT].w)
 		return perr(err, buf, buf + len, 0, -EINVAL,
 			    "%s: idle-timeout needs timeout=DUR%.*s", "timeout");
@@ -1011,6 +1035,13 @@ int tcpfault_spec_format(const struct tcpfault_spec *spec, char *buf, size_t len
 		out_ms(&o, "timeout", spec->timeout_ms);
 		o.n += (size_t)snprintf(out_pos(&o), out_room(&o), " action=%s",
 					tcpfault_spec_action_name(spec->action));
+	}
+	if (spec->mode == TCPFAULT_MODE_DELAY) {
+		out_ms(&o, "latency", spec->latency_ms);
+		if (spec->jitter_ms)
+			out_ms(&o, "jitter", spec->jitter_ms);
+		if (spec->reorder)
+			o.n += (size_t)snprintf(out_pos(&o), out_room(&o), " reorder=1");
 	}
 	if (spec->delay_ms)
 		out_ms(&o, "delay", spec->delay_ms);

@@ -24,6 +24,9 @@
  *             middlebox forgets it
  *   action := a name of TCPFAULT_IDLE_ACTIONS (names.h): drop, rst; what
  *             the middlebox does to a forgotten flow's segments (drop)
+ *   latency := DUR, > 0: how long delay holds each segment
+ *   jitter := DUR, at most latency: a uniform spread around latency (0)
+ *   reorder := 0 | 1: may jitter reorder segments (0: one FIFO)
  *   enabled := 0 | 1
  *
  * Every key may appear at most once. "mode" is required. "power-off" takes
@@ -31,6 +34,8 @@
  * belongs to "loss" and is required there. "after" applies to link-down,
  * oneway, loss and reset. "nflog" applies to every mode but watch.
  * "idle-timeout" needs "timeout"; "timeout" and "action" belong to it.
+ * "delay" needs "latency"; "latency", "jitter" and "reorder" belong to it,
+ * and "after" applies to it too.
  */
 #ifndef _TCPFAULT_SPEC_H
 #define _TCPFAULT_SPEC_H
@@ -102,6 +107,9 @@ struct tcpfault_portrange {
  * @nflog_group: that group
  * @timeout_ms: idle-timeout: how long a flow may idle before it is forgotten
  * @action: idle-timeout: enum tcpfault_idle_action
+ * @latency_ms: delay: how long each segment is held
+ * @jitter_ms: delay: held for latency plus or minus up to this, uniformly
+ * @reorder: delay: jitter may reorder segments (else one FIFO per fault)
  * @enabled: initial state
  * @keys: bitmask of enum tcpfault_key, the keys the user gave
  */
@@ -119,6 +127,9 @@ struct tcpfault_spec {
 	u16 nflog_group;
 	u64 timeout_ms;
 	u8 action;
+	u64 latency_ms;
+	u64 jitter_ms;
+	bool reorder;
 	bool enabled;
 	u32 keys;
 };

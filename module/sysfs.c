@@ -356,6 +356,12 @@ static ssize_t packets_dropped_show(struct kobject *kobj, struct kobj_attribute 
 	return sysfs_emit(buf, "%llu\n", dropped);
 }
 
+/* Segments delay faults hold now, all namespaces (delay_queue_max bounds it). */
+static ssize_t delay_held_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", tcpfault_delay_held());
+}
+
 static struct bin_attribute add_attr = __BIN_ATTR_WO(add, 0);
 static struct bin_attribute del_attr = __BIN_ATTR_WO(del, 0);
 static struct bin_attribute flush_attr = __BIN_ATTR_WO(flush, 0);
@@ -366,6 +372,7 @@ static struct kobj_attribute faults_count_attr = __ATTR_RO(faults_count);
 static struct kobj_attribute hooks_attr = __ATTR_RO(hooks);
 static struct kobj_attribute packets_seen_attr = __ATTR_RO(packets_seen);
 static struct kobj_attribute packets_dropped_attr = __ATTR_RO(packets_dropped);
+static struct kobj_attribute delay_held_attr = __ATTR_RO(delay_held);
 
 static TCPFAULT_BIN_ATTRS top_bin_attrs[] = {
 	&add_attr,
@@ -390,6 +397,7 @@ static struct attribute *top_attrs[] = {
 	&conn_insert_failed_attr.attr,
 	&packets_seen_attr.attr,
 	&packets_dropped_attr.attr,
+	&delay_held_attr.attr,
 	NULL,
 };
 
@@ -434,10 +442,29 @@ FAULT_SHOW(mode, "%s", tcpfault_spec_mode_name(f->spec.mode))
 FAULT_SHOW(state, "%s", tcpfault_rules_state_name(f))
 FAULT_SHOW(time_left_ms, "%lld", tcpfault_rules_time_left_ms(f))
 FAULT_SHOW(netns, "%u", f->netns_inum)
-FAULT_SHOW(matched, "%llu", tcpfault_verdict_stat(f, TCPFAULT_F_MATCHED))
-FAULT_SHOW(dropped, "%llu", tcpfault_verdict_stat(f, TCPFAULT_F_DROPPED))
-FAULT_SHOW(rst_sent, "%llu", tcpfault_verdict_stat(f, TCPFAULT_F_RST_SENT))
-FAULT_SHOW(aborted, "%llu", tcpfault_verdict_stat(f, TCPFAULT_F_ABORTED))
+
+/* One file per counter of TCPFAULT_FAULT_COUNTERS (names.h). */
+struct fcounter_attr {
+	struct kobj_attribute attr;
+	int counter;
+};
+
+static ssize_t fcounter_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	struct tcpfault_fault *f = to_fault(kobj);
+	int counter = container_of(attr, struct fcounter_attr, attr)->counter;
+
+	if (!fault_visible(f))
+		return -ENOENT;
+	return sysfs_emit(buf, "%llu\n", tcpfault_verdict_stat(f, counter));
+}
+
+#define FCOUNTER_ATTR(e, s) \
+	{ .attr = { .attr = { .name = s, .mode = 0444 }, .show = fcounter_show }, .counter = e },
+
+static struct fcounter_attr fcounter_attrs[] = {
+	TCPFAULT_FAULT_COUNTERS(FCOUNTER_ATTR, FCOUNTER_ATTR)
+};
 
 static ssize_t spec_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
@@ -505,13 +532,9 @@ static struct kobj_attribute fault_attrs[] = {
 	__ATTR_RO(state),
 	__ATTR_RO(time_left_ms),
 	__ATTR_RO(netns),
-	__ATTR_RO(matched),
-	__ATTR_RO(dropped),
-	__ATTR_RO(rst_sent),
-	__ATTR_RO(aborted),
 };
 
-static struct attribute *fault_attr_list[ARRAY_SIZE(fault_attrs) + 1];
+static struct attribute *fault_attr_list[ARRAY_SIZE(fault_attrs) + ARRAY_SIZE(fcounter_attrs) + 1];
 
 static struct bin_attribute enabled_attr = __BIN_ATTR_RW(enabled, 0);
 
@@ -629,6 +652,8 @@ int tcpfault_sysfs_init(void)
 
 	for (i = 0; i < ARRAY_SIZE(fault_attrs); i++)
 		fault_attr_list[i] = &fault_attrs[i].attr;
+	for (i = 0; i < ARRAY_SIZE(fcounter_attrs); i++)
+		fault_attr_list[ARRAY_SIZE(fault_attrs) + i] = &fcounter_attrs[i].attr.attr;
 
 	ret = register_pernet_subsys(&sysfs_net_ops);
 	if (ret)

@@ -13,6 +13,7 @@
  *              after a per-namespace port filter and key filter)
  *   nflog.c    NFLOG copies of what a fault drops and sends (nflog=)
  *   inject.c   RST injection and the abort of local sockets
+ *   delay.c    the segments delay faults hold, and their way on
  *   verdict.c  what each mode does to a segment, and to the connections
  *              it selects when it starts; the faults' counters
  *   rules.c    the fault table: names, add and delete, the state machine
@@ -95,6 +96,8 @@ struct tcpfault_pkt {
 	int l3mdev;		/* the VRF the segment is in, 0 if none */
 	/* The first fault that dropped it and logs its drops (nflog=), or NULL. */
 	const struct tcpfault_fault *log;
+	/* The delay fault that holds it (its place reserved), or NULL. */
+	struct tcpfault_fault *delay;
 };
 
 #define TCPFAULT_TH_FIN	0x01
@@ -118,10 +121,12 @@ enum tcpfault_counter {
 	TCPFAULT_C_FIN,
 	TCPFAULT_C_RST,
 	TCPFAULT_C_DROPPED,
+	TCPFAULT_C_DELAYED,
 	TCPFAULT_C_MAX,
 };
 
 #define TCPFAULT_EVF_DROPPED	0x01
+#define TCPFAULT_EVF_DELAYED	0x02
 
 /**
  * struct tcpfault_event - one timeline entry (24 bytes)
@@ -308,14 +313,6 @@ struct tcpfault_conn *tcpfault_conn_iter_seek(struct net *net, struct tcpfault_c
 /* ------------------------------------------------------------------ */
 /* Faults (index.c, verdict.c, rules.c)                                  */
 
-enum tcpfault_fcounter {
-	TCPFAULT_F_MATCHED,
-	TCPFAULT_F_DROPPED,
-	TCPFAULT_F_RST_SENT,
-	TCPFAULT_F_ABORTED,
-	TCPFAULT_F_MAX,
-};
-
 struct tcpfault_fstats {
 	u64_stats_t c[TCPFAULT_F_MAX];
 	struct u64_stats_sync syncp;
@@ -366,6 +363,7 @@ struct tcpfault_rules_surface {
  * @deadline_ns: the next timed transition, 0 if none
  * @work: runs timed transitions
  * @stats: per-CPU counters, enum tcpfault_fcounter, counted by verdict.c
+ * @delayq: delay.c's: a delay fault's held segments, or NULL
  * @rcu: for freeing
  */
 struct tcpfault_fault {
@@ -385,6 +383,7 @@ struct tcpfault_fault {
 	u64 deadline_ns;
 	struct delayed_work work;
 	struct tcpfault_fstats __percpu *stats;
+	struct tcpfault_delayq *delayq;
 	struct rcu_head rcu;
 };
 
@@ -428,6 +427,22 @@ void tcpfault_index_visit(const struct net *net, const struct tcpfault_tuple *t,
 			  void (*visit)(struct tcpfault_fault *f, bool rev, void *arg),
 			  void *arg);
 
+/* Held segments (delay.c) */
+struct nf_hook_ops;
+struct nf_hook_state;
+struct sk_buff;
+struct tcpfault_delayq;
+int tcpfault_delay_init(void);
+void tcpfault_delay_uninit(void);
+bool tcpfault_delay_reserve(void);
+void tcpfault_delay_unreserve(void);
+unsigned int tcpfault_delay_held(void);
+unsigned int tcpfault_delay_hold(struct tcpfault_fault *f, struct sk_buff *skb,
+				 const struct nf_hook_state *state, const struct nf_hook_ops *ops);
+int tcpfault_delay_create(struct tcpfault_fault *f);
+void tcpfault_delay_stop(struct tcpfault_fault *f);
+void tcpfault_delay_free(struct tcpfault_fault *f);
+
 /* The modes (verdict.c) */
 unsigned int tcpfault_verdict_segment(struct net *net, const struct tcpfault_matches *m,
 				      struct tcpfault_pkt *pkt, struct tcpfault_conn *c);
@@ -436,6 +451,9 @@ void tcpfault_verdict_fault_stop(struct tcpfault_fault *f);
 bool tcpfault_verdict_pins(const struct tcpfault_fault *f, int st);
 bool tcpfault_verdict_keeps(const struct tcpfault_fault *f, const struct tcpfault_conn *c);
 u64 tcpfault_verdict_stat(struct tcpfault_fault *f, int counter);
+unsigned int tcpfault_verdict_hold(const struct tcpfault_pkt *pkt, struct sk_buff *skb,
+				   const struct nf_hook_state *state,
+				   const struct nf_hook_ops *ops, unsigned int verdict);
 
 /* The fault table (rules.c) */
 extern struct mutex tcpfault_rules_mutex;
@@ -516,7 +534,7 @@ __printf(1, 2) void tcpfault_sysfs_reject(const char *fmt, ...);
  * the exact reverse. The core runs alone (KUnit, the micro-benchmark):
  * faults work there without hooks or a control surface.
  */
-#define TCPFAULT_CORE_STAGES(S)		TCPFAULT_LIST(S(conn) S(index) S(rules))
+#define TCPFAULT_CORE_STAGES(S)		TCPFAULT_LIST(S(conn) S(index) S(delay) S(rules))
 #define TCPFAULT_STAGES(S)		TCPFAULT_LIST(TCPFAULT_CORE_STAGES(S) S(hooks) S(procfs) S(sysfs))
 
 struct tcpfault_stage {

@@ -236,6 +236,49 @@ static bool idle_verdict(struct net *net, struct tcpfault_fault *f,
 	return rst_both(net, f, pkt, c);
 }
 
+/*
+ * Hold the segment for latency= (the first delay fault that selects it
+ * does), if a place is free; else it is dropped, as a full queue drops.
+ */
+static bool delay_verdict(struct tcpfault_fault *f, struct tcpfault_pkt *pkt,
+			  struct tcpfault_conn *c)
+{
+	if (pkt->delay || !after_ok(f, c))
+		return false;
+	if (!tcpfault_delay_reserve()) {
+		stat_add(f, TCPFAULT_F_QUEUE_DROPS, pkt->segs);
+		return true;
+	}
+	pkt->delay = f;
+	return false;
+}
+
+/**
+ * tcpfault_verdict_hold() - a segment a delay fault selected, once its fate
+ *                           is known
+ * @pkt: the segment, with @pkt->delay set (its place reserved)
+ * @skb: its skb
+ * @state: its hook state
+ * @ops: the tcpfault hook it is in
+ * @verdict: what the faults said: NF_ACCEPT, or NF_DROP (another fault
+ *	dropped it: nothing is held)
+ *
+ * Return: NF_STOLEN if it is now held, else @verdict.
+ */
+unsigned int tcpfault_verdict_hold(const struct tcpfault_pkt *pkt, struct sk_buff *skb,
+				   const struct nf_hook_state *state,
+				   const struct nf_hook_ops *ops, unsigned int verdict)
+{
+	if (verdict != NF_ACCEPT) {
+		tcpfault_delay_unreserve();
+		return verdict;
+	}
+	verdict = tcpfault_delay_hold(pkt->delay, skb, state, ops);
+	if (verdict == NF_STOLEN)
+		stat_add(pkt->delay, TCPFAULT_F_DELAYED, pkt->segs);
+	return verdict;
+}
+
 struct verdict_walk {
 	struct net *net;
 	struct tcpfault_pkt *pkt;
@@ -284,6 +327,9 @@ static void verdict_visit(struct tcpfault_fault *f, bool rev, void *arg)
 			break;
 		case TCPFAULT_MODE_IDLE_TIMEOUT:
 			drop = idle_verdict(net, f, pkt, c);
+			break;
+		case TCPFAULT_MODE_DELAY:
+			drop = delay_verdict(f, pkt, c);
 			break;
 		default:
 			break;

@@ -2,7 +2,8 @@
 /*
  *   add NAME MODE [src ADDR[/LEN]] [sport PORT|LO-HI] [dst ...] [dport ...]
  *       [host ADDR[/LEN]] [prob PCT%] [delay DUR] [duration DUR]
- *       [after BYTES] [nflog GROUP] [timeout DUR] [action drop|rst] [disabled]
+ *       [after BYTES] [nflog GROUP] [timeout DUR] [action drop|rst]
+ *       [latency DUR] [jitter DUR] [reorder 0|1] [disabled]
  *
  * becomes "NAME mode=MODE src=... ...". "KEY=VALUE" words pass through as
  * they are. The result is checked with the module's own parser, spec.c,

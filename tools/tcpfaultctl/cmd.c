@@ -36,11 +36,12 @@ static const struct command commands[NCOMMANDS] = {
 	  "NAME MODE [src ADDR[/LEN]] [sport PORT|LO-HI] [dst ADDR[/LEN]]\n"
 	  "        [dport PORT|LO-HI] [host ADDR[/LEN]] [prob PCT%] [delay DUR]\n"
 	  "        [duration DUR] [after BYTES] [nflog GROUP] [timeout DUR]\n"
-	  "        [action drop|rst] [disabled]\n"
+	  "        [action drop|rst] [latency DUR] [jitter DUR] [reorder 0|1]\n"
+	  "        [disabled]\n"
 	  "   or: tcpfaultctl [OPTIONS] add -f FILE",
 	  "Create a fault in this network namespace. MODE is one of "
 	  TCPFAULT_NAMES_LIST(TCPFAULT_MODES) ". KEY=VALUE words are accepted "
-	  "too. DUR is N(ms|s|m|h); BYTES is N[K|M|G]; nflog GROUP copies what the fault drops and sends to that NFLOG group (tcpdump -i nflog:GROUP). idle-timeout forgets a connection idle for timeout DUR, then drops its segments (action drop) or answers them with RSTs both ways (action rst). With -f, FILE (- for "
+	  "too. DUR is N(ms|s|m|h); BYTES is N[K|M|G]; nflog GROUP copies what the fault drops and sends to that NFLOG group (tcpdump -i nflog:GROUP). idle-timeout forgets a connection idle for timeout DUR, then drops its segments (action drop) or answers them with RSTs both ways (action rst). delay holds each segment for latency DUR, plus or minus jitter DUR, in order unless reorder 1. With -f, FILE (- for "
 	  "stdin) holds one module spec per line (NAME mode=MODE KEY=VALUE...; "
 	  "blank lines and # comments skipped), added all or none, a page per write.",
 	  "Example: tcpfaultctl add cut link-down dst 10.0.1.2 dport 5001 duration 30s"),

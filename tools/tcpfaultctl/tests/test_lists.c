@@ -21,7 +21,7 @@ static const char * const option_keys[] = { TCPFAULT_SPEC_OPTION_KEYS(NAME, NAME
 /* Each mode round-trips by name and makes a fault, with what it needs. */
 static void test_every_mode_parses(void **state)
 {
-	static const char * const needs[] = { "", " host=10.0.0.1", " prob=1%", " timeout=1s" };
+	static const char * const needs[] = { "", " host=10.0.0.1", " prob=1%", " timeout=1s", " latency=1s" };
 	struct tcpfault_spec spec;
 	struct tcpfault_perr err;
 	char line[128];

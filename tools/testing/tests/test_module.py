@@ -10,7 +10,7 @@ SYSFS_FILES = {
     "add", "del", "flush", "track_all", "last_error", "version", "faults_count",
     "conns", "conns_max", "conn_entry_bytes", "conn_buckets", "conn_memory_bytes",
     "conns_inserted", "conn_evictions", "conn_insert_failed", "packets_seen", "hooks",
-    "packets_dropped", "faults",
+    "packets_dropped", "delay_held", "faults",
 }
 PROC_FILES = {"faults", "conns", "timeline"}
 
@@ -194,7 +194,7 @@ def test_modinfo(m):
     tfk.check_eq(fields.get("version"), [m.attr("version")], "version matches sysfs")
     params = {p.split(":")[0] for p in fields.get("parm", [])}
     tfk.check_eq(params, {"conns_max", "timeline_len", "idle_timeout", "closed_timeout",
-                          "track_all", "nflog_group"}, "parameters")
+                          "track_all", "nflog_group", "delay_queue_max"}, "parameters")
 
 
 def test_dkms_modprobe(m):
