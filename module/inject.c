@@ -434,8 +434,10 @@ int tcpfault_inject_abort_host(struct net *net, const struct tcpfault_prefix *ho
  * @net: the connection's namespace
  * @c: the connection
  * @ep: the endpoint whose socket to look up (its address is the local one)
- * @seq: where to print " total_retrans retransmits backoff rto_ms probes_out",
- *       or " - - - - -" if @ep has no full socket in @net
+ * @seq: where to print " total_retrans retransmits backoff rto_ms probes_out
+ *       rtt_us rttvar_us dsack_dups" (the RTT and its variation as tcp_info
+ *       reports them, and the D-SACKs it received: spurious retransmissions
+ *       its peer reported), or a "-" for each if @ep has no full socket in @net
  *
  * Caller holds rcu_read_lock().
  */
@@ -464,13 +466,15 @@ void tcpfault_inject_sock_view(struct net *net, const struct tcpfault_conn *c, i
 #endif
 	if (sk && sk_fullsock(sk) && sk->sk_protocol == IPPROTO_TCP) {
 		const struct inet_connection_sock *icsk = inet_csk(sk);
+		const struct tcp_sock *tp = tcp_sk(sk);
 
-		seq_printf(seq, " %u %u %u %u %u", READ_ONCE(tcp_sk(sk)->total_retrans),
+		seq_printf(seq, " %u %u %u %u %u %u %u %u", READ_ONCE(tp->total_retrans),
 			   READ_ONCE(icsk->icsk_retransmits), READ_ONCE(icsk->icsk_backoff),
 			   jiffies_to_msecs(READ_ONCE(icsk->icsk_rto)),
-			   READ_ONCE(icsk->icsk_probes_out));
+			   READ_ONCE(icsk->icsk_probes_out), READ_ONCE(tp->srtt_us) >> 3,
+			   READ_ONCE(tp->mdev_us) >> 2, READ_ONCE(tp->dsack_dups));
 	} else {
-		seq_puts(seq, " - - - - -");
+		seq_puts(seq, " - - - - - - - -");
 	}
 	if (sk)
 		sock_gen_put(sk);

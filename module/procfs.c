@@ -108,6 +108,7 @@ static void put_conn_header(struct seq_file *seq)
 {
 	static const char * const kview[] = {
 		"total_retrans", "retransmits", "backoff", "rto_ms", "probes_out",
+		"rtt_us", "rttvar_us", "dsack_dups",
 	};
 	static const char * const side[] = { "o", "r" };
 	int s, i;

@@ -465,11 +465,14 @@ TCP_INFO_FMT = "8B24I"
 
 def tcp_info(sock):
     """Selected struct tcp_info fields (linux/tcp.h)."""
-    raw = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    raw = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232)
     v = struct.unpack(TCP_INFO_FMT, raw[:struct.calcsize(TCP_INFO_FMT)])
     return {
         "state": v[0], "retransmits": v[2], "probes": v[3], "backoff": v[4],
-        "rto_us": v[8], "total_retrans": v[8 + 23],
+        "rto_us": v[8], "rtt_us": v[8 + 15], "rttvar_us": v[8 + 16],
+        "total_retrans": v[8 + 23],
+        # tcpi_dsack_dups (5.3 on), at its offset in struct tcp_info
+        "dsack_dups": struct.unpack_from("I", raw, 216)[0] if len(raw) >= 220 else None,
     }
 
 

@@ -115,6 +115,34 @@ def test_routed_counts_match_capture(m):
         topo.close()
 
 
+def test_kernel_view_of_rtt(m):
+    """The kernel's RTT, its variation and its D-SACK count, as tcp_info
+    gives them, in the ko_ columns; a 50 ms delay each way shows in it."""
+    topo = tfk.Topology()
+    try:
+        cli, srv, lst = tfk.connect(topo, PORT)
+        m.add(topo.client, f"slow mode=delay dport={PORT} latency=50ms")
+        # srtt moves 1/8 of the way per sample: 24 round trips take it
+        # past 95% of the 100 ms (tcp_rtt_estimator()).
+        for _ in range(24):
+            cli.sendall(b"ping")
+            srv.recv(4)
+            srv.sendall(b"pong")
+            cli.recv(4)
+        # Quiet now: nothing moves the figures between the two reads.
+        time.sleep(0.3)
+        info = tfk.tcp_info(cli)
+        row = m.conn(topo.client, dport=PORT)
+        check_eq(row["ko_rtt_us"], info["rtt_us"], "ko_rtt_us vs tcpi_rtt")
+        check_eq(row["ko_rttvar_us"], info["rttvar_us"], "ko_rttvar_us vs tcpi_rttvar")
+        check_eq(row["ko_dsack_dups"], info["dsack_dups"], "ko_dsack_dups vs tcpi_dsack_dups")
+        check(row["ko_rtt_us"] >= 90000, f"the delay in the kernel's RTT: {row['ko_rtt_us']} us")
+        for sk in (cli, srv, lst):
+            sk.close()
+    finally:
+        topo.close()
+
+
 def test_kernel_view_of_local_socket(m):
     topo = tfk.Topology()
     try:
