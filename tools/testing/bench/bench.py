@@ -122,6 +122,13 @@ def ranges(n):
     return setup
 
 
+def delay_elsewhere(b, m):
+    """A delay fault on a port the measured traffic does not use: what
+    holding segments costs the connections it does not select."""
+    m.load()
+    m.add(b.c, "d mode=delay dport=9 latency=100ms jitter=10ms")
+
+
 def loaded(b, m):
     m.load()
 
@@ -206,6 +213,7 @@ def configs(quick, base=None):
     ours = [
         ("module, 0 faults", loaded, unloaded),
         ("1 exact fault", exact(1), unloaded),
+        ("1 delay fault, on other connections", delay_elsewhere, unloaded),
         ("1,000 exact faults", exact(1000), unloaded),
         (f"{big:,} exact faults", exact(big), timed_unload),
         ("1,000 wildcard (port-range) faults", ranges(1000), unloaded),
