@@ -58,7 +58,7 @@ def _latency(m, v6, routed):
         m.add(topo.server, f"ws mode=watch dport={PORT}")
         lst = tfk.listen(topo, PORT, v6=v6)
         ports = []
-        for _ in range(5):
+        for _ in range(3):
             c = topo.client.socket(socket.AF_INET6 if v6 else socket.AF_INET)
             c.settimeout(10)
             c.connect((topo.saddr6 if v6 else topo.saddr, PORT))
