@@ -128,6 +128,48 @@ def test_delay_latency_routed_ipv6(m):
     _latency(m, v6=True, routed=True)
 
 
+def _nft_counter(ns, table):
+    out = ns.sh(f"nft list table inet {table}")
+    return sum(int(w.split()[0]) for w in out.split("counter packets ")[1:])
+
+
+def _later_hooks(m, routed):
+    """Every segment the fault held goes on through the hooks after
+    tcpfault's at the same point: an nftables chain at priority filter
+    (0, after tcpfault's -350) counts each one, as many as tcpfault saw."""
+    topo = tfk.Topology(routed=routed)
+    try:
+        where = topo.router if routed else topo.client
+        hook = "prerouting" if routed else "output"
+        where.sh(f"nft add table inet tfc && nft add chain inet tfc c "
+                 f"'{{ type filter hook {hook} priority 0; }}' && "
+                 f"nft add rule inet tfc c tcp dport {PORT} counter")
+        cli, srv, lst = tfk.connect(topo, PORT)
+        # From here on, the chain and tcpfault count the same segments.
+        before = _nft_counter(where, "tfc")
+        m.add(where, f"slow mode=delay dport={PORT} latency=100ms")
+        for i in range(10):
+            cli.sendall(b"%03d" % i)
+            check_eq(_recv_n(srv, 3, 10), b"%03d" % i, "through the delay and the chain")
+        tfk.wait_until(lambda: _held(m) == 0, 5, "nothing held")
+        row = m.conn(where, dport=PORT)
+        held = _attr(m, "slow", "delayed", where)
+        check(held >= 10, f"segments held: {held}")
+        seen = _nft_counter(where, "tfc") - before
+        check_eq(seen, row["o_segs"], f"the client's segments the chain after tcpfault's "
+                 f"hook counted, against those tcpfault saw ({held} held)")
+    finally:
+        topo.close()
+
+
+def test_delay_later_hooks_see_held(m):
+    _later_hooks(m, routed=False)
+
+
+def test_delay_later_hooks_see_held_routed(m):
+    _later_hooks(m, routed=True)
+
+
 def _ofo_burst(m, reorder):
     """200 small segments 1 ms apart through latency 50 ms +- 40 ms on the
     router: how often the receiver queued one out of order. (On the sender,
