@@ -37,12 +37,14 @@ expect "tcpfaultctl add web mode " "$("$gen" modes)"
 expect "tcpfaultctl add web loss src 1.2.3.4 " "$("$gen" option-keys) disabled"
 expect "tcpfaultctl conns state " "$("$gen" wire-states)"
 for k in $("$gen" option-keys); do
-	[[ $k == action ]] && continue
+	[[ $k == action || $k == reorder ]] && continue
 	expect "tcpfaultctl add web loss $k " ""
 done
 expect "tcpfaultctl add web idle-timeout timeout 5m action " "$("$gen" idle-actions)"
 expect "tcpfaultctl add web idle-timeout action r" "rst"
 expect "tcpfaultctl add web idle-t" "idle-timeout"
+expect "tcpfaultctl add web delay latency 1s reorder " "0 1"
+expect "tcpfaultctl add web delay l" "latency"
 
 expect "tcpfaultctl add web lo" "loss"
 expect "tcpfaultctl add web loss p" "prob"
