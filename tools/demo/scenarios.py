@@ -8,6 +8,7 @@ expectations are computed from the namespace's sysctls the way the kernel
 computes them (net/ipv4/tcp_timer.c). The demo prints Results; the
 integration tests assert them.
 """
+import contextlib
 import errno
 import os
 import signal
@@ -1185,6 +1186,247 @@ def middlebox_idle(m, real=False, action="drop", keepalive=False):
     return r
 
 
+def _moved(before, after, keys):
+    """The counters among keys that moved: {key: after - before}."""
+    return {k: after.get(k, 0) - before.get(k, 0) for k in keys
+            if after.get(k, 0) != before.get(k, 0)}
+
+
+SPIKE_MIBS = ("TcpRetransSegs", "TcpExtTCPLossProbes", "TcpExtTCPTimeouts",
+              "TcpExtTCPLossUndo", "TcpExtTCPSpuriousRTOs", "TcpExtTCPDSACKUndo",
+              "TcpExtTCPFullUndo", "TcpExtTCPPartialUndo", "TcpExtTCPLossProbeRecovery",
+              "TcpExtTCPDSACKRecv", "TcpExtTCPDSACKOldSent", "TcpExtTCPDSACKIgnoredOld",
+              "TcpExtTCPDSACKIgnoredNoUndo")
+TCPI_OPT_TIMESTAMPS, TCPI_OPT_SACK = 1, 2     # linux/tcp.h, tcpi_options
+
+
+def _arrived(sock):
+    """When (monotonic s) the socket's kernel last took in new data: as the
+    kernel saw it, however late the process came to read it (tcp_info's
+    last_data_recv, in jiffies: a few ms)."""
+    ms = tfk.tcp_info(sock)["last_data_recv_ms"]
+    return time.monotonic() - ms / 1000
+
+
+def latency_spike(m, real=False):
+    """A latency spike delays an exchange past the RTO: the retransmissions
+    are spurious, the receiver says so with D-SACKs, the sender undoes."""
+    r = Result("latency-spike", "A latency spike on an idle-then-busy connection: "
+               "a spurious RTO, undone")
+    topo = tfk.Topology(routed=True)
+    watch = StallWatch()
+    try:
+        r.sysctls = _shrink(topo.client, real)
+        for k in ("tcp_early_retrans", "tcp_frto", "tcp_timestamps", "tcp_sack", "tcp_dsack",
+                  "tcp_rto_min_us"):
+            v = _sysctl_opt(topo.client, "net.ipv4." + k)
+            if v is not None:
+                r.sysctls[k] = v
+        # Watch from the client's namespace: its timeline and the k columns
+        # (the client socket's own tcp_info) are the sender's view.
+        m.add(topo.client, f"demo-watch mode=watch dport={PORT}")
+        cli, srv, lst = tfk.connect(topo, PORT)
+        la, lp = cli.getsockname()
+        cli.settimeout(10)
+        srv.settimeout(10)
+        for i in range(8):
+            cli.sendall(b"ping %d" % i)
+            srv.recv(100)
+            srv.sendall(b"pong %d" % i)
+            cli.recv(100)
+        r.step(f"client {la}:{lp} and server {topo.saddr}:{PORT}, through the router, "
+               "exchanged 8 requests and answers: the client's kernel has an RTT, and an RTO")
+        time.sleep(1.0)
+        raw = cli.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232)
+        opts = raw[5]
+        info = tfk.tcp_info(cli)
+        rto_ms, srtt_ms = info["rto_us"] / 1000, info["rtt_us"] / 1000
+        rto_min_ms = r.sysctls.get("tcp_rto_min_us", TCP_RTO_MIN_MS * 1000) / 1000
+        r.saw["client kernel, idle, before the spike"] = (
+            f"srtt {srtt_ms:.3f} ms, rttvar {info['rttvar_us'] / 1000:.3f} ms, "
+            f"RTO {rto_ms:.0f} ms (tcp_info)")
+        # What the kernel will do with one segment out and no ACK: a tail
+        # loss probe (tcp_schedule_loss_probe(): early_retrans 3 or 4, SACK)
+        # at 2 srtt + tcp_rto_min, or at the RTO if that is sooner; the
+        # probe re-arms the RTO from itself (tcp_send_loss_probe(),
+        # tcp_rearm_rto()); then the RTO doubles (tcp_retransmit_timer()).
+        tlp = r.sysctls["tcp_early_retrans"] in (3, 4) and bool(opts & TCPI_OPT_SACK)
+        first = min(2 * srtt_ms + rto_min_ms, rto_ms) if tlp else rto_ms
+        if tlp:
+            sched = [first] + [first + rto_ms * ((2 << k) - 1) for k in range(5)]
+        else:
+            sched = [rto_ms * ((2 << k) - 1) for k in range(6)]
+        # The spike: latency each way such that the answer (2 x latency
+        # later) comes halfway between the first RTO and the next one.
+        i_rto = 1 if tlp else 0
+        lat_ms = int((sched[i_rto] + sched[i_rto + 1]) / 4)
+        spike = f"demo-spike mode=delay dport={PORT} latency={lat_ms}ms duration=3s"
+        cbefore, sbefore = topo.client.snmp(), topo.server.snmp()
+        dsack0 = info["dsack_dups"]
+        m.add(topo.router, spike)
+        r.step(f"idle 1 s; then a latency spike on the router: {spike} (both directions)")
+        msg = b"are you still there?"
+        t0 = time.monotonic()
+        cli.sendall(msg)
+        heard = b""
+        while len(heard) < len(msg):
+            heard += srv.recv(100)
+        t_heard = _arrived(srv) - t0
+        srv.sendall(b"yes")
+        answer = cli.recv(100)
+        t_answer = _arrived(cli) - t0
+        r.step(f"the client sent a request ({len(msg)} bytes); the server answered; "
+               f"the answer came {t_answer:.3f} s after the request")
+        # The spurious retransmissions reach the server after the original:
+        # each is answered with a D-SACK, itself delayed on its way back.
+        # Wait for as many as it retransmitted, or until the last copy's
+        # D-SACK is overdue (the check below then says what came).
+        def dsacks_in():
+            i = tfk.tcp_info(cli)
+            return (i["dsack_dups"] or 0) - dsack0 >= i["total_retrans"] - info["total_retrans"]
+        with contextlib.suppress(tfk.Fail):
+            tfk.wait_until(dsacks_in, 10, "the D-SACKs", interval=0.05)
+        srv.setblocking(False)
+        try:
+            again = srv.recv(1 << 16)
+        except BlockingIOError:
+            again = b""
+        cafter, safter = topo.client.snmp(), topo.server.snmp()
+        info2 = tfk.tcp_info(cli)
+        row = _collect(r, m, topo.client, PORT)
+        rrow = m.conn(topo.router, sport=lp)
+        rtl = m.timeline(topo.router, rrow["id"]) if rrow else []
+        f = m.fault("demo-spike")
+        m.delete("demo-spike")
+        rtx = [e for e in r.timeline if e["event"] == "retrans" and e["dir"] == "o"]
+        srtx = [e for e in r.timeline if e["event"] == "retrans" and e["dir"] == "r"]
+        at = [e["ts_ns"] / 1e9 - t0 for e in rtx]
+        cmib, smib = _moved(cbefore, cafter, SPIKE_MIBS), _moved(sbefore, safter, SPIKE_MIBS)
+        r.saw["client"] = (f"the answer {answer!r} {t_answer:.3f} s after its request; "
+                           f"retransmitted it at {', '.join(f'{t:.3f}' for t in at)} s")
+        r.saw["client_after_s"] = round(t_answer, 3)
+        r.saw["server"] = (f"got the request {t_heard:.3f} s after it was sent, once "
+                           f"({len(heard)} bytes, {len(again)} more after)")
+        r.saw["client namespace nstat"] = cmib
+        r.saw["server namespace nstat"] = smib
+        r.saw["router"] = (f"held {rrow['o_delayed']} segments from the client and "
+                           f"{rrow['r_delayed']} from the server, {lat_ms} ms each"
+                           if rrow else "connection not tracked")
+        if srtx:
+            r.saw["server's answer"] = (
+                f"delayed the same way, past the server's own RTO: retransmitted "
+                f"{len(srtx)} times, undone the same way (its namespace's counters)")
+
+        r.check("options negotiated: timestamps, SACK", "TS, SACK",
+                ", ".join(n for b, n in ((TCPI_OPT_TIMESTAMPS, "TS"), (TCPI_OPT_SACK, "SACK"))
+                          if opts & b) or "none")
+        r.check(f"RTO before the spike >= srtt + tcp_rto_min ({srtt_ms:.1f} + {rto_min_ms:.0f} "
+                "ms; __tcp_set_rto(): srtt + rttvar, rttvar >= tcp_rto_min in "
+                "tcp_rtt_estimator())", f">= {srtt_ms + rto_min_ms:.1f} ms", f"{rto_ms:.0f} ms",
+                rto_ms >= srtt_ms + rto_min_ms - 0.5)
+        # Timer slack: a jiffy, the timer wheel's granularity (an eighth of
+        # the timeout beyond 63 jiffies, kernel/time/timer.c), 30 ms of
+        # scheduling, and the stalls the watch saw. Never more than 5 ms
+        # early, but for the stalls: jiffies may lag a stalled guest's clock
+        # when the timer is armed, and then it expires early (StallWatch).
+        def late_ok(obs, exp, a, b):
+            st = watch.around(a, b)
+            return exp - 0.005 - st <= obs <= exp * 1.125 + 0.004 + 0.03 + st
+        what0 = ("the tail loss probe: min(2 srtt + tcp_rto_min, RTO) after the send "
+                 "(tcp_schedule_loss_probe())" if tlp else
+                 "the first RTO: the RTO after the send (tcp_retransmit_timer())")
+        obs0 = at[0] if at else None
+        st = watch.around(t0, t0 + (obs0 or 0))
+        r.check("first retransmission, " + what0 + " (s, within -5 ms, +12.5% + 34 ms)"
+                + _stalled(st),
+                round(first / 1000, 3), round(obs0, 3) if at else "none",
+                bool(at) and late_ok(obs0, first / 1000, t0, t0 + obs0))
+        if tlp:
+            gap = at[1] - at[0] if len(at) > 1 else None
+            st = watch.around(t0 + at[0], t0 + at[1]) if gap else 0
+            r.check(f"the RTO fires one RTO ({rto_ms:.0f} ms, tcp_info before the send) after "
+                    "the probe re-armed it (tcp_rearm_rto(), tcp_retransmit_timer()) "
+                    "(s, within -5 ms, +12.5% + 34 ms)"
+                    + _stalled(st), round(rto_ms / 1000, 3),
+                    round(gap, 3) if gap else "no RTO",
+                    gap is not None and late_ok(gap, rto_ms / 1000, t0 + at[0], t0 + at[1]))
+        want_answer = 2 * lat_ms / 1000 + srtt_ms / 1000
+        st = watch.around(t0, t0 + t_answer)
+        r.check(f"the answer reached the client's kernel: 2 x {lat_ms} ms of spike + srtt "
+                "after the request (s), + 50 ms" + _stalled(st), round(want_answer, 3),
+                round(t_answer, 3),
+                2 * lat_ms / 1000 - 0.01 - st <= t_answer <= want_answer + 0.05 + st)
+        # The timers due before the answer is due; a stall moves the
+        # answer (the router's hrtimer, the client's reading of it) against
+        # the timers by up to its length: then one more or fewer may be due.
+        lo = sum(t / 1000 < want_answer - st for t in sched)
+        hi = sum(t / 1000 < want_answer + st for t in sched)
+        r.check("retransmissions before the answer came: every timer due before 2 x latency "
+                f"+ srtt (schedule {', '.join(f'{t / 1000:.3f}' for t in sched[:4])} s)"
+                + _stalled(st), " to ".join(map(str, sorted({lo, hi}))), len(rtx),
+                lo <= len(rtx) <= hi)
+        st = watch.around(t0, t0 + t_heard)
+        r.check("the original reached the server's kernel the spike's latency after the send, "
+                "+ srtt, + 50 ms (s)" + _stalled(st), round((lat_ms + srtt_ms) / 1000, 3),
+                round(t_heard, 3), lat_ms / 1000 - 0.01 - st <= t_heard
+                <= (lat_ms + srtt_ms) / 1000 + 0.05 + st)
+        held = [e for e in rtl if e["event"] == "retrans" and e["dir"] == "o"
+                and "delayed" in str(e.get("flags", ""))]
+        r.check("the retransmissions held by the spike on the router (its timeline)",
+                len(rtx), len(held))
+        r.check("retransmissions: the client's timeline vs TcpRetransSegs (client namespace)",
+                len(rtx), cmib.get("TcpRetransSegs", 0))
+        r.check("D-SACKs the server sent (TcpExtTCPDSACKOldSent, server namespace; "
+                "tcp_send_dupack(), tcp_dsack_set()): one per spurious copy",
+                len(rtx), smib.get("TcpExtTCPDSACKOldSent", 0))
+        dd = (info2["dsack_dups"] - dsack0) if info2["dsack_dups"] is not None else None
+        r.check("D-SACKs the client counted: tcpi_dsack_dups, its ko_dsack_dups column "
+                "(tcp_check_dsack(), tcp_dsack_seen())", len(rtx),
+                f"{dd}, {row.get('ko_dsack_dups')}" if dd is not None else "n/a",
+                dd == len(rtx) and row.get("ko_dsack_dups") == info2["dsack_dups"])
+        if tlp:
+            r.check("client namespace: TcpExtTCPLossProbes, TcpExtTCPTimeouts", "1, 1",
+                    f"{cmib.get('TcpExtTCPLossProbes', 0)}, {cmib.get('TcpExtTCPTimeouts', 0)}")
+        # The undo. The answer ACKs everything and echoes the original's
+        # timestamp, older than the first retransmission (tp->retrans_stamp):
+        # tcp_process_loss() -> tcp_try_undo_loss(sk, false) -> tcp_may_undo()
+        # -> tcp_packet_delayed(): TCPLossUndo, as 6.1 and 7.3 count it.
+        # TCPSpuriousRTOs is counted only by F-RTO's undo (never-retransmitted
+        # data acked: nothing else was in flight), TCPDSACKUndo only by
+        # tcp_try_undo_dsack() in Recovery or Disorder, and the D-SACKs come
+        # after the undo has cleared undo_marker.
+        undo = tuple(cmib.get(k, 0) for k in ("TcpExtTCPLossUndo", "TcpExtTCPSpuriousRTOs",
+                                               "TcpExtTCPDSACKUndo"))
+        r.check("the kernel's undo, client namespace: TCPLossUndo, TCPSpuriousRTOs, "
+                "TCPDSACKUndo (by the timestamp echo: tcp_try_undo_loss(), "
+                "tcp_packet_delayed())", "1, 0, 0", ", ".join(map(str, undo)))
+        r.check("ssthresh and cwnd after the undo: as before the spike (tcp_enter_loss() "
+                "had cut them; tcp_undo_cwnd_reduction() restores them)",
+                f"{info['snd_ssthresh']}, >= {info['snd_cwnd']}",
+                f"{info2['snd_ssthresh']}, {info2['snd_cwnd']}",
+                info2["snd_ssthresh"] == info["snd_ssthresh"]
+                and info2["snd_cwnd"] >= info["snd_cwnd"])
+        r.saw["client kernel after"] = (
+            f"srtt {info2['rtt_us'] / 1000:.3f} ms, RTO {info2['rto_us'] / 1000:.0f} ms: the "
+            "spike's RTT, measured from the echoed timestamp, is in them now")
+        r.check("data delivered once, no error", f"{msg!r} once, then nothing; {b'yes'!r}",
+                f"{heard!r}{', then ' + repr(again) if again else ' once, then nothing'}; "
+                f"{answer!r}", heard == msg and not again and answer == b"yes")
+        r.check("segments the spike dropped", 0, int(f["dropped"]))
+        r.notes.append(
+            f"For {lat_ms} ms each way the path is slow, not broken. The client's kernel, "
+            f"which had measured a {srtt_ms:.1f} ms RTT, gives up waiting after its RTO: a "
+            "tail loss probe, then the RTO itself, each a copy of a segment still on its "
+            "way. The server's answer ACKs the original and echoes its timestamp, older "
+            "than the first retransmission: the kernel concludes the RTO was spurious and "
+            "restores cwnd and ssthresh (tcp_try_undo_loss(), counted as TCPLossUndo). The "
+            "copies reach the server after the original; each is answered with a D-SACK "
+            "(RFC 2883), which the client counts in tcpi_dsack_dups.")
+    finally:
+        watch.stop(r)
+        topo.close()
+    return r
+
 SCENARIOS = [
     ("peer-killed", "Peer process killed (kill -9): FIN, EOF",
      lambda m, real: peer_killed(m, real)),
@@ -1218,6 +1460,8 @@ SCENARIOS = [
      lambda m, real: middlebox_idle(m, real, "rst")),
     ("nat-idle-keepalive", "Keepalive below a NAT's idle timeout keeps the flow alive",
      lambda m, real: middlebox_idle(m, real, "drop", keepalive=True)),
+    ("latency-spike", "A latency spike on an idle-then-busy connection: a spurious RTO, undone",
+     lambda m, real: latency_spike(m, real)),
 ]
 
 

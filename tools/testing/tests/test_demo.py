@@ -88,6 +88,10 @@ def test_nat_idle_keepalive(m):
     _run(m, "nat-idle-keepalive")
 
 
+def test_latency_spike(m):
+    _run(m, "latency-spike")
+
+
 def test_list(m):
     p = subprocess.run([DEMO, "--list"], capture_output=True, text=True)
     tfk.check_eq(p.returncode, 0, "tcpfault-demo --list: exit status")
