@@ -590,9 +590,11 @@ def _idle_timeout(m, action, v6=False, routed=False):
         sport = cli.getsockname()[1]
         # Talking at half the timeout, for longer than it: the box keeps the flow.
         t0 = time.monotonic()
+        # (An eighth of it apart: a loaded guest that stalls longer than the
+        # rest has really let the flow idle past the timeout.)
         while time.monotonic() - t0 < timeout * 1.5:
             check(_echo_round(cli, srv, b"still here"), "echo within the timeout")
-            time.sleep(timeout / 2)
+            time.sleep(timeout / 8)
         check_eq(int(m.fault("box")["dropped"]), 0, "nothing dropped while the flow talks")
         _idle_past(m, where, sport, timeout)
         before = topo.client.snmp()
@@ -690,10 +692,9 @@ def test_idle_timeout_keepalive_keeps_the_flow(m):
         cli, srv, lst = tfk.connect(topo, PORT, keepalive=True)
         sport = cli.getsockname()[1]
         check(_echo_round(cli, srv, b"hi"), "first echo")
-        tfk.wait_until(lambda: m.conn(topo.router, sport=sport)["o_keepalive"] >= 4,
-                       3 * timeout + 10, "keepalive probes through the box")
-        row = m.conn(topo.router, sport=sport)
-        check_eq(row["r_keepalive_ack"], row["o_keepalive"], "every probe answered")
+        # Four probes answered through the box: at least three timeouts idle.
+        tfk.wait_until(lambda: m.conn(topo.router, sport=sport)["r_keepalive_ack"] >= 4,
+                       3 * timeout + 10, "keepalive probes answered through the box")
         check(_echo_round(cli, srv, b"after"), "echo after idling past the timeout")
         check_eq(int(m.fault("box")["dropped"]), 0, "nothing dropped")
     finally:
