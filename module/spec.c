@@ -682,6 +682,20 @@ struct word {
 	size_t len;
 };
 
+/*
+ * The keys of one mode alone, a run of TCPFAULT_SPEC_OPTION_KEYS: the
+ * first is required there, and none is taken elsewhere.
+ */
+static const struct own_keys {
+	u8 mode, first, last;
+	const char *needs, *only;
+} own_keys[] = {
+	{ TCPFAULT_MODE_DELAY, TCPFAULT_KEY_LATENCY, TCPFAULT_KEY_REORDER,
+	  "%s: delay needs latency=DUR%.*s", "%s: only delay takes '%.*s'" },
+	{ TCPFAULT_MODE_IDLE_TIMEOUT, TCPFAULT_KEY_TIMEOUT, TCPFAULT_KEY_ACTION,
+	  "%s: idle-timeout needs timeout=DUR%.*s", "%s: only idle-timeout takes '%.*s'" },
+};
+
 /* Cross-key rules, checked once every key is in; @kw locates each key. */
 static int check_spec(const char *buf, size_t len, struct tcpfault_spec *spec,
 		      const struct word *kw, struct tcpfault_perr *err)
@@ -729,29 +743,23 @@ static int check_spec(const char *buf, size_t len, struct tcpfault_spec *spec,
 		return perr(err, buf, k->w, k->len, -EINVAL,
 			    "%s: '%.*s' applies to link-down, oneway, loss, reset and delay only",
 			    "after");
-	if (spec->mode == TCPFAULT_MODE_DELAY && !kw[TCPFAULT_KEY_LATENCY].w)
-		return perr(err, buf, buf + len, 0, -EINVAL,
-			    "%s: delay needs latency=DUR%.*s", "latency");
-	for (i = TCPFAULT_KEY_LATENCY; i <= TCPFAULT_KEY_REORDER; i++) {
-		k = &kw[i];
-		if (k->w && spec->mode != TCPFAULT_MODE_DELAY)
-			return perr(err, buf, k->w, k->len, -EINVAL,
-				    "%s: only delay takes '%.*s'", key_names[i]);
+	for (i = 0; i < ARRAY_SIZE(own_keys); i++) {
+		const struct own_keys *o = &own_keys[i];
+		int key;
+
+		if (spec->mode == o->mode && !kw[o->first].w)
+			return perr(err, buf, buf + len, 0, -EINVAL, o->needs, key_names[o->first]);
+		for (key = o->first; key <= o->last; key++) {
+			k = &kw[key];
+			if (k->w && spec->mode != o->mode)
+				return perr(err, buf, k->w, k->len, -EINVAL, o->only, key_names[key]);
+		}
 	}
 	k = &kw[TCPFAULT_KEY_JITTER];
 	if (k->w && spec->jitter_ms > spec->latency_ms)
 		return perr(err, buf, k->w, k->len, -EINVAL,
 			    "%s: '%.*s' is more than latency=: a segment cannot leave before it came",
 			    "jitter");
-	if (spec->mode == TCPFAULT_MODE_IDLE_TIMEOUT && !kw[TCPFAULT_KEY_TIMEOUT].w)
-		return perr(err, buf, buf + len, 0, -EINVAL,
-			    "%s: idle-timeout needs timeout=DUR%.*s", "timeout");
-	for (i = TCPFAULT_KEY_TIMEOUT; i <= TCPFAULT_KEY_ACTION; i++) {
-		k = &kw[i];
-		if (k->w && spec->mode != TCPFAULT_MODE_IDLE_TIMEOUT)
-			return perr(err, buf, k->w, k->len, -EINVAL,
-				    "%s: only idle-timeout takes '%.*s'", key_names[i]);
-	}
 	k = &kw[TCPFAULT_KEY_NFLOG];
 	if (k->w && spec->mode == TCPFAULT_MODE_WATCH)
 		return perr(err, buf, k->w, k->len, -EINVAL,
