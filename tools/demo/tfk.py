@@ -45,6 +45,14 @@ class Skip(Exception):
     """The test cannot run here (a tool or kernel feature is missing)."""
 
 
+def need_modules(*names):
+    """Skip unless the kernel has each module (loaded here, or built in):
+    the debug kernel is built without nf_tables, Debian's have it."""
+    for name in names:
+        if subprocess.run(["modprobe", "-q", name]).returncode != 0:
+            raise Skip(f"no {name} in this kernel")
+
+
 def check(cond, msg):
     if not cond:
         raise Fail(msg)

@@ -158,6 +158,7 @@ def _later_hooks(m, routed):
     """Every segment the fault held goes on through the hooks after
     tcpfault's at the same point: an nftables chain at priority filter
     (0, after tcpfault's -350) counts each one, as many as tcpfault saw."""
+    tfk.need_modules("nf_tables")
     topo = tfk.Topology(routed=routed)
     try:
         where = topo.router if routed else topo.client

@@ -9,9 +9,7 @@ still addressed to the VIP, and the replies already coming from the real
 server, which conntrack rewrites back to the VIP only later. These tests pin
 that down with a real nftables DNAT on the client's OUTPUT path.
 """
-import os
 import socket
-import subprocess
 
 import tfk
 from tfk import check, check_eq
@@ -21,10 +19,7 @@ PORT = 5301
 
 
 def _dnat(topo):
-    # The debug kernel is built without nf_tables; Debian's kernels have it.
-    if not os.path.exists("/proc/net/netfilter/nf_tables") and \
-            subprocess.run(["modprobe", "-q", "nft_nat"]).returncode != 0:
-        raise tfk.Skip("no nf_tables NAT in this kernel")
+    tfk.need_modules("nf_tables", "nft_nat")
     rule = f"ip daddr {VIP} tcp dport {VPORT} dnat to {topo.saddr}:{PORT}"
     topo.client.ip(f"route add {VIP}/32 via {topo.saddr}")
     topo.client.sh("nft add table ip tfnat && "
