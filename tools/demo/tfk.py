@@ -45,6 +45,21 @@ class Skip(Exception):
     """The test cannot run here (a tool or kernel feature is missing)."""
 
 
+def size(quick, full):
+    """A test's size: the short one under make check (run.py --quick), the
+    full one under make stress."""
+    return quick if os.environ.get("TCPFAULT_QUICK") else full
+
+
+def report(fn):
+    """Mark a test whose subject is a userspace report (the CLI's output,
+    the demo's figures) rather than a path through the module: run.py
+    --no-reports leaves it out, as the debug guest does (the stock
+    kernels' guests run it)."""
+    fn.report = True
+    return fn
+
+
 def need_modules(*names):
     """Skip unless the kernel has each module (loaded here, or built in):
     the debug kernel is built without nf_tables, Debian's have it."""

@@ -16,7 +16,8 @@
 #                      from a checkout under /tmp
 #   lint               sparse (C=1) and checkpatch --no-tree
 #   kunit              the KUnit suite in the debug-kernel guest
-#   integration-debug  the integration tests on the KASAN/lockdep/kmemleak kernel
+#   integration-debug  the integration tests on the KASAN/lockdep/kmemleak kernel,
+#                      but for those of the CLI's and the demo's reports
 #   integration-6.1    the integration tests on Debian's 6.1 kernel
 #   dkms-6.1           modprobe of the DKMS-installed module in a 6.1 guest
 #   bench              the short benchmark as a smoke test (all configurations,
@@ -116,8 +117,10 @@ main() {
 	# The integration suite's CLI tests run tcpfaultctl.
 	step "tcpfaultctl (-Werror)" make -C tools
 	if [ -f build/debug/module/tcpfault.ko ] && [ -f build/debug/kunit/tcpfault_kunit.ko ]; then
+		# The sanitizers watch the module's paths: the tests of the CLI's
+		# and the demo's reports (tfk.report) run on the stock kernels.
 		echo "     (starting the debug guest in the background: KUnit + integration-debug)"
-		bg_guest debug debug "$dbg" --kunit build/debug/kunit/tcpfault_kunit.ko \
+		bg_guest debug debug "$dbg" --no-reports --kunit build/debug/kunit/tcpfault_kunit.ko \
 			--integration build/debug/module/tcpfault.ko integration-debug
 	fi
 	echo "== provisioning (the rest) $(at)"

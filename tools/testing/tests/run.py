@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """Run the tcpfault integration tests inside a guest.
 
-  run.py [--ko PATH] [--quick] [-k SUBSTRING] [--json FILE] [--label NAME]
+  run.py [--ko PATH] [--quick] [--no-reports] [-k SUBSTRING] [--json FILE]
+         [--label NAME]
 
 Each test_* function in tests/test_*.py gets a freshly loaded module (from
 --ko, else modprobe) and must leave it unloadable: the module is removed
@@ -23,7 +24,13 @@ sys.path.insert(0, os.path.join(here, "..", "..", "demo"))
 import tfk  # noqa: E402
 
 
-def discover(pattern):
+def is_report(fn, mod):
+    """A test of a userspace report: marked with tfk.report, or in a file
+    whose REPORTS is true."""
+    return getattr(fn, "report", getattr(mod, "REPORTS", False))
+
+
+def discover(pattern, reports=True):
     tests = []
     for fn in sorted(os.listdir(here)):
         if not (fn.startswith("test_") and fn.endswith(".py")):
@@ -34,6 +41,8 @@ def discover(pattern):
         for name in sorted(vars(mod)):
             if name.startswith("test_") and callable(getattr(mod, name)):
                 full = f"{fn[5:-3]}.{name[5:]}"
+                if not reports and is_report(getattr(mod, name), mod):
+                    continue
                 if not pattern or any(p in full for p in pattern):
                     tests.append((full, getattr(mod, name), mod))
     return tests
@@ -46,12 +55,14 @@ def main():
     ap.add_argument("-k", action="append", default=[])
     ap.add_argument("--json")
     ap.add_argument("--label", default="integration")
+    ap.add_argument("--no-reports", action="store_true",
+                    help="leave out the tests of userspace reports (tfk.report)")
     args = ap.parse_args()
     if args.ko:
         os.environ["TCPFAULT_KO"] = os.path.abspath(args.ko)
     os.environ["TCPFAULT_QUICK"] = "1" if args.quick else ""
 
-    tests = discover(args.k)
+    tests = discover(args.k, reports=not args.no_reports)
     print("TAP version 13")
     print(f"1..{len(tests)}")
     results = []

@@ -109,6 +109,7 @@ CLI_NAME = "tcpfaultctl "
 
 # ---- module not loaded --------------------------------------------------------
 
+@tfk.report
 def test_not_loaded(m):
     check(not os.path.isdir(tfk.SYSFS), "the module is loaded")
     for args in (["list"], ["-j", "conns"], ["stats"], ["show", "x"], ["add", "x", "watch"],
@@ -128,6 +129,7 @@ test_not_loaded.no_load = True
 
 # ---- faults ------------------------------------------------------------------
 
+@tfk.report
 def test_add_list_show(m):
     cli("add", "cut", "link-down", "dst", "10.0.1.2", "dport", "5001", "duration", "30s", rc=OK)
     cli("add", "flaky", "loss", "src", "10.0.1.0/24", "dport", "80-90", "prob", "12.5%",
@@ -185,6 +187,7 @@ def test_add_list_show(m):
              "names after delete")
 
 
+@tfk.report
 def test_bad_words_point_at_the_word(m):
     before = m.last_error()
     cases = [
@@ -236,6 +239,7 @@ def test_kernel_rejection_reason(m):
         check(not re.search(r"\berror -?\d+\b|errno", line), f"bare errno: {line}")
 
 
+@tfk.report
 def test_add_file(m, tmp="/tmp/tcpfault-batch"):
     """add -f: many faults a page per write, all or none, mistakes by FILE:LINE."""
     os.makedirs(tmp, exist_ok=True)
@@ -385,6 +389,7 @@ def _quiet_table(m, ns, name, timeout=10):
     return tfk.wait_until(stable, timeout, f"{name} to settle")
 
 
+@tfk.report
 def test_conns(m):
     topo = tfk.Topology()
     socks = []
@@ -471,6 +476,7 @@ def _svg_check(path, events):
     return [t.text for t in root.iter(SVG_NS + "text") if t.get("class") == "gap"]
 
 
+@tfk.report
 def test_timeline_rto_doubling(m):
     topo = tfk.Topology()
     try:
@@ -544,6 +550,7 @@ def test_timeline_rto_doubling(m):
 test_timeline_rto_doubling.params = ("timeline_len=256",)
 
 
+@tfk.report
 def test_timeline_keepalive_interval(m):
     topo = tfk.Topology()
     try:
@@ -567,6 +574,7 @@ def test_timeline_keepalive_interval(m):
         topo.close()
 
 
+@tfk.report
 def test_timeline_names_a_connection(m):
     topo = tfk.Topology()
     socks = []
@@ -605,6 +613,7 @@ def test_timeline_names_a_connection(m):
 
 # ---- watch and stats ---------------------------------------------------------
 
+@tfk.report
 def test_watch(m):
     cli("add", "w1", "watch", "dport", "80", rc=OK)
     r = cli("watch", "-c", "2", "-i", "0.2", rc=OK)
@@ -622,6 +631,7 @@ def test_watch(m):
     check(time.monotonic() - t0 >= 0.95, "watch -i 0.5 -c 3 took under a second")
 
 
+@tfk.report
 def test_stats(m):
     cli("add", "s1", "watch", rc=OK)
     got = cli("-j", "stats", rc=OK).json()

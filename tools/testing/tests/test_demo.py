@@ -14,6 +14,9 @@ import tfk  # noqa: E402
 
 
 DEMO = os.path.join(here, "..", "..", "tcpfault-demo")
+# Every test here checks the demo's report (run.py --no-reports): the modes
+# it stages are the faults and delay suites' subject.
+REPORTS = True
 
 
 def _run(m, key):

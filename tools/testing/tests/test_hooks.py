@@ -7,15 +7,10 @@ import os
 import threading
 
 import tfk
-from tfk import check, check_eq
+from tfk import check, check_eq, size
 
 PORT = 6301
 TR = "/sys/kernel/tracing"
-QUICK = bool(os.environ.get("TCPFAULT_QUICK"))
-
-
-def size(quick, full):
-    return quick if QUICK else full
 
 
 class HookCalls:

@@ -36,17 +36,12 @@ import threading
 import time
 
 import tfk
-from tfk import check, check_eq
+from tfk import check, check_eq, size
 
-QUICK = bool(os.environ.get("TCPFAULT_QUICK"))
 FILES = ("netns", "spec", "matched", "state", "mode", "time_left_ms", "id")
 CLONE_NEWNS = 0x00020000
 MS_REC, MS_PRIVATE = 0x4000, 1 << 18
 _libc = ctypes.CDLL(None, use_errno=True)
-
-
-def size(quick, full):
-    return quick if QUICK else full
 
 
 def _own_sysfs(ns):
