@@ -60,6 +60,15 @@ def report(fn):
     return fn
 
 
+def variant(fn):
+    """Mark a test that repeats another of its family in one more address
+    family or topology: the family's first test (IPv4, local) and its
+    routed IPv6 one take every path through the module the others take.
+    run.py --no-variants leaves it out, as the debug guest does."""
+    fn.variant = True
+    return fn
+
+
 def need_modules(*names):
     """Skip unless the kernel has each module (loaded here, or built in):
     the debug kernel is built without nf_tables, Debian's have it."""

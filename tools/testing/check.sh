@@ -18,6 +18,7 @@
 #   kunit              the KUnit suite in the debug-kernel guest
 #   integration-debug  the integration tests on the KASAN/lockdep/kmemleak kernel,
 #                      but for those of the CLI's and the demo's reports
+#                      and a family's address-family and topology repeats
 #   integration-6.1    the integration tests on Debian's 6.1 kernel
 #   dkms-6.1           modprobe of the DKMS-installed module in a 6.1 guest
 #   bench              the short benchmark as a smoke test (all configurations,
@@ -118,9 +119,11 @@ main() {
 	step "tcpfaultctl (-Werror)" make -C tools
 	if [ -f build/debug/module/tcpfault.ko ] && [ -f build/debug/kunit/tcpfault_kunit.ko ]; then
 		# The sanitizers watch the module's paths: the tests of the CLI's
-		# and the demo's reports (tfk.report) run on the stock kernels.
+		# and the demo's reports (tfk.report), and the address-family and
+		# topology repeats of a family (tfk.variant), run on the stock
+		# kernels.
 		echo "     (starting the debug guest in the background: KUnit + integration-debug)"
-		bg_guest debug debug "$dbg" --no-reports --kunit build/debug/kunit/tcpfault_kunit.ko \
+		bg_guest debug debug "$dbg" --no-reports --no-variants --kunit build/debug/kunit/tcpfault_kunit.ko \
 			--integration build/debug/module/tcpfault.ko integration-debug
 	fi
 	echo "== provisioning (the rest) $(at)"

@@ -10,22 +10,23 @@
 #                           where dkms install puts it, then depmod
 #   --bench KO BENCHKO RR   the short benchmark -> /results/bench-quick.json
 #   --full, -k SUBSTRING    (before the suites) full sizes; filter the tests
-#   --no-reports            (before the suites) leave out the tests of
-#                           userspace reports (run.py --no-reports)
+#   --no-reports, --no-variants  (before the suites) leave out the tests
+#                           of userspace reports, and those repeating their
+#                           family's paths (run.py's options of those names)
 # Exits non-zero if any part failed.
 set -u
 rc=0
 quick=--quick
 kargs=()
-reports=
+only=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--full)
 		quick=
 		shift
 		;;
-	--no-reports)
-		reports=--no-reports
+	--no-reports | --no-variants)
+		only+=("$1")
 		shift
 		;;
 	-k)
@@ -42,7 +43,7 @@ while [ $# -gt 0 ]; do
 		;;
 	--integration)
 		echo "=== integration ($3)"
-		python3 tools/testing/tests/run.py --ko "$2" $quick $reports --label "$3" \
+		python3 tools/testing/tests/run.py --ko "$2" $quick "${only[@]}" --label "$3" \
 			--json "/results/$3.json" "${kargs[@]}" || rc=1
 		shift 3
 		;;

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """Run the tcpfault integration tests inside a guest.
 
-  run.py [--ko PATH] [--quick] [--no-reports] [-k SUBSTRING] [--json FILE]
-         [--label NAME]
+  run.py [--ko PATH] [--quick] [--no-reports] [--no-variants] [-k SUBSTRING]
+         [--json FILE] [--label NAME]
 
 Each test_* function in tests/test_*.py gets a freshly loaded module (from
 --ko, else modprobe) and must leave it unloadable: the module is removed
@@ -30,7 +30,7 @@ def is_report(fn, mod):
     return getattr(fn, "report", getattr(mod, "REPORTS", False))
 
 
-def discover(pattern, reports=True):
+def discover(pattern, reports=True, variants=True):
     tests = []
     for fn in sorted(os.listdir(here)):
         if not (fn.startswith("test_") and fn.endswith(".py")):
@@ -42,6 +42,8 @@ def discover(pattern, reports=True):
             if name.startswith("test_") and callable(getattr(mod, name)):
                 full = f"{fn[5:-3]}.{name[5:]}"
                 if not reports and is_report(getattr(mod, name), mod):
+                    continue
+                if not variants and getattr(getattr(mod, name), "variant", False):
                     continue
                 if not pattern or any(p in full for p in pattern):
                     tests.append((full, getattr(mod, name), mod))
@@ -57,12 +59,14 @@ def main():
     ap.add_argument("--label", default="integration")
     ap.add_argument("--no-reports", action="store_true",
                     help="leave out the tests of userspace reports (tfk.report)")
+    ap.add_argument("--no-variants", action="store_true",
+                    help="leave out the tests that repeat their family's paths (tfk.variant)")
     args = ap.parse_args()
     if args.ko:
         os.environ["TCPFAULT_KO"] = os.path.abspath(args.ko)
     os.environ["TCPFAULT_QUICK"] = "1" if args.quick else ""
 
-    tests = discover(args.k, reports=not args.no_reports)
+    tests = discover(args.k, reports=not args.no_reports, variants=not args.no_variants)
     print("TAP version 13")
     print(f"1..{len(tests)}")
     results = []

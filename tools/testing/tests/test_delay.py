@@ -137,10 +137,12 @@ def test_delay_latency(m):
     _latency(m, v6=False, routed=False)
 
 
+@tfk.variant
 def test_delay_latency_ipv6(m):
     _latency(m, v6=True, routed=False)
 
 
+@tfk.variant
 def test_delay_latency_routed(m):
     _latency(m, v6=False, routed=True)
 

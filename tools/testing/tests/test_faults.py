@@ -475,10 +475,12 @@ def test_nflog_copies_drops(m):
     _nflog_drops(m, v6=False)
 
 
+@tfk.variant
 def test_nflog_copies_drops_ipv6(m):
     _nflog_drops(m, v6=True)
 
 
+@tfk.variant
 def test_nflog_copies_drops_routed(m):
     _nflog_drops(m, v6=False, routed=True)
 
@@ -653,10 +655,12 @@ def test_idle_timeout_drop(m):
     _idle_timeout(m, "drop")
 
 
+@tfk.variant
 def test_idle_timeout_drop_ipv6(m):
     _idle_timeout(m, "drop", v6=True)
 
 
+@tfk.variant
 def test_idle_timeout_drop_routed(m):
     _idle_timeout(m, "drop", routed=True)
 
@@ -669,10 +673,12 @@ def test_idle_timeout_rst(m):
     _idle_timeout(m, "rst")
 
 
+@tfk.variant
 def test_idle_timeout_rst_ipv6(m):
     _idle_timeout(m, "rst", v6=True)
 
 
+@tfk.variant
 def test_idle_timeout_rst_routed(m):
     _idle_timeout(m, "rst", routed=True)
 

@@ -160,7 +160,7 @@ def test_flush_many_faults(m):
     neither trips the soft-lockup or RCU-stall detectors (the harness fails
     the run on their reports): a million under make stress, on the debug
     kernel too."""
-    n = size(5000, 1000000)
+    n = size(2000, 1000000)
     tfk.add_batch(f"m{i} mode=link-down src=10.{i >> 16}.{i >> 8 & 255}.{i & 255} "
                   f"sport={1024 + i % 50000} dst=192.0.2.1 dport=80" for i in range(n))
     check_eq(m.attr("faults_count"), str(n), "faults installed")
