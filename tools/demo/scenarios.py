@@ -13,7 +13,6 @@ import errno
 import os
 import signal
 import socket
-import struct
 import subprocess
 import threading
 import time
@@ -646,12 +645,6 @@ def connect_refused(m, real=False):
     return r
 
 
-def _tcpi_unacked(sock):
-    """tcp_info's tcpi_unacked: segments sent and not yet acknowledged."""
-    raw = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
-    return struct.unpack(tfk.TCP_INFO_FMT, raw[:struct.calcsize(tfk.TCP_INFO_FMT)])[12]
-
-
 def zero_window(m, real=False, answered=None):
     """A peer that stops reading: persist probes keep the connection; a cut ends it."""
     r = Result("zero-window", "A peer that stops reading: zero-window probes, answered, then "
@@ -681,7 +674,7 @@ def zero_window(m, real=False, answered=None):
                     sent += cli.send(buf)
             except BlockingIOError:
                 pass
-            return _tcpi_unacked(cli) == 0
+            return tfk.tcp_info(cli)["unacked"] == 0
         tfk.wait_until(stalled, 30, "the receive window to close")
         base_ms = max(tfk.tcp_info(cli)["rto_us"] // 1000, TCP_RTO_MIN_MS)
         closed = m.conn(topo.client, dport=PORT)
@@ -1237,9 +1230,8 @@ def latency_spike(m, real=False):
         r.step(f"client {la}:{lp} and server {topo.saddr}:{PORT}, through the router, "
                "exchanged 8 requests and answers: the client's kernel has an RTT, and an RTO")
         time.sleep(1.0)
-        raw = cli.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232)
-        opts = raw[5]
         info = tfk.tcp_info(cli)
+        opts = info["options"]
         rto_ms, srtt_ms = info["rto_us"] / 1000, info["rtt_us"] / 1000
         rto_min_ms = r.sysctls.get("tcp_rto_min_us", TCP_RTO_MIN_MS * 1000) / 1000
         r.saw["client kernel, idle, before the spike"] = (

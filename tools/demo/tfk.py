@@ -504,6 +504,7 @@ def tcp_info(sock):
         "rto_us": v[8], "rtt_us": v[8 + 15], "rttvar_us": v[8 + 16],
         "total_retrans": v[8 + 23],
         "ca_state": v[1], "snd_ssthresh": v[8 + 17], "snd_cwnd": v[8 + 18],
+        "options": v[5], "unacked": v[8 + 4],
         # ms since new data last arrived (icsk_ack.lrcvtime; duplicates leave it)
         "last_data_recv_ms": v[8 + 11],
         # tcpi_dsack_dups (5.3 on), at its offset in struct tcp_info

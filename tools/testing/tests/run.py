@@ -40,13 +40,13 @@ def discover(pattern, reports=True, variants=True):
         spec.loader.exec_module(mod)
         for name in sorted(vars(mod)):
             if name.startswith("test_") and callable(getattr(mod, name)):
-                full = f"{fn[5:-3]}.{name[5:]}"
-                if not reports and is_report(getattr(mod, name), mod):
+                full, test = f"{fn[5:-3]}.{name[5:]}", getattr(mod, name)
+                if not reports and is_report(test, mod):
                     continue
-                if not variants and getattr(getattr(mod, name), "variant", False):
+                if not variants and getattr(test, "variant", False):
                     continue
                 if not pattern or any(p in full for p in pattern):
-                    tests.append((full, getattr(mod, name), mod))
+                    tests.append((full, test, mod))
     return tests
 
 
