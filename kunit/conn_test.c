@@ -189,7 +189,7 @@ static struct tcpfault_conn *track_as(struct net *net, struct tcpfault_pkt p, bo
 	struct tcpfault_conn *c;
 
 	rcu_read_lock();
-	c = tcpfault_conn_track(net, &p);
+	c = tcpfault_conn_track(net, &p, tcpfault_conn_find(net, &p));
 	tcpfault_conn_account(c, &p, dropped);
 	rcu_read_unlock();
 	return c;
@@ -244,7 +244,7 @@ static void conn_suite_exit(struct kunit_suite *suite)
 static void conn_case_exit(struct kunit *test)
 {
 	cancel_delayed_work_sync(&gc_work);
-	gc_pass(NULL, true, ktime_get_ns(), 0, 0);
+	gc_pass(NULL, true, ktime_get_ns(), 0, 0, 0, bucket_mask + 1);
 	synchronize_rcu();
 }
 
@@ -380,6 +380,64 @@ static void table_idle_and_closed(struct kunit *test)
 	closed->d[closed->orig].last_ns = now - 3 * NSEC_PER_SEC;
 	KUNIT_EXPECT_EQ(test, tcpfault_conn_gc(false, NULL), 2);
 	KUNIT_EXPECT_EQ(test, tcpfault_conn_count(), 1U);
+	idle_timeout = saved_idle;
+	closed_timeout = saved_closed;
+}
+
+/* Make @n closed entries, 3 s past their end; count those in buckets below @slice. */
+static unsigned int make_closed(struct kunit *test, unsigned int n, u32 slice)
+{
+	u64 now = ktime_get_ns(), then = now > 3 * NSEC_PER_SEC ? now - 3 * NSEC_PER_SEC : 1;
+	unsigned int i, below = 0;
+
+	for (i = 0; i < n; i++) {
+		struct tcpfault_conn *c = track(&init_net, mkpkt(1, 1000 + i, 2, 80, RST));
+
+		KUNIT_EXPECT_NOT_NULL(test, c);
+		if (!c)
+			break;
+		c->d[c->orig].last_ns = then;
+		below += (conn_hash(&c->key) & bucket_mask) < slice;
+	}
+	return below;
+}
+
+/*
+ * The periodic GC reads the table a slice a second, the whole of it every
+ * gc_period() seconds (an eighth of the shorter timeout, 1 to 8): of
+ * closed entries past their timeout, a run of 7 slices forgets exactly
+ * those in the first slice's buckets, and 7 runs all of them.
+ */
+static void table_periodic_gc_reads_a_slice(struct kunit *test)
+{
+	unsigned int saved_idle = idle_timeout, saved_closed = closed_timeout;
+	u32 slice = DIV_ROUND_UP(bucket_mask + 1, 7);
+	unsigned int runs, first, n = 48;
+
+	idle_timeout = 600;
+	closed_timeout = 60;
+	KUNIT_EXPECT_EQ(test, gc_period(), 7U);
+	closed_timeout = 3600;
+	KUNIT_EXPECT_EQ(test, gc_period(), 8U);
+	idle_timeout = 10;
+	KUNIT_EXPECT_EQ(test, gc_period(), 1U);
+
+	closed_timeout = 2;
+	first = make_closed(test, n, slice);
+	KUNIT_EXPECT_LT(test, first, n);
+	gc_cursor = 0;
+	gc_slice(7);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_count(), n - first);
+	KUNIT_EXPECT_EQ(test, gc_cursor, slice);
+	for (runs = 1; runs < 7; runs++)
+		gc_slice(7);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_count(), 0U);
+	KUNIT_EXPECT_EQ(test, gc_cursor, 0U);
+	/* One slice is the whole table. */
+	make_closed(test, n, slice);
+	gc_slice(1);
+	KUNIT_EXPECT_EQ(test, tcpfault_conn_count(), 0U);
+	KUNIT_EXPECT_EQ(test, gc_cursor, 0U);
 	idle_timeout = saved_idle;
 	closed_timeout = saved_closed;
 }
@@ -583,6 +641,7 @@ static struct kunit_case conn_test_cases[] = {
 	KUNIT_CASE(table_flood_kicks_gc_rarely),
 	KUNIT_CASE(table_pressure_evicts_oldest_first),
 	KUNIT_CASE(table_idle_and_closed),
+	KUNIT_CASE(table_periodic_gc_reads_a_slice),
 	KUNIT_CASE(table_namespace_exit),
 	KUNIT_CASE(table_new_bytes),
 	KUNIT_CASE(table_reused_tuple),

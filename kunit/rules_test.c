@@ -151,8 +151,7 @@ static void power_off_and_reboot(struct kunit *test)
 static unsigned int verdict_port(struct kunit *test, u8 from, u8 to, u16 cport, u8 flags,
 				 u32 seq, struct tcpfault_conn **cp)
 {
-	struct tcpfault_pkt pkt = { .flags = flags, .segs = 1, .seq = seq, .len = 10 };
-	struct tcpfault_matches m;
+	struct tcpfault_pkt pkt = { .flags = flags, .segs = 1, .seq = seq, .len = 10, .event = -1 };
 	struct tcpfault_conn *c;
 	unsigned int v;
 
@@ -165,11 +164,10 @@ static unsigned int verdict_port(struct kunit *test, u8 from, u8 to, u16 cport, 
 	pkt.t.daddr[3] = to;
 	pkt.t.sport = from == 1 ? cport : 80;
 	pkt.t.dport = from == 1 ? 80 : cport;
+	/* The hooks' own way, once the headers are parsed. */
 	rcu_read_lock();
-	tcpfault_index_lookup(&init_net, &pkt.t, &m);
-	c = tcpfault_conn_track(&init_net, &pkt);
-	v = tcpfault_verdict_segment(&init_net, &m, &pkt, c);
-	tcpfault_conn_account(c, &pkt, v != NF_ACCEPT);
+	v = tcpfault_hooks_judge(&init_net, &pkt, false);
+	c = tcpfault_conn_find(&init_net, &pkt);
 	rcu_read_unlock();
 	if (cp)
 		*cp = c;
@@ -255,6 +253,67 @@ static void many_matches_lose_nothing(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, tcpfault_verdict_stat(find(text), TCPFAULT_F_MATCHED),
 				    2ULL, "%s", text);
 	}
+}
+
+/* What a connection's entry remembers of the faults a direction matched. */
+static bool remembered(struct tcpfault_conn *c, u8 dir, struct tcpfault_matches *m)
+{
+	bool kept;
+
+	rcu_read_lock();
+	kept = tcpfault_conn_matches(c, dir, tcpfault_index_gen(&init_net), m);
+	rcu_read_unlock();
+	return kept;
+}
+
+/*
+ * A connection remembers the faults it matched, per direction, for as long
+ * as the index is as it was: a fault added or deleted since is seen on the
+ * next segment, and a set too big to remember is looked up every time.
+ */
+static void remembered_matches_follow_the_index(struct kunit *test)
+{
+	struct tcpfault_matches m;
+	struct tcpfault_conn *c;
+
+	KUNIT_ASSERT_EQ(test, add(test, "w mode=watch dst=198.51.100.2"), 0);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, &c), NF_ACCEPT);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_TRUE(test, remembered(c, 0, &m));
+	KUNIT_EXPECT_EQ(test, m.n, 1U);
+	KUNIT_EXPECT_PTR_EQ(test, m.f[0], find("w"));
+	KUNIT_EXPECT_FALSE(test, m.rev[0]);
+	/* Its reply matched the mirrored way, remembered for its own direction. */
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 2, 1, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
+	KUNIT_ASSERT_TRUE(test, remembered(c, 1, &m));
+	KUNIT_EXPECT_TRUE(test, m.rev[0]);
+
+	/* A new fault: the remembered set is stale, and the cut bites. */
+	KUNIT_ASSERT_EQ(test, add(test, "cut mode=link-down dst=198.51.100.2"), 0);
+	KUNIT_EXPECT_FALSE(test, remembered(c, 0, &m));
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_DROP);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 2, 1, TCPFAULT_TH_ACK, NULL), NF_DROP);
+	/* Deleted: forgotten at once. */
+	KUNIT_ASSERT_EQ(test, tcpfault_rules_del(&init_net, "cut"), 0);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 2, 1, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, tcpfault_verdict_stat(find("w"), TCPFAULT_F_MATCHED), 6ULL);
+
+	/* More faults than it remembers: each segment still meets them all. */
+	KUNIT_ASSERT_EQ(test, add(test, "w2 mode=watch dst=198.51.100.2"), 0);
+	KUNIT_ASSERT_EQ(test, add(test, "w3 mode=watch src=198.51.100.1"), 0);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
+	KUNIT_EXPECT_FALSE(test, remembered(c, 0, &m));
+	KUNIT_EXPECT_EQ(test, tcpfault_verdict_stat(find("w"), TCPFAULT_F_MATCHED), 8ULL);
+	KUNIT_EXPECT_EQ(test, tcpfault_verdict_stat(find("w2"), TCPFAULT_F_MATCHED), 2ULL);
+	KUNIT_EXPECT_EQ(test, tcpfault_verdict_stat(find("w3"), TCPFAULT_F_MATCHED), 2ULL);
+	/* Back to one: remembered again. */
+	KUNIT_ASSERT_EQ(test, tcpfault_rules_del(&init_net, "w2"), 0);
+	KUNIT_ASSERT_EQ(test, tcpfault_rules_del(&init_net, "w3"), 0);
+	KUNIT_EXPECT_EQ(test, verdict_for(test, 1, 2, TCPFAULT_TH_ACK, NULL), NF_ACCEPT);
+	KUNIT_EXPECT_TRUE(test, remembered(c, 0, &m));
+	KUNIT_EXPECT_EQ(test, m.n, 1U);
 }
 
 /* Make an entry look idle for 10 s (or since boot, if that is shorter). */
@@ -435,7 +494,7 @@ static void reset_pins_survive_pressure(struct kunit *test)
 		pkt.t.sport = 1000 + i;
 		pkt.t.dport = 80;
 		rcu_read_lock();
-		c = tcpfault_conn_track(&init_net, &pkt);
+		c = tcpfault_conn_track(&init_net, &pkt, tcpfault_conn_find(&init_net, &pkt));
 		tcpfault_conn_account(c, &pkt, false);
 		rcu_read_unlock();
 		KUNIT_ASSERT_NOT_NULL(test, c);
@@ -600,16 +659,17 @@ static void idle_timeout_outlives_the_gc(struct kunit *test)
 	unsigned int saved;
 
 	tcpfault_conn_gc(true, NULL);
-	KUNIT_ASSERT_EQ(test, add(test, "it mode=idle-timeout dst=198.51.100.2 timeout=30s"), 0);
+	/* Ages short of the uptime: since_ns and pass_ns go back from now. */
+	KUNIT_ASSERT_EQ(test, add(test, "it mode=idle-timeout dst=198.51.100.2 timeout=8s"), 0);
 	f = find("it");
 	c = handshake(test, 40060, 1000);
 	KUNIT_ASSERT_NOT_NULL(test, c);
-	age(f, c, 10000);
+	age(f, c, 2000);
 	saved = tcpfault_kunit_idle_timeout(5);
 	make_idle(c);
 	tcpfault_conn_gc(false, NULL);
 	KUNIT_EXPECT_PTR_EQ(test, lookup_port(40060), c);
-	age(f, c, 20000);
+	age(f, c, 6000);
 	make_idle(c);
 	tcpfault_conn_gc(false, NULL);
 	tcpfault_kunit_idle_timeout(saved);
@@ -684,6 +744,7 @@ static struct kunit_case rules_test_cases[] = {
 	KUNIT_CASE(power_off_and_reboot),
 	KUNIT_CASE(verdicts),
 	KUNIT_CASE(many_matches_lose_nothing),
+	KUNIT_CASE(remembered_matches_follow_the_index),
 	KUNIT_CASE(reset_spares_the_unknown),
 	KUNIT_CASE(reset_pins_survive_pressure),
 	KUNIT_CASE(reset_arming_walks_the_table_once),

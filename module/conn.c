@@ -15,6 +15,10 @@
  *     direction at once cannot move it backwards;
  *   - timeline slots carry a generation number, written last, so readers can
  *     skip a slot that is being rewritten, without a lock;
+ *   - each direction remembers the faults its segments matched, with the
+ *     fault index's generation they were found in (tcpfault_conn_matches()):
+ *     a known connection's segment skips the fault lookup until a fault
+ *     comes or goes in its namespace;
  *   - the table never exceeds conns_max entries. A deferrable GC work evicts
  *     closed and idle entries, and evicts more eagerly under pressure. A
  *     connection that finds the table full is simply not tracked (counted in
@@ -85,6 +89,8 @@ static DEFINE_MUTEX(track_all_mutex);
 static unsigned long iter_steps, walk_steps;
 /* The GC is not kicked again before this (jiffies); kicks so far. */
 static unsigned long gc_next_kick, gc_kicks;
+/* The periodic GC's next bucket. */
+static u32 gc_cursor;
 static struct delayed_work gc_work;
 
 static const char * const state_names[TCPFAULT_WS_MAX] = {
@@ -167,35 +173,93 @@ static size_t conn_size(void)
 	       tcpfault_conn_tl_len * sizeof(struct tcpfault_event);
 }
 
-static int endpoint_cmp(u8 family, const u8 *a, u16 ap, const u8 *b, u16 bp)
+/* An address's first word (of an IPv4 one, the address), host order. */
+static __always_inline u32 addr_w0(const u8 *addr)
 {
-	int r = memcmp(a, b, family == TCPFAULT_FAM_INET ? 4 : 16);
+	__be32 w;
 
-	if (r)
-		return r;
-	return ap < bp ? -1 : ap > bp;
+	memcpy(&w, addr, sizeof(w));
+	return be32_to_cpu(w);
+}
+
+/* Does endpoint (a, ap) sort after (b, bp): address, then port. */
+static __always_inline bool endpoint_after(u8 family, const u8 *a, u16 ap,
+					   const u8 *b, u16 bp)
+{
+	int r;
+
+	if (family == TCPFAULT_FAM_INET) {
+		u32 x = addr_w0(a), y = addr_w0(b);
+
+		r = x == y ? 0 : x < y ? -1 : 1;
+	} else {
+		r = memcmp(a, b, 16);
+	}
+	return r ? r > 0 : ap > bp;
 }
 
 /* Build the canonical key; returns the sender's endpoint index (0 or 1). */
-static u8 conn_key(const struct net *net, const struct tcpfault_tuple *t,
+static __always_inline u8 conn_key(const struct net *net, const struct tcpfault_tuple *t,
 		   struct tcpfault_conn_key *key)
 {
-	u8 dir = endpoint_cmp(t->family, t->saddr, t->sport, t->daddr, t->dport) > 0;
+	u8 dir = endpoint_after(t->family, t->saddr, t->sport, t->daddr, t->dport);
 
-	memset(key, 0, sizeof(*key));
 	key->cookie = tcpfault_net_cookie(net);
-	key->family = t->family;
 	memcpy(key->addr[dir], t->saddr, 16);
 	memcpy(key->addr[!dir], t->daddr, 16);
 	key->port[dir] = t->sport;
 	key->port[!dir] = t->dport;
+	key->family = t->family;
+	memset(key->pad, 0, sizeof(key->pad));
 	return dir;
+}
+
+/* An IPv6 key's hash: its addresses' eight words. */
+static noinline u32 conn_hash6(const u8 *a0, const u8 *a1, u32 seed)
+{
+	u32 w[8];
+
+	memcpy(w, a0, 16);
+	memcpy(w + 4, a1, 16);
+	return jhash2(w, ARRAY_SIZE(w), seed);
+}
+
+/*
+ * A key's hash, seeded, from its parts (endpoint 0, then 1): the words that
+ * vary (an IPv4 key's addresses are one word each, the rest zero), with
+ * the namespace and the ports in the seed.
+ */
+static __always_inline u32 conn_hash_ends(u64 cookie, u8 family, const u8 *a0, u16 p0,
+					  const u8 *a1, u16 p1)
+{
+	u32 ports = (u32)p0 << 16 | p1;
+	u32 seed = hash_seed ^ (u32)cookie ^ (u32)(cookie >> 32);
+
+	if (family == TCPFAULT_FAM_INET)
+		return jhash_3words(addr_w0(a0), addr_w0(a1), ports, seed);
+	return conn_hash6(a0, a1, seed ^ ports);
 }
 
 static u32 conn_hash(const struct tcpfault_conn_key *key)
 {
-	BUILD_BUG_ON(sizeof(*key) % sizeof(u32));
-	return jhash2((const u32 *)key, sizeof(*key) / sizeof(u32), hash_seed);
+	return conn_hash_ends(key->cookie, key->family, key->addr[0], key->port[0],
+			      key->addr[1], key->port[1]);
+}
+
+/*
+ * Is @c the entry of these endpoints, without building their key: an IPv4
+ * key's addresses are zero past their first word.
+ */
+static __always_inline bool conn_holds(const struct tcpfault_conn *c, u64 cookie, u8 family,
+				       const u8 *a0, u16 p0, const u8 *a1, u16 p1)
+{
+	const struct tcpfault_conn_key *k = &c->key;
+
+	if (k->cookie != cookie || k->family != family || k->port[0] != p0 || k->port[1] != p1)
+		return false;
+	if (family == TCPFAULT_FAM_INET)
+		return addr_w0(k->addr[0]) == addr_w0(a0) && addr_w0(k->addr[1]) == addr_w0(a1);
+	return !memcmp(k->addr[0], a0, 16) && !memcmp(k->addr[1], a1, 16);
 }
 
 static spinlock_t *bucket_lock(u32 bucket)
@@ -389,31 +453,8 @@ static void advance_nxt(struct tcpfault_dir *d, u32 end)
 	}
 }
 
-/**
- * tcpfault_conn_classify() - classify a segment from its sender's history
- * @d: the sending direction's state
- * @peer: the other direction's state
- * @pkt: the segment; @pkt->prev_nxt and @pkt->prev_valid are filled in
- *
- * Updates @d's sequence state; what the segment tells its receiver (its
- * acknowledgment and window) is learnt by tcpfault_conn_deliver() once the
- * segment is known to go on. The rules, in order:
- *   RST                              -> rst
- *   SYN, same ISN as before          -> syn-retry
- *   SYN                              -> syn (a new incarnation)
- *   first segment seen this way      -> data or fin
- *   len <= 1, seq == nxt - 1, no FIN, and the peer has acknowledged nxt
- *                                    -> keepalive, or zero-window-probe if
- *                                       the peer's last window was zero
- *   payload or FIN starting before nxt -> retrans (full or partial overlap)
- *   FIN                              -> fin
- *   pure ACK of a pending keepalive  -> keepalive-ack
- *   otherwise                        -> data
- *
- * Return: the enum tcpfault_event_type.
- */
-int tcpfault_conn_classify(struct tcpfault_dir *d, struct tcpfault_dir *peer,
-			   struct tcpfault_pkt *pkt)
+static __always_inline int classify(struct tcpfault_dir *d, struct tcpfault_dir *peer,
+				    struct tcpfault_pkt *pkt)
 {
 	u8 fl = pkt->flags;
 	u32 seq = pkt->seq;
@@ -480,6 +521,47 @@ int tcpfault_conn_classify(struct tcpfault_dir *d, struct tcpfault_dir *peer,
 }
 
 /**
+ * tcpfault_conn_classify() - classify a segment from its sender's history
+ * @d: the sending direction's state
+ * @peer: the other direction's state
+ * @pkt: the segment; @pkt->prev_nxt and @pkt->prev_valid are filled in
+ *
+ * Updates @d's sequence state; what the segment tells its receiver (its
+ * acknowledgment and window) is learnt by tcpfault_conn_deliver() once the
+ * segment is known to go on. The rules, in order:
+ *   RST                              -> rst
+ *   SYN, same ISN as before          -> syn-retry
+ *   SYN                              -> syn (a new incarnation)
+ *   first segment seen this way      -> data or fin
+ *   len <= 1, seq == nxt - 1, no FIN, and the peer has acknowledged nxt
+ *                                    -> keepalive, or zero-window-probe if
+ *                                       the peer's last window was zero
+ *   payload or FIN starting before nxt -> retrans (full or partial overlap)
+ *   FIN                              -> fin
+ *   pure ACK of a pending keepalive  -> keepalive-ack
+ *   otherwise                        -> data
+ *
+ * Return: the enum tcpfault_event_type.
+ */
+int tcpfault_conn_classify(struct tcpfault_dir *d, struct tcpfault_dir *peer,
+			   struct tcpfault_pkt *pkt)
+{
+	return classify(d, peer, pkt);
+}
+
+static __always_inline void deliver(struct tcpfault_dir *d, struct tcpfault_dir *peer,
+				    const struct tcpfault_pkt *pkt)
+{
+	if (!(pkt->flags & TCPFAULT_TH_ACK))
+		return;
+	WRITE_ONCE(d->ack, pkt->ack_seq);
+	WRITE_ONCE(d->win, pkt->win);
+	/* Data acknowledged after a probe: the probe was answered. */
+	if (pkt->event == TCPFAULT_EV_DATA && pkt->len && READ_ONCE(peer->ka_pending))
+		WRITE_ONCE(peer->ka_pending, 0);
+}
+
+/**
  * tcpfault_conn_deliver() - learn what a delivered segment told its receiver
  * @d: the sending direction's state
  * @peer: the other direction's state
@@ -492,26 +574,12 @@ int tcpfault_conn_classify(struct tcpfault_dir *d, struct tcpfault_dir *peer,
 void tcpfault_conn_deliver(struct tcpfault_dir *d, struct tcpfault_dir *peer,
 			   const struct tcpfault_pkt *pkt)
 {
-	if (!(pkt->flags & TCPFAULT_TH_ACK))
-		return;
-	WRITE_ONCE(d->ack, pkt->ack_seq);
-	WRITE_ONCE(d->win, pkt->win);
-	/* Data acknowledged after a probe: the probe was answered. */
-	if (pkt->event == TCPFAULT_EV_DATA && pkt->len && READ_ONCE(peer->ka_pending))
-		WRITE_ONCE(peer->ka_pending, 0);
+	deliver(d, peer, pkt);
 }
 
-/**
- * tcpfault_conn_next_state() - the wire state after a classified segment
- * @state: enum tcpfault_wstate before the segment
- * @pkt: the segment, already classified
- * @d: the sender's direction state, after classification
- * @peer: the other direction's state
- *
- * Return: the new enum tcpfault_wstate.
- */
-u8 tcpfault_conn_next_state(u8 state, const struct tcpfault_pkt *pkt,
-			    const struct tcpfault_dir *d, const struct tcpfault_dir *peer)
+static __always_inline u8 next_state(u8 state, const struct tcpfault_pkt *pkt,
+				     const struct tcpfault_dir *d,
+				     const struct tcpfault_dir *peer)
 {
 	u8 fl = pkt->flags;
 
@@ -535,12 +603,40 @@ u8 tcpfault_conn_next_state(u8 state, const struct tcpfault_pkt *pkt,
 	return state;
 }
 
+/**
+ * tcpfault_conn_next_state() - the wire state after a classified segment
+ * @state: enum tcpfault_wstate before the segment
+ * @pkt: the segment, already classified
+ * @d: the sender's direction state, after classification
+ * @peer: the other direction's state
+ *
+ * Return: the new enum tcpfault_wstate.
+ */
+u8 tcpfault_conn_next_state(u8 state, const struct tcpfault_pkt *pkt,
+			    const struct tcpfault_dir *d, const struct tcpfault_dir *peer)
+{
+	return next_state(state, pkt, d, peer);
+}
+
+/* Are two keys the same, word by word. */
+static bool conn_key_eq(const struct tcpfault_conn_key *a, const struct tcpfault_conn_key *b)
+{
+	const u64 *x = (const u64 *)a, *y = (const u64 *)b;
+	unsigned int i;
+	u64 d = 0;
+
+	BUILD_BUG_ON(sizeof(*a) % sizeof(u64));
+	for (i = 0; i < sizeof(*a) / sizeof(u64); i++)
+		d |= x[i] ^ y[i];
+	return !d;
+}
+
 static struct tcpfault_conn *conn_find(const struct tcpfault_conn_key *key, u32 hash)
 {
 	struct tcpfault_conn *c;
 
 	hlist_for_each_entry_rcu(c, &buckets[hash & bucket_mask], node)
-		if (!memcmp(&c->key, key, sizeof(*key)))
+		if (conn_key_eq(&c->key, key))
 			return c;
 	return NULL;
 }
@@ -721,9 +817,39 @@ unsigned int tcpfault_conn_count(void)
 }
 
 /**
- * tcpfault_conn_track() - find or create a segment's connection, classify it
+ * tcpfault_conn_find() - a segment's connection, if it is tracked
  * @net: the namespace the segment is in
- * @pkt: the segment; @pkt->dir and @pkt->event are filled in
+ * @pkt: the segment; @pkt->dir is filled in
+ *
+ * Called from the hooks under RCU.
+ *
+ * Return: the connection, or NULL.
+ */
+struct tcpfault_conn *tcpfault_conn_find(struct net *net, struct tcpfault_pkt *pkt)
+{
+	const struct tcpfault_tuple *t = &pkt->t;
+	u8 dir = endpoint_after(t->family, t->saddr, t->sport, t->daddr, t->dport);
+	const u8 *a0 = dir ? t->daddr : t->saddr, *a1 = dir ? t->saddr : t->daddr;
+	u16 p0 = dir ? t->dport : t->sport, p1 = dir ? t->sport : t->dport;
+	u64 cookie = tcpfault_net_cookie(net);
+	struct tcpfault_conn *c;
+	u32 hash;
+
+	pkt->dir = dir;
+	hash = conn_hash_ends(cookie, t->family, a0, p0, a1, p1);
+	hlist_for_each_entry_rcu(c, &buckets[hash & bucket_mask], node)
+		if (conn_holds(c, cookie, t->family, a0, p0, a1, p1))
+			return c;
+	return NULL;
+}
+
+/**
+ * tcpfault_conn_track() - a segment's connection, made if new, and what the
+ *                         segment is to it
+ * @net: the namespace the segment is in
+ * @pkt: the segment, @pkt->dir set by tcpfault_conn_find(); @pkt->event
+ *	is filled in
+ * @c: what tcpfault_conn_find() returned for it
  *
  * Called from the hooks under RCU. Allocates only for a connection's first
  * segment. Counters are not bumped here: the verdict is not known yet, see
@@ -731,31 +857,30 @@ unsigned int tcpfault_conn_count(void)
  *
  * Return: the connection, or NULL if the table is full.
  */
-struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *pkt)
+struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *pkt,
+					  struct tcpfault_conn *c)
 {
-	struct tcpfault_conn_key key;
-	struct tcpfault_conn *c;
 	struct tcpfault_dir *d;
-	u8 dir, st, ost;
-	u32 hash;
+	u8 dir = pkt->dir, st, ost;
 
-	dir = conn_key(net, &pkt->t, &key);
-	hash = conn_hash(&key);
-	c = conn_find(&key, hash);
 	if (!c) {
+		struct tcpfault_conn_key key;
+		u32 hash;
+
+		conn_key(net, &pkt->t, &key);
+		hash = conn_hash(&key);
 		c = conn_create(net, &key, hash, pkt, dir);
 		if (!c) {
 			pkt->event = -1;
 			return NULL;
 		}
 	}
-	pkt->dir = dir;
 	d = &c->d[dir];
 	if (conn_reopened(c, d, pkt))
 		conn_restart(c, dir);
 	if (pkt->sk && !READ_ONCE(d->seen) && !(pkt->flags & TCPFAULT_TH_SYN))
 		seed_from_sock(c, dir, pkt->sk);
-	pkt->event = (s8)tcpfault_conn_classify(d, &c->d[!dir], pkt);
+	pkt->event = (s8)classify(d, &c->d[!dir], pkt);
 	/*
 	 * A connection opens with the SYN that gets through: a retry counts,
 	 * the first SYN may have been lost to a fault (a host powered off).
@@ -769,7 +894,7 @@ struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *
 	}
 
 	ost = READ_ONCE(c->state);
-	st = tcpfault_conn_next_state(ost, pkt, d, &c->d[!dir]);
+	st = next_state(ost, pkt, d, &c->d[!dir]);
 	if (st == TCPFAULT_WS_TIME_WAIT && ost == TCPFAULT_WS_CLOSING) {
 		/* Only if the closing ACK gets through: tcpfault_conn_account(). */
 		pkt->time_wait = true;
@@ -781,6 +906,73 @@ struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *
 		tcpfault_conn_event(c, TCPFAULT_EV_STATE, dir, st, 0, 0);
 	}
 	return c;
+}
+
+/**
+ * tcpfault_conn_matches() - the faults a direction of a connection matched,
+ *                           if the index has not changed since
+ * @c: the connection
+ * @dir: the sending endpoint
+ * @gen: tcpfault_index_gen() of the connection's namespace, read in this
+ *	RCU read-side section
+ * @m: filled in, if so
+ *
+ * Lockless: a reader that finds the cache being rewritten misses.
+ *
+ * Return: true if @m holds what a lookup would find.
+ */
+bool tcpfault_conn_matches(const struct tcpfault_conn *c, u8 dir, unsigned long gen,
+			   struct tcpfault_matches *m)
+{
+	const struct tcpfault_fcache *fc = &c->fc[dir];
+	unsigned int i, n;
+	u8 rev;
+
+	/* Pairs with the release in tcpfault_conn_set_matches(). */
+	if (smp_load_acquire(&fc->gen) != gen)
+		return false;
+	n = min_t(unsigned int, READ_ONCE(fc->n), TCPFAULT_CONN_FCACHE);
+	rev = READ_ONCE(fc->rev);
+	for (i = 0; i < n; i++) {
+		m->f[i] = READ_ONCE(fc->f[i]);
+		m->rev[i] = rev & BIT(i);
+	}
+	m->n = n;
+	m->more = false;
+	smp_rmb();	/* the copy before gen's second read */
+	return READ_ONCE(fc->gen) == gen;
+}
+
+/**
+ * tcpfault_conn_set_matches() - remember the faults a direction matched
+ * @c: the connection
+ * @dir: the sending endpoint
+ * @gen: tcpfault_index_gen(), read before the lookup that found @m
+ * @m: what it found; not kept if it does not fit
+ *
+ * A generation is written once: a writer that finds the cache already
+ * holding @gen, or being written, leaves it.
+ */
+void tcpfault_conn_set_matches(struct tcpfault_conn *c, u8 dir, unsigned long gen,
+			       const struct tcpfault_matches *m)
+{
+	struct tcpfault_fcache *fc = &c->fc[dir];
+	unsigned long old = READ_ONCE(fc->gen);
+	unsigned int i;
+	u8 rev = 0;
+
+	if (m->more || m->n > TCPFAULT_CONN_FCACHE || old == gen || old == TCPFAULT_FCACHE_BUSY ||
+	    cmpxchg(&fc->gen, old, TCPFAULT_FCACHE_BUSY) != old)
+		return;
+	for (i = 0; i < m->n; i++) {
+		WRITE_ONCE(fc->f[i], m->f[i]);
+		if (m->rev[i])
+			rev |= BIT(i);
+	}
+	WRITE_ONCE(fc->n, m->n);
+	WRITE_ONCE(fc->rev, rev);
+	/* Pairs with the acquire in tcpfault_conn_matches(). */
+	smp_store_release(&fc->gen, gen);
 }
 
 /**
@@ -805,7 +997,7 @@ void tcpfault_conn_account(struct tcpfault_conn *c, const struct tcpfault_pkt *p
 	d = &c->d[pkt->dir];
 	if (!dropped) {
 		WRITE_ONCE(c->pass_ns, now);
-		tcpfault_conn_deliver(d, &c->d[!pkt->dir], pkt);
+		deliver(d, &c->d[!pkt->dir], pkt);
 		if (pkt->time_wait &&
 		    cmpxchg(&c->state, TCPFAULT_WS_CLOSING, TCPFAULT_WS_TIME_WAIT) ==
 		    TCPFAULT_WS_CLOSING)
@@ -977,8 +1169,8 @@ static void conn_unlink(struct tcpfault_conn *c)
 #define GC_BATCH	256
 
 /*
- * Unlink, bucket by bucket under each bucket's lock, up to @quota entries
- * for which @doomed(entry, @arg) holds. Returns how many went. A bucket
+ * Unlink, bucket by bucket (buckets @from to @to - 1) under each bucket's
+ * lock, up to @quota entries for which @doomed(entry, @arg) holds. Returns how many went. A bucket
  * is read under RCU alone first, and locked only if it holds an entry to
  * unlink: the once-a-second pass over a big table that has little to
  * forget costs a read of each entry, no lock and bottom-half toggle per
@@ -986,7 +1178,7 @@ static void conn_unlink(struct tcpfault_conn *c)
  */
 static __always_inline unsigned int
 gc_sweep(bool (*doomed)(const struct tcpfault_conn *c, const void *arg),
-	 const void *arg, unsigned int quota)
+	 const void *arg, unsigned int quota, u32 from, u32 to)
 {
 	struct tcpfault_conn *c;
 	struct hlist_node *tmp;
@@ -994,7 +1186,7 @@ gc_sweep(bool (*doomed)(const struct tcpfault_conn *c, const void *arg),
 	bool any;
 	u32 b;
 
-	for (b = 0; b <= bucket_mask && n < quota; b++) {
+	for (b = from; b < to && n < quota; b++) {
 		if ((b & (GC_BATCH - 1)) == GC_BATCH - 1)
 			cond_resched();
 		if (hlist_empty(&buckets[b]))
@@ -1067,17 +1259,18 @@ static bool gc_pass_doomed(const struct tcpfault_conn *c, const void *arg)
 }
 
 /*
- * One GC pass: drop @net's entries (namespace exit, module unload), or else
- * entries idle for longer than @idle_ns, or closed for longer than
- * @closed_ns. Returns how many went.
+ * One GC pass over buckets @from to @to - 1: drop @net's entries
+ * (namespace exit, module unload), or else entries idle for longer than
+ * @idle_ns, or closed for longer than @closed_ns. Returns how many went.
  */
-static unsigned int gc_pass(struct net *net, bool all, u64 now, u64 idle_ns, u64 closed_ns)
+static unsigned int gc_pass(struct net *net, bool all, u64 now, u64 idle_ns, u64 closed_ns,
+			    u32 from, u32 to)
 {
 	struct gc_pass_arg a = {
 		.net = net, .all = all, .now = now, .idle_ns = idle_ns, .closed_ns = closed_ns,
 	};
 
-	return gc_sweep(gc_pass_doomed, &a, UINT_MAX);
+	return gc_sweep(gc_pass_doomed, &a, UINT_MAX, from, to);
 }
 
 /*
@@ -1105,7 +1298,7 @@ static bool gc_below(const struct tcpfault_conn *c, const void *rank)
 /* Evict up to @quota entries whose gc_rank() is below @rank. */
 static unsigned int gc_evict_below(u64 rank, unsigned int quota)
 {
-	return gc_sweep(gc_below, &rank, quota);
+	return gc_sweep(gc_below, &rank, quota, 0, bucket_mask + 1);
 }
 
 #define GC_BINS		64
@@ -1157,26 +1350,20 @@ static unsigned int gc_pressure(unsigned int need, u64 now)
 	return n;
 }
 
-/**
- * tcpfault_conn_gc() - run the connection GC now
- * @force_all: forget every entry (counted as evictions)
- * @net: if set, forget exactly @net's entries, uncounted (namespace exit)
- *
- * Under pressure (above 7/8 of conns_max) it evicts closed entries first,
- * then the least recently active, until the table is at 3/4 of conns_max.
- *
- * Return: the number of entries removed.
+/*
+ * Forget what has timed out in buckets @from to @to - 1 and, under
+ * pressure (above 7/8 of conns_max), evict from the whole table: closed
+ * entries first, then the least recently active, until the table is at
+ * 3/4 of conns_max. Returns the number of entries removed.
  */
-int tcpfault_conn_gc(bool force_all, struct net *net)
+static unsigned int gc_run(bool force_all, u32 from, u32 to)
 {
 	u64 now = ktime_get_ns(), idle = (u64)READ_ONCE(idle_timeout) * NSEC_PER_SEC;
 	u64 closed = (u64)READ_ONCE(closed_timeout) * NSEC_PER_SEC;
 	int count, target = (int)(conns_max - conns_max / 4);
 	unsigned int n;
 
-	if (net)
-		return gc_pass(net, false, now, 0, 0);
-	n = gc_pass(NULL, force_all, now, idle, closed);
+	n = gc_pass(NULL, force_all, now, idle, closed, from, to);
 	count = atomic_read(&nconns);
 	if (count > (int)(conns_max - conns_max / 8))
 		n += gc_pressure(count - target, now);
@@ -1184,9 +1371,46 @@ int tcpfault_conn_gc(bool force_all, struct net *net)
 	return n;
 }
 
+/**
+ * tcpfault_conn_gc() - run the connection GC now, over the whole table
+ * @force_all: forget every entry (counted as evictions)
+ * @net: if set, forget exactly @net's entries, uncounted (namespace exit)
+ *
+ * Return: the number of entries removed.
+ */
+int tcpfault_conn_gc(bool force_all, struct net *net)
+{
+	if (net)
+		return gc_pass(net, false, 0, 0, 0, 0, bucket_mask + 1);
+	return gc_run(force_all, 0, bucket_mask + 1);
+}
+
+/*
+ * Seconds the periodic GC takes to read the whole table, a slice a
+ * second: an eighth of the shorter timeout, 1 to 8. An entry is forgotten
+ * at most that long after its timeout, and a big table that has little
+ * to forget costs a fraction of a pass over all of it every second.
+ */
+static unsigned int gc_period(void)
+{
+	unsigned int t = min(READ_ONCE(idle_timeout), READ_ONCE(closed_timeout));
+
+	return clamp(t / 8, 1U, 8U);
+}
+
+/* One periodic run: the next of @period slices. */
+static void gc_slice(unsigned int period)
+{
+	u32 nb = bucket_mask + 1, to;
+
+	to = min(nb, gc_cursor + DIV_ROUND_UP(nb, period));
+	gc_run(false, gc_cursor, to);
+	gc_cursor = to == nb ? 0 : to;
+}
+
 static void gc_worker(struct work_struct *work)
 {
-	tcpfault_conn_gc(false, NULL);
+	gc_slice(gc_period());
 	queue_delayed_work(system_power_efficient_wq, &gc_work, HZ);
 }
 
@@ -1373,7 +1597,7 @@ void tcpfault_conn_uninit(void)
 	tcpfault_conn_set_track_all(false);
 	unregister_pernet_subsys(&conn_net_ops);
 	cancel_delayed_work_sync(&gc_work);
-	gc_pass(NULL, true, ktime_get_ns(), 0, 0);
+	gc_pass(NULL, true, ktime_get_ns(), 0, 0, 0, bucket_mask + 1);
 	rcu_barrier();
 	kmem_cache_destroy(conn_cache);
 	kvfree(buckets);

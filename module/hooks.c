@@ -50,14 +50,14 @@ static void count(bool dropped)
 {
 	struct hook_stats *s;
 
-	local_bh_disable();
+	tcpfault_stats_begin();
 	s = this_cpu_ptr(&hook_stats);
 	u64_stats_update_begin(&s->syncp);
 	u64_stats_inc(&s->seen);
 	if (dropped)
 		u64_stats_inc(&s->dropped);
 	u64_stats_update_end(&s->syncp);
-	local_bh_enable();
+	tcpfault_stats_end();
 }
 
 /**
@@ -230,18 +230,35 @@ static bool ports_may_match(const struct nf_hook_state *state, const struct sk_b
 /* A segment a fault may select, or any while track_all is on. */
 static noinline unsigned int judge(struct net *net, struct tcpfault_pkt *pkt, bool track_all)
 {
+	/* Read first: a lookup that follows finds what it says. */
+	unsigned long gen = tcpfault_index_gen(net);
 	struct tcpfault_matches m;
 	struct tcpfault_conn *c;
-	unsigned int n, verdict;
+	unsigned int verdict;
 
-	/* Which faults select it: one lookup per fault shape. */
-	n = tcpfault_index_lookup(net, &pkt->t, &m);
-	if (!n && !track_all)
+	/*
+	 * Which faults select it: what its connection's entry remembers for
+	 * its direction, if the index is as it was then; else one lookup per
+	 * fault shape, remembered.
+	 */
+	c = tcpfault_conn_find(net, pkt);
+	if (!c || !tcpfault_conn_matches(c, pkt->dir, gen, &m)) {
+		tcpfault_index_lookup(net, &pkt->t, &m);
+		if (c)
+			tcpfault_conn_set_matches(c, pkt->dir, gen, &m);
+	}
+	if (!m.n && !track_all)
 		return NF_ACCEPT;
 	/* Its connection's entry (made on its first segment), and what it is. */
-	c = tcpfault_conn_track(net, pkt);
+	if (!c) {
+		c = tcpfault_conn_track(net, pkt, NULL);
+		if (c)
+			tcpfault_conn_set_matches(c, pkt->dir, gen, &m);
+	} else {
+		tcpfault_conn_track(net, pkt, c);
+	}
 	/* What the faults do to it. */
-	verdict = n ? tcpfault_verdict_segment(net, &m, pkt, c) : NF_ACCEPT;
+	verdict = m.n ? tcpfault_verdict_segment(net, &m, pkt, c) : NF_ACCEPT;
 	/* Its counters and timeline, dropped or not. */
 	tcpfault_conn_account(c, pkt, verdict != NF_ACCEPT);
 	count(verdict != NF_ACCEPT);

@@ -30,6 +30,10 @@
  * is the verdict's business (verdict.c), and when a fault comes and goes the
  * fault table's (rules.c).
  *
+ * Every insertion and removal changes the namespace's generation
+ * (tcpfault_index_gen()), so that what a lookup found can be kept, by a
+ * connection's entry, for as long as it holds.
+ *
  * Locking: index_mutex serialises insert and remove; lookups run under RCU.
  * A removed fault's hash entries are freed with it, after a grace period
  * (tcpfault_index_release()).
@@ -123,6 +127,8 @@ struct tcpfault_shapes {
  * @keyed: the namespace's hash entries, under index_mutex
  * @nkeyed: entries on @keyed
  * @kf_stale: entries removed since @kf was built, their bits still set
+ * @gen: the generation, changed (by 2, from 2: never 0 or 1) after every
+ *	insertion and removal; see tcpfault_index_gen()
  */
 struct index_net {
 	struct list_head slow;
@@ -138,6 +144,7 @@ struct index_net {
 	struct list_head keyed;
 	unsigned int nkeyed;
 	unsigned int kf_stale;
+	unsigned long gen;
 };
 
 /* A port range wider than this leaves its fault out of the port filter. */
@@ -212,6 +219,33 @@ static const struct index_net *index_net_rcu(const struct net *net)
 unsigned int tcpfault_index_count(const struct net *net)
 {
 	return READ_ONCE(index_net(net)->nfaults);
+}
+
+/**
+ * tcpfault_index_gen() - the namespace's index generation
+ * @net: the namespace
+ *
+ * Under RCU. Changes after every fault goes in or out of the namespace's
+ * index, before a removed fault is freed: what a lookup found while the
+ * generation read here was current holds, faults and all, for as long as
+ * the generation is still current in the same RCU read-side section. Read
+ * it before the lookup whose result is to be kept (acquire: a fault whose
+ * generation is seen is found).
+ *
+ * Return: the generation, even and never 0.
+ */
+unsigned long tcpfault_index_gen(const struct net *net)
+{
+	/* Pairs with index_changed(): a generation seen, its faults are found. */
+	return smp_load_acquire(&index_net_rcu(net)->gen);
+}
+
+/* A fault went in or out: what lookups found before no longer holds. */
+static void index_changed(struct index_net *in)
+{
+	lockdep_assert_held(&index_mutex);
+	/* Pairs with tcpfault_index_gen(): the table's change is seen first. */
+	smp_store_release(&in->gen, in->gen + 2);
 }
 
 /**
@@ -797,13 +831,16 @@ int tcpfault_index_insert(struct tcpfault_fault *f)
 		if (ret) {
 			kf_del(in, fn);
 			shapes_put(in, &sh);
-			synchronize_rcu();	/* fn[0] may have been seen */
+			/* fn[0] may have been seen, and remembered */
+			index_changed(in);
+			synchronize_rcu();
 			kfree(fn);
 			goto unfilter;
 		}
 		f->fnode = fn;
 	}
 	WRITE_ONCE(in->nfaults, in->nfaults + 1);
+	index_changed(in);
 	mutex_unlock(&index_mutex);
 	return 0;
 
@@ -839,6 +876,7 @@ void tcpfault_index_remove(struct tcpfault_fault *f)
 	}
 	port_filter(in, &f->spec, false);
 	WRITE_ONCE(in->nfaults, in->nfaults - 1);
+	index_changed(in);
 	if (!in->nfaults)
 		index_busy(f->net, false);
 	mutex_unlock(&index_mutex);
@@ -863,6 +901,7 @@ static int __net_init index_net_init(struct net *net)
 	INIT_LIST_HEAD(&in->keyed);
 	RCU_INIT_POINTER(in->shapes, NULL);
 	RCU_INIT_POINTER(in->kf, NULL);
+	in->gen = 2;
 	return 0;
 }
 

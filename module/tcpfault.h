@@ -36,10 +36,12 @@
 #define _TCPFAULT_H
 
 #include <linux/atomic.h>
+#include <linux/bottom_half.h>
 #include <linux/jump_label.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/preempt.h>
 #include <linux/rhashtable-types.h>
 #include <linux/seq_file.h>
 #include <linux/u64_stats_sync.h>
@@ -192,6 +194,28 @@ struct tcpfault_conn_key {
 	u8 pad[3];
 };
 
+/* Faults a direction of a connection remembers having matched. */
+#define TCPFAULT_CONN_FCACHE	2
+/* tcpfault_fcache.gen while a writer fills the cache in. */
+#define TCPFAULT_FCACHE_BUSY	1UL
+
+/**
+ * struct tcpfault_fcache - the faults one direction of a connection matched
+ * @gen: the fault index's generation they were looked up in
+ *	(tcpfault_index_gen(): even, never 0), 0 if none yet, or
+ *	TCPFAULT_FCACHE_BUSY while a writer fills it in
+ * @n: faults in @f
+ * @rev: bit i set: @f[i] matched with source and destination swapped
+ * @f: the faults: valid only while @gen is the index's generation (a
+ *	fault removed from the index changes it before it is freed)
+ */
+struct tcpfault_fcache {
+	unsigned long gen;
+	u8 n;
+	u8 rev;
+	struct tcpfault_fault *f[TCPFAULT_CONN_FCACHE];
+};
+
 /**
  * struct tcpfault_conn - one tracked connection
  * @node: hash chain, RCU
@@ -207,6 +231,8 @@ struct tcpfault_conn_key {
  * @blind_ns: when the table last lost track of a connection that may be
  *            open, as of this entry's creation (see note_lost())
  * @d: per direction, indexed by sending endpoint
+ * @fc: per direction, the faults its segments matched (see
+ *      tcpfault_conn_matches())
  * @tl_head: events written so far
  * @rcu: for freeing
  * @tl: the timeline ring, tcpfault_conn_tl_len entries
@@ -223,6 +249,7 @@ struct tcpfault_conn {
 	u64 pass_ns;
 	u64 blind_ns;
 	struct tcpfault_dir d[2];
+	struct tcpfault_fcache fc[2];
 	atomic_t tl_head;
 	struct rcu_head rcu;
 	struct tcpfault_event tl[];
@@ -252,7 +279,9 @@ extern unsigned int tcpfault_conn_tl_len;
 
 int tcpfault_conn_init(void);
 void tcpfault_conn_uninit(void);
-struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *pkt);
+struct tcpfault_conn *tcpfault_conn_find(struct net *net, struct tcpfault_pkt *pkt);
+struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *pkt,
+					  struct tcpfault_conn *c);
 void tcpfault_conn_account(struct tcpfault_conn *c, const struct tcpfault_pkt *pkt,
 			   bool dropped);
 void tcpfault_conn_event(struct tcpfault_conn *c, u8 type, u8 dir, u32 seq, u32 len,
@@ -403,6 +432,34 @@ struct tcpfault_matches {
 	bool rev[TCPFAULT_MATCH_MAX];
 };
 
+/* A connection's memory of the faults it matched (conn.c) */
+bool tcpfault_conn_matches(const struct tcpfault_conn *c, u8 dir, unsigned long gen,
+			   struct tcpfault_matches *m);
+void tcpfault_conn_set_matches(struct tcpfault_conn *c, u8 dir, unsigned long gen,
+			       const struct tcpfault_matches *m);
+
+/*
+ * A per-CPU u64_stats_t update, from process or softirq context. On
+ * 64-bit each counter is one local64 operation on this CPU's copy, which
+ * no interrupt can split: staying on the CPU is enough. On 32-bit the
+ * syncp seqcount must not be entered by a softirq writer meanwhile.
+ */
+static inline void tcpfault_stats_begin(void)
+{
+	if (IS_ENABLED(CONFIG_64BIT))
+		preempt_disable();
+	else
+		local_bh_disable();
+}
+
+static inline void tcpfault_stats_end(void)
+{
+	if (IS_ENABLED(CONFIG_64BIT))
+		preempt_enable();
+	else
+		local_bh_enable();
+}
+
 /* NFLOG copies (nflog.c) */
 void tcpfault_nflog_default(struct tcpfault_spec *spec);
 int tcpfault_nflog_get(const struct tcpfault_spec *spec);
@@ -418,6 +475,7 @@ int tcpfault_index_insert(struct tcpfault_fault *f);
 void tcpfault_index_remove(struct tcpfault_fault *f);
 void tcpfault_index_release(struct tcpfault_fault *f);
 unsigned int tcpfault_index_count(const struct net *net);
+unsigned long tcpfault_index_gen(const struct net *net);
 bool tcpfault_index_may_match(const struct net *net, u16 sport, u16 dport);
 bool tcpfault_index_may_select(const struct net *net, const struct tcpfault_tuple *t);
 void tcpfault_index_set_notify(int (*notify)(struct net *net, bool busy));

@@ -28,12 +28,12 @@ static void stat_add(struct tcpfault_fault *f, int counter, u64 v)
 {
 	struct tcpfault_fstats *s;
 
-	local_bh_disable();
+	tcpfault_stats_begin();
 	s = this_cpu_ptr(f->stats);
 	u64_stats_update_begin(&s->syncp);
 	u64_stats_add(&s->c[counter], v);
 	u64_stats_update_end(&s->syncp);
-	local_bh_enable();
+	tcpfault_stats_end();
 }
 
 /**

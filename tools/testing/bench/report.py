@@ -143,8 +143,8 @@ def stages(r, unit):
     whole = {int(m["match"]): m["ns_per_packet"] for m in r["micro"]
              if m["kind"] == "exact" and m["faults"] == n}.get(1)
     steps = [("filters", "the port and key filters (and the loop)"),
-             ("lookup", "the fault lookup (hash table, match list)"),
-             ("track", "the connection's lookup and classification"),
+             ("lookup", "the connection's entry and the faults it matched (remembered, or looked up)"),
+             ("track", "the classification"),
              ("verdict", "the faults' verdict"),
              ("whole", "the counting and timeline")]
     at["whole"] = whole

@@ -72,8 +72,9 @@ static void pkt_init(struct tcpfault_pkt *p, u8 a, u16 sport)
 
 /*
  * Where a selected segment's path stops, for stages=1: after the filters,
- * the fault lookup, the connection's lookup and classification, the
- * verdict; STOP_NONE runs it whole, as the hook does.
+ * the connection's entry and the faults it matched (remembered, or looked
+ * up), the classification, the verdict; STOP_NONE runs it whole, as the
+ * hook does.
  */
 enum stop_at { STOP_NONE, STOP_FILTERS, STOP_LOOKUP, STOP_TRACK, STOP_VERDICT };
 
@@ -82,15 +83,28 @@ static const char * const stop_names[] = { "whole", "filters", "lookup", "track"
 /* tcpfault_hooks_judge()'s steps one by one, stopping after @stop. */
 static noinline unsigned int staged(struct tcpfault_pkt *p, enum stop_at stop)
 {
+	unsigned long gen = tcpfault_index_gen(&init_net);
 	struct tcpfault_matches m;
 	struct tcpfault_conn *c;
 	unsigned int v;
 
 	if (!tcpfault_index_may_select(&init_net, &p->t) || stop == STOP_FILTERS)
 		return NF_ACCEPT;
-	if (!tcpfault_index_lookup(&init_net, &p->t, &m) || stop == STOP_LOOKUP)
+	c = tcpfault_conn_find(&init_net, p);
+	if (!c || !tcpfault_conn_matches(c, p->dir, gen, &m)) {
+		tcpfault_index_lookup(&init_net, &p->t, &m);
+		if (c)
+			tcpfault_conn_set_matches(c, p->dir, gen, &m);
+	}
+	if (!m.n || stop == STOP_LOOKUP)
 		return NF_ACCEPT;
-	c = tcpfault_conn_track(&init_net, p);
+	if (!c) {
+		c = tcpfault_conn_track(&init_net, p, NULL);
+		if (c)
+			tcpfault_conn_set_matches(c, p->dir, gen, &m);
+	} else {
+		tcpfault_conn_track(&init_net, p, c);
+	}
 	if (stop == STOP_TRACK)
 		return NF_ACCEPT;
 	v = tcpfault_verdict_segment(&init_net, &m, p, c);
