@@ -69,6 +69,22 @@ def variant(fn):
     return fn
 
 
+def needs(*checks):
+    """Mark a test with what it needs of the kernel: each check raises Skip
+    if it is missing. run.py runs them before it loads the module, so a
+    test this kernel cannot run costs no load and no topology (the test
+    still meets its own error where it uses the feature)."""
+    def mark(fn):
+        fn.needs = checks
+        return fn
+    return mark
+
+
+def modules(*names):
+    """A check for needs(): the kernel has each module (see need_modules())."""
+    return lambda: need_modules(*names)
+
+
 def need_modules(*names):
     """Skip unless the kernel has each module (loaded here, or built in):
     the debug kernel is built without nf_tables, Debian's have it."""

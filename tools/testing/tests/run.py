@@ -75,6 +75,8 @@ def main():
         t0 = time.monotonic()
         status, detail = "ok", ""
         try:
+            for need in getattr(fn, "needs", ()):
+                need()
             if not getattr(fn, "no_load", False):
                 m.load(*getattr(fn, "params", ()))
             fn(m)

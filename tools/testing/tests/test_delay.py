@@ -160,7 +160,6 @@ def _later_hooks(m, routed):
     """Every segment the fault held goes on through the hooks after
     tcpfault's at the same point: an nftables chain at priority filter
     (0, after tcpfault's -350) counts each one, as many as tcpfault saw."""
-    tfk.need_modules("nf_tables")
     topo = tfk.Topology(routed=routed)
     try:
         where = topo.router if routed else topo.client
@@ -186,10 +185,12 @@ def _later_hooks(m, routed):
         topo.close()
 
 
+@tfk.needs(tfk.modules("nf_tables"))
 def test_delay_later_hooks_see_held(m):
     _later_hooks(m, routed=False)
 
 
+@tfk.needs(tfk.modules("nf_tables"))
 def test_delay_later_hooks_see_held_routed(m):
     _later_hooks(m, routed=True)
 

@@ -19,7 +19,6 @@ PORT = 5301
 
 
 def _dnat(topo):
-    tfk.need_modules("nf_tables", "nft_nat")
     rule = f"ip daddr {VIP} tcp dport {VPORT} dnat to {topo.saddr}:{PORT}"
     topo.client.ip(f"route add {VIP}/32 via {topo.saddr}")
     topo.client.sh("nft add table ip tfnat && "
@@ -47,6 +46,7 @@ def _row(m, ns, addr):
     return rows[0]
 
 
+@tfk.needs(tfk.modules("nf_tables", "nft_nat"))
 def test_dnat_vip_selector_sees_one_half(m):
     """dst=VIP selects the client's segments only; dst=REAL the replies only."""
     topo = tfk.Topology()
@@ -73,6 +73,7 @@ def test_dnat_vip_selector_sees_one_half(m):
         topo.close()
 
 
+@tfk.needs(tfk.modules("nf_tables", "nft_nat"))
 def test_dnat_cut_needs_the_unrewritten_side(m):
     """A link-down on dst=VIP stops the client's segments only; selecting
     the client's own address, which NAT does not rewrite here, cuts both

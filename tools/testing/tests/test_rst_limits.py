@@ -69,6 +69,18 @@ def _md5(sock, family, addr, key=b"tcpfault-md5-key"):
     sock.setsockopt(socket.IPPROTO_TCP, TCP_MD5SIG, val)
 
 
+def _need_md5():
+    """Skip unless the kernel has TCP-MD5 (CONFIG_TCP_MD5SIG)."""
+    with socket.socket() as s:
+        try:
+            _md5(s, socket.AF_INET, "127.0.0.1")
+        except OSError as e:
+            if e.errno in (errno.ENOPROTOOPT, errno.EINVAL):
+                raise tfk.Skip(f"no TCP-MD5 in this kernel (CONFIG_TCP_MD5SIG): {e}")
+            raise
+
+
+@tfk.needs(_need_md5)
 def test_md5_connection_drops_the_rsts(m):
     """README: an endpoint whose connection uses TCP-MD5 drops tcpfault's
     unsigned RSTs (TcpExtTCPMD5NotFound counts them), so a reset fault does
@@ -77,12 +89,7 @@ def test_md5_connection_drops_the_rsts(m):
     topo = tfk.Topology()
     try:
         lst = topo.server.socket()
-        try:
-            _md5(lst, socket.AF_INET, topo.caddr)
-        except OSError as e:
-            if e.errno in (errno.ENOPROTOOPT, errno.EINVAL):
-                raise tfk.Skip(f"no TCP-MD5 in this kernel (CONFIG_TCP_MD5SIG): {e}")
-            raise
+        _md5(lst, socket.AF_INET, topo.caddr)
         lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         lst.bind((topo.saddr, PORT))
         lst.listen(4)
@@ -119,6 +126,7 @@ def test_md5_connection_drops_the_rsts(m):
         topo.close()
 
 
+@tfk.needs(_need_md5)
 def test_md5_connection_outlives_a_rebooted_host(m):
     """README: a rebooted remote host's RSTs are dropped by an endpoint
     using TCP-MD5; its segments to the host are dropped too, and it ends
@@ -126,12 +134,7 @@ def test_md5_connection_outlives_a_rebooted_host(m):
     topo = tfk.Topology()
     try:
         lst = topo.server.socket()
-        try:
-            _md5(lst, socket.AF_INET, topo.caddr)
-        except OSError as e:
-            if e.errno in (errno.ENOPROTOOPT, errno.EINVAL):
-                raise tfk.Skip(f"no TCP-MD5 in this kernel (CONFIG_TCP_MD5SIG): {e}")
-            raise
+        _md5(lst, socket.AF_INET, topo.caddr)
         lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         lst.bind((topo.saddr, PORT))
         lst.listen(4)
@@ -254,6 +257,7 @@ def _vrf_conn(topo, vrf):
     return cli, srv, lst
 
 
+@tfk.needs(tfk.modules("vrf"))
 def test_vrf_counts_each_segment_once(m):
     """A VRF runs the hooks a second time for its slaves' segments, with its
     own device; each segment still counts once, and none as a retransmission."""
@@ -283,6 +287,7 @@ def test_vrf_counts_each_segment_once(m):
         topo.close()
 
 
+@tfk.needs(tfk.modules("vrf"))
 def test_vrf_reset_answers_next_segment(m):
     """README: an RST that answers a segment of a connection in a VRF is
     routed in the VRF's table: both ends are reset."""
@@ -300,6 +305,7 @@ def test_vrf_reset_answers_next_segment(m):
         topo.close()
 
 
+@tfk.needs(tfk.modules("vrf"))
 def test_vrf_reset_now_waits_for_a_segment(m):
     """README: the RSTs reset sends at once to a connection tracked both
     ways have no segment to name the VRF; routed in the main table they
@@ -373,6 +379,7 @@ def _ipsec_reset(m, v6):
         raise
 
 
+@tfk.needs(tfk.modules("xfrm_user", "esp4"))
 def test_ipsec_ipv4_rst_is_protected(m):
     """README: an injected IPv4 RST gets the xfrm policy lookup: the server,
     which requires ESP from the client, accepts it and is reset."""
@@ -384,6 +391,7 @@ def test_ipsec_ipv4_rst_is_protected(m):
         topo.close()
 
 
+@tfk.needs(tfk.modules("xfrm_user", "esp6"))
 def test_ipsec_ipv6_rst_is_protected(m):
     """The same for IPv6: the RST to the peer goes through the xfrm policy
     lookup too, and the server's inbound policy lets it in (it dropped it,
