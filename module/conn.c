@@ -199,7 +199,7 @@ static __always_inline bool endpoint_after(u8 family, const u8 *a, u16 ap,
 }
 
 /* Build the canonical key; returns the sender's endpoint index (0 or 1). */
-static __always_inline u8 conn_key(const struct net *net, const struct tcpfault_tuple *t,
+static u8 conn_key(const struct net *net, const struct tcpfault_tuple *t,
 		   struct tcpfault_conn_key *key)
 {
 	u8 dir = endpoint_after(t->family, t->saddr, t->sport, t->daddr, t->dport);
@@ -618,25 +618,13 @@ u8 tcpfault_conn_next_state(u8 state, const struct tcpfault_pkt *pkt,
 	return next_state(state, pkt, d, peer);
 }
 
-/* Are two keys the same, word by word. */
-static bool conn_key_eq(const struct tcpfault_conn_key *a, const struct tcpfault_conn_key *b)
-{
-	const u64 *x = (const u64 *)a, *y = (const u64 *)b;
-	unsigned int i;
-	u64 d = 0;
-
-	BUILD_BUG_ON(sizeof(*a) % sizeof(u64));
-	for (i = 0; i < sizeof(*a) / sizeof(u64); i++)
-		d |= x[i] ^ y[i];
-	return !d;
-}
-
 static struct tcpfault_conn *conn_find(const struct tcpfault_conn_key *key, u32 hash)
 {
 	struct tcpfault_conn *c;
 
 	hlist_for_each_entry_rcu(c, &buckets[hash & bucket_mask], node)
-		if (conn_key_eq(&c->key, key))
+		if (conn_holds(c, key->cookie, key->family, key->addr[0], key->port[0],
+			       key->addr[1], key->port[1]))
 			return c;
 	return NULL;
 }
@@ -787,6 +775,25 @@ static void conn_restart(struct tcpfault_conn *c, u8 dir)
 	WRITE_ONCE(c->state, TCPFAULT_WS_NONE);
 }
 
+/* The tuple's entry, compared with each of its bucket in place. */
+static __always_inline struct tcpfault_conn *lookup(struct net *net,
+						     const struct tcpfault_tuple *t, u8 *dir)
+{
+	u8 d = endpoint_after(t->family, t->saddr, t->sport, t->daddr, t->dport);
+	const u8 *a0 = d ? t->daddr : t->saddr, *a1 = d ? t->saddr : t->daddr;
+	u16 p0 = d ? t->dport : t->sport, p1 = d ? t->sport : t->dport;
+	u64 cookie = tcpfault_net_cookie(net);
+	struct tcpfault_conn *c;
+	u32 hash;
+
+	*dir = d;
+	hash = conn_hash_ends(cookie, t->family, a0, p0, a1, p1);
+	hlist_for_each_entry_rcu(c, &buckets[hash & bucket_mask], node)
+		if (conn_holds(c, cookie, t->family, a0, p0, a1, p1))
+			return c;
+	return NULL;
+}
+
 /**
  * tcpfault_conn_lookup() - find a tracked connection without creating it
  * @net: its namespace
@@ -800,10 +807,7 @@ static void conn_restart(struct tcpfault_conn *c, u8 dir)
 struct tcpfault_conn *tcpfault_conn_lookup(struct net *net, const struct tcpfault_tuple *t,
 					   u8 *dir)
 {
-	struct tcpfault_conn_key key;
-
-	*dir = conn_key(net, t, &key);
-	return conn_find(&key, conn_hash(&key));
+	return lookup(net, t, dir);
 }
 
 /**
@@ -827,20 +831,7 @@ unsigned int tcpfault_conn_count(void)
  */
 struct tcpfault_conn *tcpfault_conn_find(struct net *net, struct tcpfault_pkt *pkt)
 {
-	const struct tcpfault_tuple *t = &pkt->t;
-	u8 dir = endpoint_after(t->family, t->saddr, t->sport, t->daddr, t->dport);
-	const u8 *a0 = dir ? t->daddr : t->saddr, *a1 = dir ? t->saddr : t->daddr;
-	u16 p0 = dir ? t->dport : t->sport, p1 = dir ? t->sport : t->dport;
-	u64 cookie = tcpfault_net_cookie(net);
-	struct tcpfault_conn *c;
-	u32 hash;
-
-	pkt->dir = dir;
-	hash = conn_hash_ends(cookie, t->family, a0, p0, a1, p1);
-	hlist_for_each_entry_rcu(c, &buckets[hash & bucket_mask], node)
-		if (conn_holds(c, cookie, t->family, a0, p0, a1, p1))
-			return c;
-	return NULL;
+	return lookup(net, &pkt->t, &pkt->dir);
 }
 
 /**
@@ -1170,11 +1161,12 @@ static void conn_unlink(struct tcpfault_conn *c)
 
 /*
  * Unlink, bucket by bucket (buckets @from to @to - 1) under each bucket's
- * lock, up to @quota entries for which @doomed(entry, @arg) holds. Returns how many went. A bucket
- * is read under RCU alone first, and locked only if it holds an entry to
- * unlink: the once-a-second pass over a big table that has little to
- * forget costs a read of each entry, no lock and bottom-half toggle per
- * bucket. Inlined into each caller, @doomed is a direct call.
+ * lock, up to @quota entries for which @doomed(entry, @arg) holds.
+ * Returns how many went. A bucket is read under RCU alone first, and
+ * locked only if it holds an entry to unlink: the periodic pass over a
+ * big table that has little to forget costs a read of each entry, no lock
+ * and bottom-half toggle per bucket. Inlined into each caller, @doomed is
+ * a direct call.
  */
 static __always_inline unsigned int
 gc_sweep(bool (*doomed)(const struct tcpfault_conn *c, const void *arg),

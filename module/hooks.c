@@ -227,6 +227,75 @@ static bool ports_may_match(const struct nf_hook_state *state, const struct sk_b
 	return !ports || tcpfault_index_may_match(state->net, ntohs(ports[0]), ntohs(ports[1]));
 }
 
+/*
+ * Which faults select a segment: what its connection's entry remembers for
+ * its direction, if the index is as it was then; else one lookup per fault
+ * shape, which the entry remembers. Returns the entry, NULL if none yet.
+ */
+static __always_inline struct tcpfault_conn *
+faults(struct net *net, struct tcpfault_pkt *pkt, unsigned long gen, struct tcpfault_matches *m)
+{
+	struct tcpfault_conn *c = tcpfault_conn_find(net, pkt);
+
+	if (!c || !tcpfault_conn_matches(c, pkt->dir, gen, m)) {
+		tcpfault_index_lookup(net, &pkt->t, m);
+		if (c)
+			tcpfault_conn_set_matches(c, pkt->dir, gen, m);
+	}
+	return c;
+}
+
+/* The segment's entry, made (remembering @m) on its first segment. */
+static __always_inline struct tcpfault_conn *
+track(struct net *net, struct tcpfault_pkt *pkt, struct tcpfault_conn *c,
+	unsigned long gen, const struct tcpfault_matches *m)
+{
+	if (c)
+		return tcpfault_conn_track(net, pkt, c);
+	c = tcpfault_conn_track(net, pkt, NULL);
+	if (c)
+		tcpfault_conn_set_matches(c, pkt->dir, gen, m);
+	return c;
+}
+
+/**
+ * tcpfault_hooks_faults() - the faults that select a segment, and its entry
+ * @net: its namespace
+ * @pkt: the segment, parsed; @pkt->dir is filled in
+ * @gen: tcpfault_index_gen(), read before this call
+ * @m: filled with the faults
+ *
+ * The hooks' first step after the filters, for the micro-benchmark's
+ * stages. Under RCU.
+ *
+ * Return: the connection's entry, or NULL if it has none yet.
+ */
+struct tcpfault_conn *tcpfault_hooks_faults(struct net *net, struct tcpfault_pkt *pkt,
+					    unsigned long gen, struct tcpfault_matches *m)
+{
+	return faults(net, pkt, gen, m);
+}
+
+/**
+ * tcpfault_hooks_track() - a segment's entry, made on its connection's first
+ *                          segment, and what the segment is to it
+ * @net: its namespace
+ * @pkt: the segment, after tcpfault_hooks_faults()
+ * @c: what tcpfault_hooks_faults() returned
+ * @gen: the generation it was given
+ * @m: the faults it found, remembered by a new entry
+ *
+ * The hooks' second step, for the micro-benchmark's stages. Under RCU.
+ *
+ * Return: the entry, or NULL if the table is full.
+ */
+struct tcpfault_conn *tcpfault_hooks_track(struct net *net, struct tcpfault_pkt *pkt,
+					   struct tcpfault_conn *c, unsigned long gen,
+					   const struct tcpfault_matches *m)
+{
+	return track(net, pkt, c, gen, m);
+}
+
 /* A segment a fault may select, or any while track_all is on. */
 static noinline unsigned int judge(struct net *net, struct tcpfault_pkt *pkt, bool track_all)
 {
@@ -236,27 +305,12 @@ static noinline unsigned int judge(struct net *net, struct tcpfault_pkt *pkt, bo
 	struct tcpfault_conn *c;
 	unsigned int verdict;
 
-	/*
-	 * Which faults select it: what its connection's entry remembers for
-	 * its direction, if the index is as it was then; else one lookup per
-	 * fault shape, remembered.
-	 */
-	c = tcpfault_conn_find(net, pkt);
-	if (!c || !tcpfault_conn_matches(c, pkt->dir, gen, &m)) {
-		tcpfault_index_lookup(net, &pkt->t, &m);
-		if (c)
-			tcpfault_conn_set_matches(c, pkt->dir, gen, &m);
-	}
+	/* Which faults select it. */
+	c = faults(net, pkt, gen, &m);
 	if (!m.n && !track_all)
 		return NF_ACCEPT;
 	/* Its connection's entry (made on its first segment), and what it is. */
-	if (!c) {
-		c = tcpfault_conn_track(net, pkt, NULL);
-		if (c)
-			tcpfault_conn_set_matches(c, pkt->dir, gen, &m);
-	} else {
-		tcpfault_conn_track(net, pkt, c);
-	}
+	c = track(net, pkt, c, gen, &m);
 	/* What the faults do to it. */
 	verdict = m.n ? tcpfault_verdict_segment(net, &m, pkt, c) : NF_ACCEPT;
 	/* Its counters and timeline, dropped or not. */

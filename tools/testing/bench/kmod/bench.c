@@ -90,21 +90,10 @@ static noinline unsigned int staged(struct tcpfault_pkt *p, enum stop_at stop)
 
 	if (!tcpfault_index_may_select(&init_net, &p->t) || stop == STOP_FILTERS)
 		return NF_ACCEPT;
-	c = tcpfault_conn_find(&init_net, p);
-	if (!c || !tcpfault_conn_matches(c, p->dir, gen, &m)) {
-		tcpfault_index_lookup(&init_net, &p->t, &m);
-		if (c)
-			tcpfault_conn_set_matches(c, p->dir, gen, &m);
-	}
+	c = tcpfault_hooks_faults(&init_net, p, gen, &m);
 	if (!m.n || stop == STOP_LOOKUP)
 		return NF_ACCEPT;
-	if (!c) {
-		c = tcpfault_conn_track(&init_net, p, NULL);
-		if (c)
-			tcpfault_conn_set_matches(c, p->dir, gen, &m);
-	} else {
-		tcpfault_conn_track(&init_net, p, c);
-	}
+	c = tcpfault_hooks_track(&init_net, p, c, gen, &m);
 	if (stop == STOP_TRACK)
 		return NF_ACCEPT;
 	v = tcpfault_verdict_segment(&init_net, &m, p, c);
