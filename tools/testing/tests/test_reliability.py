@@ -427,11 +427,14 @@ def _unexplained_aborts(moved, peer_moved):
     TcpExtTCPAbort* reason. A bare RST is also how a stack answers a late
     retransmission (a FIN retransmitted after a spurious timeout, in a
     starved guest) that finds its socket already gone: each of the peer's
-    retransmissions may earn one."""
+    retransmissions may earn one. So may one of its own: a LAST_ACK socket
+    that retransmits its FIN and then gets the first ACK is freed, and the
+    peer's TIME_WAIT answers the second FIN with an ACK that finds no
+    socket (the RST it earns kills the TIME_WAIT, which counts nothing)."""
     bad = {k: v for k, v in moved.items()
            if k == "TcpEstabResets" or k.startswith("TcpExtTCPAbort")}
     rsts = moved.get("TcpOutRsts", 0)
-    if rsts > peer_moved.get("TcpRetransSegs", 0):
+    if rsts > peer_moved.get("TcpRetransSegs", 0) + moved.get("TcpRetransSegs", 0):
         bad["TcpOutRsts"] = rsts
     return bad
 
