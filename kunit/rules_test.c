@@ -316,6 +316,63 @@ static void remembered_matches_follow_the_index(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, m.n, 1U);
 }
 
+/* A segment from 198.51.100.@from to .@to through the hooks with track_all on. */
+static unsigned int tracked_for(u8 from, u8 to, struct tcpfault_conn **cp)
+{
+	struct tcpfault_pkt pkt = { .flags = TCPFAULT_TH_ACK, .segs = 1, .seq = 1, .len = 10,
+				    .event = -1 };
+	unsigned int v;
+
+	pkt.t.family = TCPFAULT_FAM_INET;
+	pkt.t.saddr[0] = 198;
+	pkt.t.saddr[1] = 51;
+	pkt.t.saddr[2] = 100;
+	pkt.t.saddr[3] = from;
+	memcpy(pkt.t.daddr, pkt.t.saddr, 3);
+	pkt.t.daddr[3] = to;
+	pkt.t.sport = from == 1 ? 40000 : 80;
+	pkt.t.dport = from == 1 ? 80 : 40000;
+	rcu_read_lock();
+	v = tcpfault_hooks_judge(&init_net, &pkt, true);
+	*cp = tcpfault_conn_find(&init_net, &pkt);
+	rcu_read_unlock();
+	return v;
+}
+
+/*
+ * With track_all, a segment that no fault may select (the key filter says
+ * so) is tracked and counted, and no fault is looked up for it: its entry
+ * remembers nothing, so the first segment after a fault that selects it
+ * is added meets the fault. (Remembering "no fault" under a generation
+ * read after the filter would hide a fault added in between.)
+ */
+static void track_all_looks_up_past_the_filter(struct kunit *test)
+{
+	struct tcpfault_matches m;
+	struct tcpfault_conn *c;
+
+	KUNIT_EXPECT_EQ(test, tracked_for(1, 2, &c), NF_ACCEPT);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[0].c[TCPFAULT_C_SEGS]), 1LL);
+	KUNIT_EXPECT_FALSE(test, remembered(c, 0, &m));
+	KUNIT_EXPECT_EQ(test, tracked_for(2, 1, &c), NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[1].c[TCPFAULT_C_SEGS]), 1LL);
+	KUNIT_EXPECT_FALSE(test, remembered(c, 1, &m));
+
+	/* A fault for it: the next segment meets it, and it is remembered. */
+	KUNIT_ASSERT_EQ(test, add(test, "w mode=watch dst=198.51.100.2"), 0);
+	KUNIT_EXPECT_EQ(test, tracked_for(1, 2, &c), NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, tcpfault_verdict_stat(find("w"), TCPFAULT_F_MATCHED), 1ULL);
+	KUNIT_ASSERT_TRUE(test, remembered(c, 0, &m));
+	KUNIT_EXPECT_EQ(test, m.n, 1U);
+	/* A cut: it drops the next segment, which is still counted. */
+	KUNIT_ASSERT_EQ(test, add(test, "cut mode=link-down dst=198.51.100.2"), 0);
+	KUNIT_EXPECT_EQ(test, tracked_for(1, 2, &c), NF_DROP);
+	KUNIT_EXPECT_EQ(test, tcpfault_verdict_stat(find("w"), TCPFAULT_F_MATCHED), 2ULL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[0].c[TCPFAULT_C_SEGS]), 3LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->d[0].c[TCPFAULT_C_DROPPED]), 1LL);
+}
+
 /* Make an entry look idle for 10 s (or since boot, if that is shorter). */
 static void make_idle(struct tcpfault_conn *c)
 {
@@ -745,6 +802,7 @@ static struct kunit_case rules_test_cases[] = {
 	KUNIT_CASE(verdicts),
 	KUNIT_CASE(many_matches_lose_nothing),
 	KUNIT_CASE(remembered_matches_follow_the_index),
+	KUNIT_CASE(track_all_looks_up_past_the_filter),
 	KUNIT_CASE(reset_spares_the_unknown),
 	KUNIT_CASE(reset_pins_survive_pressure),
 	KUNIT_CASE(reset_arming_walks_the_table_once),

@@ -15,6 +15,18 @@ struct kobject;
 struct ns_common;
 
 /*
+ * A per-segment local written whole before it is read: kept out of the
+ * compiler's automatic zeroing of the stack (CONFIG_INIT_STACK_ALL_ZERO:
+ * Debian's 6.1 and later; not 5.10), which would clear it again for every
+ * segment. A compiler without the option has no attribute either.
+ */
+#if __has_attribute(__uninitialized__)
+#define tcpfault_noinit __attribute__((__uninitialized__))
+#else
+#define tcpfault_noinit
+#endif
+
+/*
  * 6.1 gave each namespace its own TCP established hash (tcp_child_ehash_entries);
  * before that there was only the global tcp_hashinfo.
  */

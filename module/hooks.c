@@ -132,7 +132,7 @@ static int parse_v4(struct sk_buff *skb, struct tcpfault_pkt *pkt)
 
 	if (iph->protocol != IPPROTO_TCP || (iph->frag_off & htons(IP_OFFSET)))
 		return -EINVAL;
-	memset(&pkt->t, 0, sizeof(pkt->t));
+	/* The rest of the addresses stays zero (pkt_parse()). */
 	pkt->t.family = TCPFAULT_FAM_INET;
 	memcpy(pkt->t.saddr, &iph->saddr, 4);
 	memcpy(pkt->t.daddr, &iph->daddr, 4);
@@ -159,10 +159,11 @@ static int parse_v6(struct sk_buff *skb, struct tcpfault_pkt *pkt)
 /*
  * A segment as the rest of the module sees it, every field defined: what
  * connection tracking fills in (dir, event, prev_nxt) reads as "nothing
- * known" when the connection is not tracked.
+ * known" when the connection is not tracked, and so does where a reply
+ * would go until pkt_route() says.
  */
-static int pkt_parse(const struct nf_hook_state *state, struct sk_buff *skb,
-		     struct tcpfault_pkt *pkt)
+static __always_inline int pkt_parse(const struct nf_hook_state *state, struct sk_buff *skb,
+				     struct tcpfault_pkt *pkt)
 {
 	struct sock *sk = skb->sk;
 	int ret;
@@ -173,6 +174,21 @@ static int pkt_parse(const struct nf_hook_state *state, struct sk_buff *skb,
 	if (ret)
 		return ret;
 	pkt->hook = state->hook;
+	if (state->hook == NF_INET_LOCAL_OUT && sk && sk_fullsock(sk) &&
+	    sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP &&
+	    ((1 << sk->sk_state) & ~(TCPF_LISTEN | TCPF_CLOSE | TCPF_SYN_SENT)))
+		pkt->sk = sk;
+	return 0;
+}
+
+/*
+ * Where an RST injected for the segment would go, which only a segment a
+ * fault may select needs (a tracked one that none can select is counted,
+ * nothing is sent for it): its marks, the interfaces, the VRF.
+ */
+static void pkt_route(const struct nf_hook_state *state, const struct sk_buff *skb,
+		      struct tcpfault_pkt *pkt)
+{
 	pkt->fwd_mark = skb->mark;
 	pkt->back_mark = state->pf == NFPROTO_IPV4 ? IP4_REPLY_MARK(state->net, skb->mark) :
 			 IP6_REPLY_MARK(state->net, skb->mark);
@@ -191,11 +207,6 @@ static int pkt_parse(const struct nf_hook_state *state, struct sk_buff *skb,
 		pkt->l3mdev = l3mdev_master_ifindex_rcu(state->in);
 	else if (state->hook == NF_INET_LOCAL_OUT && state->out)
 		pkt->l3mdev = l3mdev_master_ifindex_rcu(state->out);
-	if (state->hook == NF_INET_LOCAL_OUT && sk && sk_fullsock(sk) &&
-	    sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP &&
-	    ((1 << sk->sk_state) & ~(TCPF_LISTEN | TCPF_CLOSE | TCPF_SYN_SENT)))
-		pkt->sk = sk;
-	return 0;
 }
 
 /*
@@ -245,7 +256,10 @@ faults(struct net *net, struct tcpfault_pkt *pkt, unsigned long gen, struct tcpf
 	return c;
 }
 
-/* The segment's entry, made (remembering @m) on its first segment. */
+/*
+ * The segment's entry, made on its first segment; a new entry remembers
+ * @m if it was looked up (@gen is never 0).
+ */
 static __always_inline struct tcpfault_conn *
 track(struct net *net, struct tcpfault_pkt *pkt, struct tcpfault_conn *c,
 	unsigned long gen, const struct tcpfault_matches *m)
@@ -253,7 +267,7 @@ track(struct net *net, struct tcpfault_pkt *pkt, struct tcpfault_conn *c,
 	if (c)
 		return tcpfault_conn_track(net, pkt, c);
 	c = tcpfault_conn_track(net, pkt, NULL);
-	if (c)
+	if (c && gen)
 		tcpfault_conn_set_matches(c, pkt->dir, gen, m);
 	return c;
 }
@@ -296,19 +310,32 @@ struct tcpfault_conn *tcpfault_hooks_track(struct net *net, struct tcpfault_pkt 
 	return track(net, pkt, c, gen, m);
 }
 
-/* A segment a fault may select, or any while track_all is on. */
-static noinline unsigned int judge(struct net *net, struct tcpfault_pkt *pkt, bool track_all)
+/*
+ * A segment a fault may select (@sel: it passed the key filter), or any
+ * while track_all is on. One that did not pass is only tracked: no fault
+ * is looked up for it, nothing remembered (a fault added meanwhile
+ * selects the connection's next segment, as without track_all).
+ */
+static noinline unsigned int judge(struct net *net, struct tcpfault_pkt *pkt, bool track_all,
+				   bool sel)
 {
-	/* Read first: a lookup that follows finds what it says. */
-	unsigned long gen = tcpfault_index_gen(net);
-	struct tcpfault_matches m;
+	struct tcpfault_matches m tcpfault_noinit;	/* filled before it is read */
+	unsigned long gen = 0;
 	struct tcpfault_conn *c;
 	unsigned int verdict;
 
-	/* Which faults select it. */
-	c = faults(net, pkt, gen, &m);
-	if (!m.n && !track_all)
-		return NF_ACCEPT;
+	if (sel) {
+		/* Read first: a lookup that follows finds what it says. */
+		gen = tcpfault_index_gen(net);
+		/* Which faults select it. */
+		c = faults(net, pkt, gen, &m);
+		if (!m.n && !track_all)
+			return NF_ACCEPT;
+	} else {
+		c = tcpfault_conn_find(net, pkt);
+		m.n = 0;
+		m.more = false;
+	}
 	/* Its connection's entry (made on its first segment), and what it is. */
 	c = track(net, pkt, c, gen, &m);
 	/* What the faults do to it. */
@@ -327,24 +354,26 @@ static noinline unsigned int judge(struct net *net, struct tcpfault_pkt *pkt, bo
  *
  * Called under RCU, from the hooks (and the micro-benchmark). A segment
  * that no fault can select leaves after the index's key filter, before
- * anything is looked up (or set up on the stack: the kernel zeroes it).
+ * anything is looked up, unless it is to be tracked.
  *
  * Return: NF_ACCEPT or NF_DROP.
  */
 unsigned int tcpfault_hooks_judge(struct net *net, struct tcpfault_pkt *pkt, bool track_all)
 {
-	if (!track_all && !tcpfault_index_may_select(net, &pkt->t))
+	bool sel = tcpfault_index_may_select(net, &pkt->t);
+
+	if (!sel && !track_all)
 		return NF_ACCEPT;
-	return judge(net, pkt, track_all);
+	return judge(net, pkt, track_all, sel);
 }
 
 static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
+	struct tcpfault_pkt pkt tcpfault_noinit;	/* pkt_parse() clears it */
 	const struct net_device *dev;
-	struct tcpfault_pkt pkt;
 	unsigned int verdict;
-	bool track_all;
+	bool track_all, sel;
 
 	if (!static_branch_unlikely(&tcpfault_conn_armed))
 		return NF_ACCEPT;
@@ -368,7 +397,13 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	if (pkt_parse(state, skb, &pkt))
 		return NF_ACCEPT;
-	verdict = tcpfault_hooks_judge(state->net, &pkt, track_all);
+	/* As tcpfault_hooks_judge(), with where a reply goes for a fault's use. */
+	sel = tcpfault_index_may_select(state->net, &pkt.t);
+	if (sel)
+		pkt_route(state, skb, &pkt);
+	else if (!track_all)
+		return NF_ACCEPT;
+	verdict = judge(state->net, &pkt, track_all, sel);
 	if (pkt.delay)
 		verdict = tcpfault_verdict_hold(&pkt, skb, state, priv, verdict);
 	if (verdict != NF_DROP)
@@ -418,6 +453,41 @@ static const struct nf_hook_ops tcpfault_nf_ops[] = {
 	},
 #endif
 };
+
+/**
+ * tcpfault_hooks_parse() - a segment as the hooks parse it
+ * @state: the hook state it would have
+ * @skb: the segment
+ * @pkt: filled in
+ *
+ * For the micro-benchmark, which times the parse on its own.
+ *
+ * Return: 0, or -EINVAL if it is not a TCP segment the hooks read.
+ */
+int tcpfault_hooks_parse(const struct nf_hook_state *state, struct sk_buff *skb,
+			 struct tcpfault_pkt *pkt)
+{
+	return pkt_parse(state, skb, pkt);
+}
+
+/**
+ * tcpfault_hooks_run() - one pass of a segment through the hook, as
+ *                        netfilter makes it at IPv4 or IPv6 LOCAL_OUT
+ * @state: its hook state
+ * @skb: the segment; consumed if the verdict is NF_STOLEN
+ *
+ * For the micro-benchmark: the whole per-pass cost. Under RCU, bottom
+ * halves off.
+ *
+ * Return: the hook's verdict.
+ */
+unsigned int tcpfault_hooks_run(const struct nf_hook_state *state, struct sk_buff *skb)
+{
+	bool v6 = IS_ENABLED(CONFIG_IPV6) && state->pf == NFPROTO_IPV6;
+	const struct nf_hook_ops *ops = &tcpfault_nf_ops[v6 ? 3 : 1];
+
+	return tcpfault_hook((void *)ops, skb, state);
+}
 
 /* Why a namespace needs its hooks. */
 enum hooks_why {

@@ -578,6 +578,9 @@ struct tcpfault_conn *tcpfault_hooks_faults(struct net *net, struct tcpfault_pkt
 struct tcpfault_conn *tcpfault_hooks_track(struct net *net, struct tcpfault_pkt *pkt,
 					   struct tcpfault_conn *c, unsigned long gen,
 					   const struct tcpfault_matches *m);
+int tcpfault_hooks_parse(const struct nf_hook_state *state, struct sk_buff *skb,
+			 struct tcpfault_pkt *pkt);
+unsigned int tcpfault_hooks_run(const struct nf_hook_state *state, struct sk_buff *skb);
 int tcpfault_hooks_track_all(bool on);
 bool tcpfault_hooks_registered(struct net *net);
 void tcpfault_hooks_stats(u64 *seen, u64 *dropped);

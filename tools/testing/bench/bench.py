@@ -301,6 +301,9 @@ def main():
             kv = _bench_kv(line)
             stages.append({"kind": kv["kind"], "faults": int(kv["faults"]), "upto": kv["upto"],
                            "ns": float(kv["ns"])})
+        elif "tcpfault_bench:" in line and "clock_ns=" in line:
+            # One clock read, for scale beside the tracked segment's counting.
+            extra["clock_ns"] = float(_bench_kv(line)["clock_ns"])
         elif "tcpfault_bench:" in line and "add_ns_per_fault=" in line:
             # The fault table's own cost of an add, no sysfs directory.
             kv = _bench_kv(line)

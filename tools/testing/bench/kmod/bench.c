@@ -11,11 +11,16 @@
  * kind=range: N port-range faults on distinct hosts (hashed on their
  * addresses, the range checked on a hit);
  * kind=none: no fault at all, so the loop and the namespace check alone;
+ * kind=track: no fault, track_all on: a tracked connection's segment, the
+ * whole hook on a real skb (match=3), and (stages=1) the hook's steps;
  * match=0: a segment that no fault selects; match=1: one that a watch
  * fault selects, with N other faults present.
  */
+#include <linux/ip.h>
 #include <linux/module.h>
 #include <linux/netfilter.h>
+#include <linux/skbuff.h>
+#include <linux/tcp.h>
 
 #include "tcpfault.h"
 
@@ -31,9 +36,9 @@ static unsigned int stages;
 module_param(stages, uint, 0444);
 MODULE_PARM_DESC(stages, "Also time a selected segment's path cut short after each step (1)");
 
-static char *kinds = "none,exact,range";
+static char *kinds = "none,exact,range,track";
 module_param(kinds, charp, 0444);
-MODULE_PARM_DESC(kinds, "none, exact and/or range");
+MODULE_PARM_DESC(kinds, "none, exact, range and/or track");
 
 static __printf(1, 2) int add(const char *fmt, ...)
 {
@@ -154,6 +159,142 @@ static void measure(const char *kind, unsigned int n, enum seg_kind seg, enum st
 		div_u64(dt, iters), div_u64(dt * 10, iters) % 10, acc);
 }
 
+/*
+ * A tracked connection's segment through the hook, as track_all makes
+ * every segment go, on an IPv4 skb at LOCAL_OUT: the parse; the entry
+ * (and the faults it remembers: none); the classification; the whole
+ * hook, counting included. No fault exists, so the judging is all tracking.
+ */
+enum track_at { TRACK_LOOP, TRACK_PARSE, TRACK_LOOKUP, TRACK_CLASSIFY, TRACK_ACCOUNT,
+		TRACK_HOOK };
+
+static const char * const track_names[] = { "loop", "parse", "lookup", "track", "account",
+					     "hook" };
+
+static noinline unsigned int track_one(struct sk_buff *skb, const struct nf_hook_state *st,
+				       enum track_at at)
+{
+	unsigned long gen = tcpfault_index_gen(&init_net);
+	struct tcpfault_matches m;
+	struct tcpfault_conn *c;
+	struct tcpfault_pkt p;
+
+	if (at == TRACK_HOOK)
+		return tcpfault_hooks_run(st, skb);
+	if (at == TRACK_LOOP)
+		return NF_ACCEPT;
+	if (tcpfault_hooks_parse(st, skb, &p) || at == TRACK_PARSE)
+		return NF_ACCEPT;
+	/* As the hook: faults are looked up only past the key filter. */
+	if (tcpfault_index_may_select(&init_net, &p.t)) {
+		c = tcpfault_hooks_faults(&init_net, &p, gen, &m);
+	} else {
+		c = tcpfault_conn_find(&init_net, &p);
+		gen = 0;
+	}
+	if (at == TRACK_LOOKUP)
+		return NF_ACCEPT;
+	c = tcpfault_hooks_track(&init_net, &p, c, gen, &m);
+	if (at == TRACK_CLASSIFY)
+		return NF_ACCEPT;
+	tcpfault_conn_account(c, &p, false);
+	return NF_ACCEPT;
+}
+
+static struct sk_buff *track_skb(void)
+{
+	unsigned int len = sizeof(struct iphdr) + sizeof(struct tcphdr) + 100;
+	struct sk_buff *skb = alloc_skb(MAX_HEADER + len, GFP_KERNEL);
+	struct tcphdr *th;
+	struct iphdr *iph;
+
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, MAX_HEADER);
+	skb_put_zero(skb, len);
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, sizeof(*iph));
+	iph = ip_hdr(skb);
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->ttl = 64;
+	iph->protocol = IPPROTO_TCP;
+	iph->tot_len = htons(len);
+	iph->saddr = htonl(0x0a030001);
+	iph->daddr = htonl(0x0a020001);
+	th = tcp_hdr(skb);
+	th->source = htons(1000);
+	th->dest = htons(80);
+	th->doff = sizeof(*th) / 4;
+	th->ack = 1;
+	th->window = htons(512);
+	return skb;
+}
+
+static int run_track(void)
+{
+	struct nf_hook_state st = {
+		.hook = NF_INET_LOCAL_OUT,
+		.pf = NFPROTO_IPV4,
+		.net = &init_net,
+	};
+	struct sk_buff *skb = track_skb();
+	unsigned int at, i, acc = 0;
+	u32 seq = 0;
+	u64 t;
+
+	if (!skb)
+		return -ENOMEM;
+	/* For scale: one read of the clock the counting reads. */
+	t = ktime_get_ns();
+	for (i = 0; i < iters; i++)
+		acc += (unsigned int)ktime_get_ns();
+	pr_info("kind=track clock_ns=%llu.%llu\n", div_u64(ktime_get_ns() - t, iters),
+		div_u64((ktime_get_ns() - t) * 10, iters) % 10);
+	acc = 0;
+	tcpfault_conn_set_track_all(true);
+	/* Its entry made, remembering it matches no fault, as a flow's first segment does. */
+	local_bh_disable();
+	rcu_read_lock();
+	acc += track_one(skb, &st, TRACK_HOOK);
+	rcu_read_unlock();
+	local_bh_enable();
+	for (at = TRACK_LOOP; at <= TRACK_HOOK; at++) {
+		u64 dt = 0;
+
+		if (at != TRACK_HOOK && !stages)
+			continue;
+		for (i = 0; i < iters;) {
+			unsigned int end = min(iters, i + 256);
+			u64 t0;
+
+			local_bh_disable();
+			rcu_read_lock();
+			t0 = ktime_get_ns();
+			for (; i < end; i++) {
+				/* new data each time, as a bulk flow */
+				seq += 100;
+				tcp_hdr(skb)->seq = htonl(seq);
+				acc += track_one(skb, &st, at);
+			}
+			dt += ktime_get_ns() - t0;
+			rcu_read_unlock();
+			local_bh_enable();
+			cond_resched();
+		}
+		if (at == TRACK_HOOK)
+			pr_info("kind=track faults=0 match=3 ns_per_packet=%llu.%llu (verdicts %u)\n",
+				div_u64(dt, iters), div_u64(dt * 10, iters) % 10, acc);
+		else
+			pr_info("kind=track faults=0 match=3 upto=%s ns=%llu.%llu\n",
+				track_names[at], div_u64(dt, iters), div_u64(dt * 10, iters) % 10);
+	}
+	tcpfault_conn_set_track_all(false);
+	tcpfault_conn_gc(true, NULL);
+	kfree_skb(skb);
+	return 0;
+}
+
 static int run_kind(const char *kind, unsigned int n)
 {
 	unsigned int i;
@@ -211,6 +352,15 @@ static int __init tcpfault_bench_init(void)
 	for (k = kl; kl && (tok = strsep(&k, ","));) {
 		char *cl = kstrdup(counts, GFP_KERNEL), *c = cl, *num;
 
+		if (!strcmp(tok, "track")) {
+			/* No fault: the fault counts do not apply. */
+			kfree(cl);
+			tcpfault_rules_flush(NULL);
+			tcpfault_conn_gc(true, NULL);
+			if (run_track())
+				break;
+			continue;
+		}
 		while (cl && (num = strsep(&c, ","))) {
 			unsigned int n;
 
