@@ -147,9 +147,13 @@ static void power_off_and_reboot(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(f->state), TCPFAULT_FS_ACTIVE);
 }
 
-/* A segment from 198.51.100.@from to .@to; the client's port is @cport. */
-static unsigned int verdict_port(struct kunit *test, u8 from, u8 to, u16 cport, u8 flags,
-				 u32 seq, struct tcpfault_conn **cp)
+/*
+ * A segment from 198.51.100.@from to .@to (the client's port is @cport)
+ * through the hooks' own way, once the headers are parsed; @cp is set to
+ * its connection's entry if not NULL.
+ */
+static unsigned int judge_seg(u8 from, u8 to, u16 cport, u8 flags, u32 seq, bool track_all,
+			      struct tcpfault_conn **cp)
 {
 	struct tcpfault_pkt pkt = { .flags = flags, .segs = 1, .seq = seq, .len = 10, .event = -1 };
 	struct tcpfault_conn *c;
@@ -164,14 +168,19 @@ static unsigned int verdict_port(struct kunit *test, u8 from, u8 to, u16 cport, 
 	pkt.t.daddr[3] = to;
 	pkt.t.sport = from == 1 ? cport : 80;
 	pkt.t.dport = from == 1 ? 80 : cport;
-	/* The hooks' own way, once the headers are parsed. */
 	rcu_read_lock();
-	v = tcpfault_hooks_judge(&init_net, &pkt, false);
+	v = tcpfault_hooks_judge(&init_net, &pkt, track_all);
 	c = tcpfault_conn_find(&init_net, &pkt);
 	rcu_read_unlock();
 	if (cp)
 		*cp = c;
 	return v;
+}
+
+static unsigned int verdict_port(struct kunit *test, u8 from, u8 to, u16 cport, u8 flags,
+				 u32 seq, struct tcpfault_conn **cp)
+{
+	return judge_seg(from, to, cport, flags, seq, false, cp);
 }
 
 static unsigned int verdict_seq(struct kunit *test, u8 from, u8 to, u8 flags, u32 seq,
@@ -319,24 +328,7 @@ static void remembered_matches_follow_the_index(struct kunit *test)
 /* A segment from 198.51.100.@from to .@to through the hooks with track_all on. */
 static unsigned int tracked_for(u8 from, u8 to, struct tcpfault_conn **cp)
 {
-	struct tcpfault_pkt pkt = { .flags = TCPFAULT_TH_ACK, .segs = 1, .seq = 1, .len = 10,
-				    .event = -1 };
-	unsigned int v;
-
-	pkt.t.family = TCPFAULT_FAM_INET;
-	pkt.t.saddr[0] = 198;
-	pkt.t.saddr[1] = 51;
-	pkt.t.saddr[2] = 100;
-	pkt.t.saddr[3] = from;
-	memcpy(pkt.t.daddr, pkt.t.saddr, 3);
-	pkt.t.daddr[3] = to;
-	pkt.t.sport = from == 1 ? 40000 : 80;
-	pkt.t.dport = from == 1 ? 80 : 40000;
-	rcu_read_lock();
-	v = tcpfault_hooks_judge(&init_net, &pkt, true);
-	*cp = tcpfault_conn_find(&init_net, &pkt);
-	rcu_read_unlock();
-	return v;
+	return judge_seg(from, to, 40000, TCPFAULT_TH_ACK, 1, true, cp);
 }
 
 /*

@@ -149,16 +149,22 @@ def stages(r, unit):
              ("whole", "the counting and timeline")]
     at["whole"] = whole
     out = ["", f"Where a selected segment's cost goes ({n:,} exact faults; the path cut short "
-           f"after each step, each step's share the difference):", "",
-           f"| step | cumulative, {unit} | this step |", "|---|---:|---:|"]
+           f"after each step, each step's share the difference):", ""]
+    return out + step_table(at, steps, unit)[0]
+
+
+def step_table(at, steps, unit, less=0.0):
+    """The table of a path cut short after each step (at: step -> ns), less
+    the benchmark loop's own cost; and the whole path's figure."""
+    out = [f"| step | cumulative, {unit} | this step |", "|---|---:|---:|"]
     prev = 0.0
     for key, what in steps:
         v = at.get(key)
         if v is None:
             continue
-        out.append(f"| {what} | {v:.1f} | {v - prev:.1f} |")
-        prev = v
-    return out
+        out.append(f"| {what} | {v - less:.1f} | {v - less - prev:.1f} |")
+        prev = v - less
+    return out, prev
 
 
 def tracked(r, unit, rr_tps):
@@ -178,15 +184,9 @@ def tracked(r, unit, rr_tps):
     out = ["", "Where a tracked segment's cost goes (`track_all` on, no fault: the whole hook "
            "on an IPv4 skb of a known connection at LOCAL_OUT, then the path cut short after "
            "each step; the benchmark loop's own cost, "
-           f"{loop:.1f}, subtracted):", "",
-           f"| step | cumulative, {unit} | this step |", "|---|---:|---:|"]
-    prev = 0.0
-    for key, what in steps:
-        v = at.get(key)
-        if v is None:
-            continue
-        out.append(f"| {what} | {v - loop:.1f} | {v - loop - prev:.1f} |")
-        prev = v - loop
+           f"{loop:.1f}, subtracted):", ""]
+    table, prev = step_table(at, steps, unit, loop)
+    out += table
     clock = r.get("extra", {}).get("clock_ns")
     if clock is not None:
         out += ["", f"One read of the clock the counting reads (ktime_get_ns()) costs {clock:.1f}."]

@@ -127,6 +127,36 @@ enum seg_kind {
 	SEG_NAMED_PORT,		/* m's ports, another host: looked up, not selected */
 };
 
+/* The segments of one chunk (at most 256): its time. */
+static u64 chunk_begin(void)
+{
+	local_bh_disable();
+	rcu_read_lock();
+	return ktime_get_ns();
+}
+
+static u64 chunk_end(u64 t0)
+{
+	u64 dt = ktime_get_ns() - t0;
+
+	rcu_read_unlock();
+	local_bh_enable();
+	cond_resched();
+	return dt;
+}
+
+/* One measurement's line: the whole path (@upto NULL), or cut short. */
+static void report(const char *kind, unsigned int n, int match, const char *upto, u64 dt,
+		   unsigned int acc)
+{
+	if (upto)
+		pr_info("kind=%s faults=%u match=%d upto=%s ns=%llu.%llu\n", kind, n, match,
+			upto, div_u64(dt, iters), div_u64(dt * 10, iters) % 10);
+	else
+		pr_info("kind=%s faults=%u match=%d ns_per_packet=%llu.%llu (verdicts %u)\n",
+			kind, n, match, div_u64(dt, iters), div_u64(dt * 10, iters) % 10, acc);
+}
+
 static void measure(const char *kind, unsigned int n, enum seg_kind seg, enum stop_at stop)
 {
 	struct tcpfault_pkt p;
@@ -136,27 +166,15 @@ static void measure(const char *kind, unsigned int n, enum seg_kind seg, enum st
 	pkt_init(&p, seg == SEG_SELECTED ? 1 : 2, seg == SEG_OTHER_PORTS ? 2000 : 1000);
 	while (i < iters) {
 		unsigned int end = min(iters, i + 256);
-		u64 t0;
+		u64 t0 = chunk_begin();
 
-		local_bh_disable();
-		rcu_read_lock();
-		t0 = ktime_get_ns();
 		for (; i < end; i++) {
 			p.seq = i * 100;	/* new data each time, as a bulk flow */
 			acc += one_segment(&p, stop);
 		}
-		dt += ktime_get_ns() - t0;
-		rcu_read_unlock();
-		local_bh_enable();
-		cond_resched();
+		dt += chunk_end(t0);
 	}
-	if (stop != STOP_NONE) {
-		pr_info("kind=%s faults=%u match=%d upto=%s ns=%llu.%llu\n", kind, n, seg,
-			stop_names[stop], div_u64(dt, iters), div_u64(dt * 10, iters) % 10);
-		return;
-	}
-	pr_info("kind=%s faults=%u match=%d ns_per_packet=%llu.%llu (verdicts %u)\n", kind, n, seg,
-		div_u64(dt, iters), div_u64(dt * 10, iters) % 10, acc);
+	report(kind, n, seg, stop != STOP_NONE ? stop_names[stop] : NULL, dt, acc);
 }
 
 /*
@@ -253,12 +271,10 @@ static int run_track(void)
 		div_u64((ktime_get_ns() - t) * 10, iters) % 10);
 	acc = 0;
 	tcpfault_conn_set_track_all(true);
-	/* Its entry made, remembering it matches no fault, as a flow's first segment does. */
-	local_bh_disable();
-	rcu_read_lock();
+	/* Its entry made, as a flow's first segment makes it. */
+	t = chunk_begin();
 	acc += track_one(skb, &st, TRACK_HOOK);
-	rcu_read_unlock();
-	local_bh_enable();
+	chunk_end(t);
 	for (at = TRACK_LOOP; at <= TRACK_HOOK; at++) {
 		u64 dt = 0;
 
@@ -266,28 +282,17 @@ static int run_track(void)
 			continue;
 		for (i = 0; i < iters;) {
 			unsigned int end = min(iters, i + 256);
-			u64 t0;
+			u64 t0 = chunk_begin();
 
-			local_bh_disable();
-			rcu_read_lock();
-			t0 = ktime_get_ns();
 			for (; i < end; i++) {
 				/* new data each time, as a bulk flow */
 				seq += 100;
 				tcp_hdr(skb)->seq = htonl(seq);
 				acc += track_one(skb, &st, at);
 			}
-			dt += ktime_get_ns() - t0;
-			rcu_read_unlock();
-			local_bh_enable();
-			cond_resched();
+			dt += chunk_end(t0);
 		}
-		if (at == TRACK_HOOK)
-			pr_info("kind=track faults=0 match=3 ns_per_packet=%llu.%llu (verdicts %u)\n",
-				div_u64(dt, iters), div_u64(dt * 10, iters) % 10, acc);
-		else
-			pr_info("kind=track faults=0 match=3 upto=%s ns=%llu.%llu\n",
-				track_names[at], div_u64(dt, iters), div_u64(dt * 10, iters) % 10);
+		report("track", 0, 3, at == TRACK_HOOK ? NULL : track_names[at], dt, acc);
 	}
 	tcpfault_conn_set_track_all(false);
 	tcpfault_conn_gc(true, NULL);
