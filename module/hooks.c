@@ -239,19 +239,34 @@ static bool ports_may_match(const struct nf_hook_state *state, const struct sk_b
 }
 
 /*
- * Which faults select a segment: what its connection's entry remembers for
- * its direction, if the index is as it was then; else one lookup per fault
- * shape, which the entry remembers. Returns the entry, NULL if none yet.
+ * Which faults select a segment that passed the key filter (@sel): what
+ * its connection's entry remembers for its direction, if the index is as
+ * it was then; else one lookup per fault shape, which the entry
+ * remembers. One that did not pass (tracked only, with track_all) meets
+ * none: nothing is looked up, nothing remembered (a fault added meanwhile
+ * selects the connection's next segment, as without track_all). Sets @gen
+ * to the index generation the faults hold for, 0 if none was read.
+ * Returns the entry, NULL if none yet.
  */
 static __always_inline struct tcpfault_conn *
-faults(struct net *net, struct tcpfault_pkt *pkt, unsigned long gen, struct tcpfault_matches *m)
+faults(struct net *net, struct tcpfault_pkt *pkt, bool sel, unsigned long *gen,
+	struct tcpfault_matches *m)
 {
-	struct tcpfault_conn *c = tcpfault_conn_find(net, pkt);
+	struct tcpfault_conn *c;
 
-	if (!c || !tcpfault_conn_matches(c, pkt->dir, gen, m)) {
+	if (!sel) {
+		*gen = 0;
+		m->n = 0;
+		m->more = false;
+		return tcpfault_conn_find(net, pkt);
+	}
+	/* Read first: a lookup that follows finds what it says. */
+	*gen = tcpfault_index_gen(net);
+	c = tcpfault_conn_find(net, pkt);
+	if (!c || !tcpfault_conn_matches(c, pkt->dir, *gen, m)) {
 		tcpfault_index_lookup(net, &pkt->t, m);
 		if (c)
-			tcpfault_conn_set_matches(c, pkt->dir, gen, m);
+			tcpfault_conn_set_matches(c, pkt->dir, *gen, m);
 	}
 	return c;
 }
@@ -276,7 +291,9 @@ track(struct net *net, struct tcpfault_pkt *pkt, struct tcpfault_conn *c,
  * tcpfault_hooks_faults() - the faults that select a segment, and its entry
  * @net: its namespace
  * @pkt: the segment, parsed; @pkt->dir is filled in
- * @gen: tcpfault_index_gen(), read before this call
+ * @sel: it passed the key filter (tcpfault_index_may_select()); if not,
+ *	no fault is looked up
+ * @gen: set to the index generation @m holds for, 0 if none was read
  * @m: filled with the faults
  *
  * The hooks' first step after the filters, for the micro-benchmark's
@@ -284,10 +301,10 @@ track(struct net *net, struct tcpfault_pkt *pkt, struct tcpfault_conn *c,
  *
  * Return: the connection's entry, or NULL if it has none yet.
  */
-struct tcpfault_conn *tcpfault_hooks_faults(struct net *net, struct tcpfault_pkt *pkt,
-					    unsigned long gen, struct tcpfault_matches *m)
+struct tcpfault_conn *tcpfault_hooks_faults(struct net *net, struct tcpfault_pkt *pkt, bool sel,
+					    unsigned long *gen, struct tcpfault_matches *m)
 {
-	return faults(net, pkt, gen, m);
+	return faults(net, pkt, sel, gen, m);
 }
 
 /**
@@ -310,32 +327,19 @@ struct tcpfault_conn *tcpfault_hooks_track(struct net *net, struct tcpfault_pkt 
 	return track(net, pkt, c, gen, m);
 }
 
-/*
- * A segment a fault may select (@sel: it passed the key filter), or any
- * while track_all is on. One that did not pass is only tracked: no fault
- * is looked up for it, nothing remembered (a fault added meanwhile
- * selects the connection's next segment, as without track_all).
- */
+/* A segment a fault may select (@sel), or any while track_all is on. */
 static noinline unsigned int judge(struct net *net, struct tcpfault_pkt *pkt, bool track_all,
 				   bool sel)
 {
-	struct tcpfault_matches m tcpfault_noinit;	/* filled before it is read */
-	unsigned long gen = 0;
+	struct tcpfault_matches m tcpfault_noinit;	/* faults() fills it */
 	struct tcpfault_conn *c;
 	unsigned int verdict;
+	unsigned long gen;
 
-	if (sel) {
-		/* Read first: a lookup that follows finds what it says. */
-		gen = tcpfault_index_gen(net);
-		/* Which faults select it. */
-		c = faults(net, pkt, gen, &m);
-		if (!m.n && !track_all)
-			return NF_ACCEPT;
-	} else {
-		c = tcpfault_conn_find(net, pkt);
-		m.n = 0;
-		m.more = false;
-	}
+	/* Which faults select it. */
+	c = faults(net, pkt, sel, &gen, &m);
+	if (!m.n && !track_all)
+		return NF_ACCEPT;
 	/* Its connection's entry (made on its first segment), and what it is. */
 	c = track(net, pkt, c, gen, &m);
 	/* What the faults do to it. */
@@ -346,25 +350,40 @@ static noinline unsigned int judge(struct net *net, struct tcpfault_pkt *pkt, bo
 	return verdict;
 }
 
+/*
+ * The key filter, then judge(): a segment that no fault can select leaves
+ * here, before anything is looked up, unless it is to be tracked. With
+ * @state and @skb (the hook), one that may be selected also learns where
+ * an RST for it would go.
+ */
+static __always_inline unsigned int filter_judge(struct net *net, struct tcpfault_pkt *pkt,
+						 bool track_all,
+						 const struct nf_hook_state *state,
+						 const struct sk_buff *skb)
+{
+	bool sel = tcpfault_index_may_select(net, &pkt->t);
+
+	if (!sel && !track_all)
+		return NF_ACCEPT;
+	if (sel && skb)
+		pkt_route(state, skb, pkt);
+	return judge(net, pkt, track_all, sel);
+}
+
 /**
  * tcpfault_hooks_judge() - a parsed segment's way through tcpfault
  * @net: its namespace
  * @pkt: the segment, parsed
  * @track_all: every connection is tracked, selected or not
  *
- * Called under RCU, from the hooks (and the micro-benchmark). A segment
- * that no fault can select leaves after the index's key filter, before
- * anything is looked up, unless it is to be tracked.
+ * Called under RCU, from the micro-benchmark and KUnit: the hook's way,
+ * without an skb (where an RST would go stays unknown).
  *
  * Return: NF_ACCEPT or NF_DROP.
  */
 unsigned int tcpfault_hooks_judge(struct net *net, struct tcpfault_pkt *pkt, bool track_all)
 {
-	bool sel = tcpfault_index_may_select(net, &pkt->t);
-
-	if (!sel && !track_all)
-		return NF_ACCEPT;
-	return judge(net, pkt, track_all, sel);
+	return filter_judge(net, pkt, track_all, NULL, NULL);
 }
 
 static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
@@ -373,7 +392,7 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 	struct tcpfault_pkt pkt tcpfault_noinit;	/* pkt_parse() clears it */
 	const struct net_device *dev;
 	unsigned int verdict;
-	bool track_all, sel;
+	bool track_all;
 
 	if (!static_branch_unlikely(&tcpfault_conn_armed))
 		return NF_ACCEPT;
@@ -397,13 +416,7 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	if (pkt_parse(state, skb, &pkt))
 		return NF_ACCEPT;
-	/* As tcpfault_hooks_judge(), with where a reply goes for a fault's use. */
-	sel = tcpfault_index_may_select(state->net, &pkt.t);
-	if (sel)
-		pkt_route(state, skb, &pkt);
-	else if (!track_all)
-		return NF_ACCEPT;
-	verdict = judge(state->net, &pkt, track_all, sel);
+	verdict = filter_judge(state->net, &pkt, track_all, state, skb);
 	if (pkt.delay)
 		verdict = tcpfault_verdict_hold(&pkt, skb, state, priv, verdict);
 	if (verdict != NF_DROP)

@@ -573,8 +573,8 @@ void tcpfault_inject_sock_view(struct net *net, const struct tcpfault_conn *c, i
 int tcpfault_hooks_init(void);
 void tcpfault_hooks_uninit(void);
 unsigned int tcpfault_hooks_judge(struct net *net, struct tcpfault_pkt *pkt, bool track_all);
-struct tcpfault_conn *tcpfault_hooks_faults(struct net *net, struct tcpfault_pkt *pkt,
-					    unsigned long gen, struct tcpfault_matches *m);
+struct tcpfault_conn *tcpfault_hooks_faults(struct net *net, struct tcpfault_pkt *pkt, bool sel,
+					    unsigned long *gen, struct tcpfault_matches *m);
 struct tcpfault_conn *tcpfault_hooks_track(struct net *net, struct tcpfault_pkt *pkt,
 					   struct tcpfault_conn *c, unsigned long gen,
 					   const struct tcpfault_matches *m);

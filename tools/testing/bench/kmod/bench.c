@@ -14,7 +14,7 @@
  * kind=track: no fault, track_all on: a tracked connection's segment, the
  * whole hook on a real skb (match=3), and (stages=1) the hook's steps;
  * match=0: a segment that no fault selects; match=1: one that a watch
- * fault selects, with N other faults present.
+ * fault selects, with N other faults present; match=3: kind=track's.
  */
 #include <linux/ip.h>
 #include <linux/module.h>
@@ -88,14 +88,14 @@ static const char * const stop_names[] = { "whole", "filters", "lookup", "track"
 /* tcpfault_hooks_judge()'s steps one by one, stopping after @stop. */
 static noinline unsigned int staged(struct tcpfault_pkt *p, enum stop_at stop)
 {
-	unsigned long gen = tcpfault_index_gen(&init_net);
 	struct tcpfault_matches m;
 	struct tcpfault_conn *c;
+	unsigned long gen;
 	unsigned int v;
 
 	if (!tcpfault_index_may_select(&init_net, &p->t) || stop == STOP_FILTERS)
 		return NF_ACCEPT;
-	c = tcpfault_hooks_faults(&init_net, p, gen, &m);
+	c = tcpfault_hooks_faults(&init_net, p, true, &gen, &m);
 	if (!m.n || stop == STOP_LOOKUP)
 		return NF_ACCEPT;
 	c = tcpfault_hooks_track(&init_net, p, c, gen, &m);
@@ -192,10 +192,10 @@ static const char * const track_names[] = { "loop", "parse", "lookup", "track", 
 static noinline unsigned int track_one(struct sk_buff *skb, const struct nf_hook_state *st,
 				       enum track_at at)
 {
-	unsigned long gen = tcpfault_index_gen(&init_net);
 	struct tcpfault_matches m;
 	struct tcpfault_conn *c;
 	struct tcpfault_pkt p;
+	unsigned long gen;
 
 	if (at == TRACK_HOOK)
 		return tcpfault_hooks_run(st, skb);
@@ -203,13 +203,8 @@ static noinline unsigned int track_one(struct sk_buff *skb, const struct nf_hook
 		return NF_ACCEPT;
 	if (tcpfault_hooks_parse(st, skb, &p) || at == TRACK_PARSE)
 		return NF_ACCEPT;
-	/* As the hook: faults are looked up only past the key filter. */
-	if (tcpfault_index_may_select(&init_net, &p.t)) {
-		c = tcpfault_hooks_faults(&init_net, &p, gen, &m);
-	} else {
-		c = tcpfault_conn_find(&init_net, &p);
-		gen = 0;
-	}
+	c = tcpfault_hooks_faults(&init_net, &p, tcpfault_index_may_select(&init_net, &p.t),
+				  &gen, &m);
 	if (at == TRACK_LOOKUP)
 		return NF_ACCEPT;
 	c = tcpfault_hooks_track(&init_net, &p, c, gen, &m);
@@ -267,8 +262,9 @@ static int run_track(void)
 	t = ktime_get_ns();
 	for (i = 0; i < iters; i++)
 		acc += (unsigned int)ktime_get_ns();
-	pr_info("kind=track clock_ns=%llu.%llu\n", div_u64(ktime_get_ns() - t, iters),
-		div_u64((ktime_get_ns() - t) * 10, iters) % 10);
+	t = ktime_get_ns() - t;
+	pr_info("kind=track clock_ns=%llu.%llu\n", div_u64(t, iters),
+		div_u64(t * 10, iters) % 10);
 	acc = 0;
 	tcpfault_conn_set_track_all(true);
 	/* Its entry made, as a flow's first segment makes it. */
@@ -355,17 +351,18 @@ static int __init tcpfault_bench_init(void)
 		return ret;
 	kl = kstrdup(kinds, GFP_KERNEL);
 	for (k = kl; kl && (tok = strsep(&k, ","));) {
-		char *cl = kstrdup(counts, GFP_KERNEL), *c = cl, *num;
+		char *cl, *c, *num;
 
 		if (!strcmp(tok, "track")) {
 			/* No fault: the fault counts do not apply. */
-			kfree(cl);
 			tcpfault_rules_flush(NULL);
 			tcpfault_conn_gc(true, NULL);
 			if (run_track())
 				break;
 			continue;
 		}
+		cl = kstrdup(counts, GFP_KERNEL);
+		c = cl;
 		while (cl && (num = strsep(&c, ","))) {
 			unsigned int n;
 
