@@ -5,7 +5,7 @@
 # with a tmpfs overlay) and run one command in it.
 #
 #   run.sh [--kernel stock|6.1|6.12|debug|LINE] [--timeout SEC] [--mem MB] [--smp N]
-#          [--results DIR] [--quiet] -- COMMAND...
+#          [--append ARGS] [--results DIR] [--quiet] -- COMMAND...
 #
 # The command runs as root in the guest, in the current directory, through
 # bash. Its exit status becomes run.sh's. The run also fails (exit 125)
@@ -21,6 +21,8 @@
 # 7.2, 7.3)
 # is that Debian release's own kernel, from a root of that release, booted
 # on this machine's root all the same. KVM is used when a probe boot proves that it works, else TCG.
+# --append adds ARGS to the guest kernel's command line (for example
+# "kmemleak=off" for a debug guest that must hold a million faults).
 # TCPFAULT_QEMU_ACCEL, if set, replaces the accelerator arguments (the
 # benchmark sets "-accel tcg -icount ..." for an instruction-counting clock).
 set -euo pipefail
@@ -39,6 +41,7 @@ mem=
 smp=2
 results=
 quiet=0
+extra=
 
 usage() { sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
@@ -47,6 +50,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
+	--append) extra=$2; shift 2 ;;
 	--results) results=$2; shift 2 ;;
 	--quiet) quiet=1; shift ;;
 	--) shift; break ;;
@@ -207,6 +211,7 @@ fi
 [ -n "$mem" ] || { [ "$kernel" = debug ] && mem=1024 || mem=2048; }
 append="console=ttyS0 reboot=t panic=-1 oops=panic panic_on_warn=0 loglevel=6"
 append+=" kunit.enable=1 hung_task_panic=0 no_hash_pointers"
+[ -z "$extra" ] || append+=" $extra"
 console=$results/console.log
 
 # shellcheck disable=SC2046

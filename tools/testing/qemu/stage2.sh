@@ -41,7 +41,12 @@ mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 echo "tcpfault-guest: mounts done at $(cut -d" " -f1 /proc/uptime) s"
 ip link set lo up
 
-if [ -w /sys/kernel/debug/kmemleak ]; then
+# kmemleak, unless the command line turned it off (run.sh --append).
+leak=
+if [ -w /sys/kernel/debug/kmemleak ] && ! grep -qw kmemleak=off /proc/cmdline; then
+	leak=1
+fi
+if [ -n "$leak" ]; then
 	echo "tcpfault-guest: kmemleak clear at $(cut -d" " -f1 /proc/uptime) s"
 	echo scan=off > /sys/kernel/debug/kmemleak
 	echo clear > /sys/kernel/debug/kmemleak
@@ -55,7 +60,7 @@ rc=$?
 echo "tcpfault-guest: command exited with $rc"
 
 sync
-if [ -w /sys/kernel/debug/kmemleak ]; then
+if [ -n "$leak" ]; then
 	# Objects freed by RCU callbacks need a grace period or two; kmemleak
 	# also ignores objects younger than 5 s. Scan twice, as its docs advise.
 	# kmemleak ignores objects younger than 5 s, and objects freed by RCU
