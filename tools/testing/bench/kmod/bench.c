@@ -157,6 +157,13 @@ static void report(const char *kind, unsigned int n, int match, const char *upto
 			kind, n, match, div_u64(dt, iters), div_u64(dt * 10, iters) % 10, acc);
 }
 
+/*
+ * The selected segment's sequence, running on from one measurement to the
+ * next: restarted, every segment after the first measurement's would be
+ * a retransmission to its connection's entry.
+ */
+static u32 sel_seq;
+
 static void measure(const char *kind, unsigned int n, enum seg_kind seg, enum stop_at stop)
 {
 	struct tcpfault_pkt p;
@@ -169,7 +176,9 @@ static void measure(const char *kind, unsigned int n, enum seg_kind seg, enum st
 		u64 t0 = chunk_begin();
 
 		for (; i < end; i++) {
-			p.seq = i * 100;	/* new data each time, as a bulk flow */
+			/* new data each time, as a bulk flow */
+			p.seq = sel_seq;
+			sel_seq += 100;
 			acc += one_segment(&p, stop);
 		}
 		dt += chunk_end(t0);
