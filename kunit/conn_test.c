@@ -630,12 +630,117 @@ static void table_procfs_walk_is_linear(struct kunit *test)
 	KUNIT_EXPECT_LE(test, iter_steps - steps, 4UL * (bucket_mask + 1 + n));
 }
 
+static u32 xorshift(u32 *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+/* Two entries' sequence and wire state, and their counters, are the same. */
+static void expect_same_conn(struct kunit *test, const struct tcpfault_conn *a,
+			     const struct tcpfault_conn *b, unsigned int i)
+{
+	unsigned int s, k;
+
+	KUNIT_ASSERT_EQ_MSG(test, a->state, b->state, "segment %u", i);
+	for (s = 0; s < 2; s++) {
+		const struct tcpfault_dir *x = &a->d[s], *y = &b->d[s];
+
+		KUNIT_ASSERT_EQ_MSG(test, x->nxt, y->nxt, "segment %u side %u", i, s);
+		KUNIT_ASSERT_EQ_MSG(test, x->ack, y->ack, "segment %u side %u", i, s);
+		KUNIT_ASSERT_EQ_MSG(test, x->win, y->win, "segment %u side %u", i, s);
+		KUNIT_ASSERT_EQ_MSG(test, x->seen, y->seen, "segment %u side %u", i, s);
+		KUNIT_ASSERT_EQ_MSG(test, x->syn, y->syn, "segment %u side %u", i, s);
+		KUNIT_ASSERT_EQ_MSG(test, x->fin, y->fin, "segment %u side %u", i, s);
+		KUNIT_ASSERT_EQ_MSG(test, x->ka_pending, y->ka_pending, "segment %u side %u",
+				    i, s);
+		KUNIT_ASSERT_EQ_MSG(test, x->isn, y->isn, "segment %u side %u", i, s);
+		for (k = 0; k < TCPFAULT_C_MAX; k++)
+			KUNIT_ASSERT_EQ_MSG(test, atomic64_read(&x->c[k]), atomic64_read(&y->c[k]),
+					    "segment %u side %u counter %s", i, s,
+					    counter_names[k]);
+	}
+}
+
+/*
+ * The in-order shortcut (track_seg(.., true)) against the whole way
+ * (track_seg(.., false)): 20,000 random segments both ways, most of them
+ * in order, the rest retransmitted, probing, skipping ahead, opening,
+ * closing or resetting, some dropped. After each, both entries hold the
+ * same event, sequence state, wire state and counters.
+ */
+static void track_in_order_shortcut(struct kunit *test)
+{
+	struct tcpfault_conn *a = kunit_kzalloc(test, conn_size(), GFP_KERNEL);
+	struct tcpfault_conn *b = kunit_kzalloc(test, conn_size(), GFP_KERNEL);
+	unsigned int i, fast = 0, n = 20000;
+	u32 x = 2463534242U;
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	for (i = 0; i < n; i++) {
+		u32 r = xorshift(&x), r2 = xorshift(&x), r3 = xorshift(&x);
+		struct tcpfault_pkt p = { .segs = 1, .dir = r & 1 }, q;
+		u32 nxt = a->d[p.dir].nxt, pnxt = a->d[!p.dir].nxt;
+		unsigned int pick = (r >> 1) % 1000;
+		bool dropped = r3 % 16 == 0;
+
+		if (pick < 3)
+			p.flags = TCPFAULT_TH_SYN;
+		else if (pick < 13)
+			p.flags = TCPFAULT_TH_SYN | TCPFAULT_TH_ACK;
+		else if (pick < 15)
+			p.flags = TCPFAULT_TH_FIN | TCPFAULT_TH_ACK;
+		else if (pick < 16)
+			p.flags = TCPFAULT_TH_RST;
+		else if (pick >= 40)
+			p.flags = TCPFAULT_TH_ACK;	/* else none at all */
+		p.len = (r >> 12) % 4 == 0 ? 0 : (r >> 12) % 4 == 1 ? 1 : 1 + r2 % 1000;
+		switch ((r >> 16) % 40) {
+		case 0:		/* a keepalive or window probe */
+			p.seq = nxt - 1;
+			break;
+		case 1:		/* a retransmission */
+			p.seq = nxt - r2 % 3000;
+			break;
+		case 2:		/* ahead, past a segment lost before the hook */
+			p.seq = nxt + r2 % 3000;
+			break;
+		case 3:		/* anywhere: a new incarnation's ISN */
+			p.seq = r2;
+			break;
+		default:
+			p.seq = nxt;
+			break;
+		}
+		p.ack_seq = (r3 >> 4) % 4 ? pnxt : pnxt - (r3 >> 8) % 100;
+		p.win = (r3 >> 16) % 8 ? 500 : 0;
+		q = p;
+		fast += in_order(a, &a->d[p.dir], &p);
+		track_seg(a, &p, true);
+		track_seg(b, &q, false);
+		KUNIT_ASSERT_EQ_MSG(test, p.event, q.event, "segment %u", i);
+		KUNIT_ASSERT_EQ_MSG(test, p.prev_nxt, q.prev_nxt, "segment %u", i);
+		KUNIT_ASSERT_EQ_MSG(test, p.prev_valid, q.prev_valid, "segment %u", i);
+		KUNIT_ASSERT_EQ_MSG(test, p.time_wait, q.time_wait, "segment %u", i);
+		tcpfault_conn_account(a, &p, dropped);
+		tcpfault_conn_account(b, &q, dropped);
+		expect_same_conn(test, a, b, i);
+	}
+	/* Both ways taken, often. */
+	KUNIT_EXPECT_GT(test, fast, n / 5);
+	KUNIT_EXPECT_LT(test, fast, n - n / 10);
+}
+
 static struct kunit_case conn_test_cases[] = {
 	KUNIT_CASE(classify_handshake_and_data),
 	KUNIT_CASE(classify_keepalive_and_zero_window),
 	KUNIT_CASE(classify_fin_rst),
 	KUNIT_CASE(classify_wraparound),
 	KUNIT_CASE(wire_state_machine),
+	KUNIT_CASE(track_in_order_shortcut),
 	KUNIT_CASE(table_both_directions),
 	KUNIT_CASE(table_cap_and_pressure),
 	KUNIT_CASE(table_flood_kicks_gc_rarely),

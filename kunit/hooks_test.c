@@ -22,6 +22,8 @@ struct seg_desc {
 	u8 doff;	/* 0: 5 */
 	u16 gso_segs;
 	bool dodgy;	/* GSO from an untrusted source: gso_segs left 0 */
+	bool paged;	/* the TCP header and payload in a page fragment ... */
+	u8 lin;		/* ... but for their first lin bytes, in the linear part */
 };
 
 static struct sk_buff *mkskb(struct kunit *test, const struct seg_desc *s)
@@ -76,6 +78,20 @@ static struct sk_buff *mkskb(struct kunit *test, const struct seg_desc *s)
 	th->window = htons(s->win);
 	((u8 *)th)[13] = s->flags;
 	skb_put_zero(skb, s->len);
+	if (s->paged) {
+		/* Move all but lin bytes of the header and payload to a page. */
+		unsigned int n = sizeof(*th) + s->len - s->lin;
+		struct page *pg = alloc_page(GFP_KERNEL | __GFP_ZERO);
+
+		KUNIT_ASSERT_NOT_NULL(test, pg);
+		KUNIT_ASSERT_LE(test, n, PAGE_SIZE);
+		memcpy(page_address(pg), (u8 *)th + s->lin, n);
+		skb_trim(skb, skb->len - n);
+		skb_fill_page_desc(skb, 0, pg, 0, n);
+		skb->len += n;
+		skb->data_len += n;
+		skb->truesize += PAGE_SIZE;
+	}
 	if (s->gso_segs || s->dodgy) {
 		skb_shinfo(skb)->gso_size = 1448;
 		skb_shinfo(skb)->gso_segs = s->gso_segs;
@@ -128,6 +144,37 @@ static void parse_ipv4(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, parse(test, &s, &p), 0);
 	KUNIT_EXPECT_EQ(test, p.segs, 3);
 	KUNIT_EXPECT_EQ(test, p.len, 3U * 1448);
+}
+
+/*
+ * A TCP header outside the skb's linear part (a driver that puts all but
+ * the IP header in pages), whole or split across the two, parses as the
+ * same header in the linear part does.
+ */
+static void parse_paged(struct kunit *test)
+{
+	static const u8 lins[] = { 0, 10 };
+	unsigned int v6, doff, i;
+
+	for (v6 = 0; v6 < 2; v6++) {
+		for (doff = 5; doff <= 8; doff += 3) {
+			struct seg_desc s = { .v6 = v6, .sport = 40000, .dport = 80, .seq = 7,
+					      .ack = 9, .flags = TCPFAULT_TH_ACK | 0x08,
+					      .win = 512, .len = 100, .doff = doff };
+			struct tcpfault_pkt want, got;
+
+			KUNIT_ASSERT_EQ(test, parse(test, &s, &want), 0);
+			for (i = 0; i < ARRAY_SIZE(lins); i++) {
+				s.paged = true;
+				s.lin = lins[i];
+				KUNIT_ASSERT_EQ(test, parse(test, &s, &got), 0);
+				KUNIT_EXPECT_EQ(test, memcmp(&got, &want, sizeof(got)), 0);
+				KUNIT_EXPECT_EQ(test, got.len, 100U - (doff - 5) * 4);
+				KUNIT_EXPECT_EQ(test, got.seq, 7U);
+				KUNIT_EXPECT_EQ(test, got.t.sport, 40000);
+			}
+		}
+	}
 }
 
 /*
@@ -277,6 +324,7 @@ static void parse_defines_every_field(struct kunit *test)
 static struct kunit_case hooks_test_cases[] = {
 	KUNIT_CASE(parse_ipv4),
 	KUNIT_CASE(parse_ipv6),
+	KUNIT_CASE(parse_paged),
 	KUNIT_CASE(parse_gso_dodgy),
 	KUNIT_CASE(parse_rejects),
 	KUNIT_CASE(skbs_through_classifier),

@@ -79,6 +79,8 @@ static u64 lost_ns;
 static bool track_all_on;
 /* On while anything needs the hooks' segments: a fault, or track_all. */
 DEFINE_STATIC_KEY_FALSE(tcpfault_conn_armed);
+/* On while track_all is: the hooks' test of it, one patched branch. */
+DEFINE_STATIC_KEY_FALSE(tcpfault_conn_tracking_all);
 /* Whether an open connection's entry must outlive idleness (see gc_keep()). */
 static bool (*keep_fn)(const struct tcpfault_conn *c);
 static DEFINE_MUTEX(track_all_mutex);
@@ -834,39 +836,55 @@ struct tcpfault_conn *tcpfault_conn_find(struct net *net, struct tcpfault_pkt *p
 	return lookup(net, &pkt->t, &pkt->dir);
 }
 
-/**
- * tcpfault_conn_track() - a segment's connection, made if new, and what the
- *                         segment is to it
- * @net: the namespace the segment is in
- * @pkt: the segment, @pkt->dir set by tcpfault_conn_find(); @pkt->event
- *	is filled in
- * @c: what tcpfault_conn_find() returned for it
- *
- * Called from the hooks under RCU. Allocates only for a connection's first
- * segment. Counters are not bumped here: the verdict is not known yet, see
- * tcpfault_conn_account().
- *
- * Return: the connection, or NULL if the table is full.
+/*
+ * A segment that carries its connection on in order (header prediction):
+ * no SYN, FIN or RST, the connection established, and the segment starting
+ * where its sender's sequence stands. Such a segment cannot open a new
+ * incarnation, need the socket's sequence state or move the wire state,
+ * and classify() can only call it data, or the ACK of a keepalive probe:
+ * in_order_event() says which without the rest. KUnit's
+ * track_in_order_shortcut holds the two ways to the same result.
  */
-struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *pkt,
-					  struct tcpfault_conn *c)
+static __always_inline bool in_order(const struct tcpfault_conn *c, const struct tcpfault_dir *d,
+				     const struct tcpfault_pkt *pkt)
 {
-	struct tcpfault_dir *d;
-	u8 dir = pkt->dir, st, ost;
+	return !(pkt->flags & (TCPFAULT_TH_SYN | TCPFAULT_TH_FIN | TCPFAULT_TH_RST)) &&
+	       READ_ONCE(c->state) == TCPFAULT_WS_ESTABLISHED && READ_ONCE(d->seen) &&
+	       pkt->seq == READ_ONCE(d->nxt);
+}
 
-	if (!c) {
-		struct tcpfault_conn_key key;
-		u32 hash;
-
-		conn_key(net, &pkt->t, &key);
-		hash = conn_hash(&key);
-		c = conn_create(net, &key, hash, pkt, dir);
-		if (!c) {
-			pkt->event = -1;
-			return NULL;
-		}
+static __always_inline int in_order_event(struct tcpfault_dir *d, struct tcpfault_dir *peer,
+					  struct tcpfault_pkt *pkt)
+{
+	pkt->prev_nxt = pkt->seq;
+	pkt->prev_valid = true;
+	if (pkt->len) {
+		advance_nxt(d, pkt->seq + pkt->len);
+		return TCPFAULT_EV_DATA;
 	}
-	d = &c->d[dir];
+	if ((pkt->flags & TCPFAULT_TH_ACK) && READ_ONCE(peer->ka_pending) &&
+	    pkt->ack_seq == READ_ONCE(peer->nxt)) {
+		WRITE_ONCE(peer->ka_pending, 0);
+		return TCPFAULT_EV_KEEPALIVE_ACK;
+	}
+	return TCPFAULT_EV_DATA;
+}
+
+/*
+ * What a segment is to its connection: a new incarnation's first, one to
+ * seed from the socket, its event, the wire state it leads to. @fast: a
+ * segment in order takes the short way (in_order()).
+ */
+static __always_inline void track_seg(struct tcpfault_conn *c, struct tcpfault_pkt *pkt,
+				      bool fast)
+{
+	u8 dir = pkt->dir, st, ost;
+	struct tcpfault_dir *d = &c->d[dir];
+
+	if (fast && in_order(c, d, pkt)) {
+		pkt->event = (s8)in_order_event(d, &c->d[!dir], pkt);
+		return;
+	}
 	if (conn_reopened(c, d, pkt))
 		conn_restart(c, dir);
 	if (pkt->sk && !READ_ONCE(d->seen) && !(pkt->flags & TCPFAULT_TH_SYN))
@@ -896,6 +914,42 @@ struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *
 			WRITE_ONCE(c->reset_done, 0);
 		tcpfault_conn_event(c, TCPFAULT_EV_STATE, dir, st, 0, 0);
 	}
+}
+
+/* A connection's first segment: its entry, NULL if the table is full. */
+static noinline struct tcpfault_conn *track_new(struct net *net, struct tcpfault_pkt *pkt)
+{
+	struct tcpfault_conn_key key;
+
+	conn_key(net, &pkt->t, &key);
+	return conn_create(net, &key, conn_hash(&key), pkt, pkt->dir);
+}
+
+/**
+ * tcpfault_conn_track() - a segment's connection, made if new, and what the
+ *                         segment is to it
+ * @net: the namespace the segment is in
+ * @pkt: the segment, @pkt->dir set by tcpfault_conn_find(); @pkt->event
+ *	is filled in
+ * @c: what tcpfault_conn_find() returned for it
+ *
+ * Called from the hooks under RCU. Allocates only for a connection's first
+ * segment. Counters are not bumped here: the verdict is not known yet, see
+ * tcpfault_conn_account().
+ *
+ * Return: the connection, or NULL if the table is full.
+ */
+struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *pkt,
+					  struct tcpfault_conn *c)
+{
+	if (unlikely(!c)) {
+		c = track_new(net, pkt);
+		if (!c) {
+			pkt->event = -1;
+			return NULL;
+		}
+	}
+	track_seg(c, pkt, true);
 	return c;
 }
 
@@ -1509,8 +1563,12 @@ int tcpfault_conn_set_track_all(bool on)
 {
 	mutex_lock(&track_all_mutex);
 	if (on != track_all_on) {
-		if (on)
+		if (on) {
 			tcpfault_conn_arm();
+			static_branch_enable(&tcpfault_conn_tracking_all);
+		} else {
+			static_branch_disable(&tcpfault_conn_tracking_all);
+		}
 		WRITE_ONCE(track_all_on, on);
 		if (!on)
 			tcpfault_conn_disarm();

@@ -103,14 +103,13 @@ static u16 parse_segs(const struct sk_buff *skb, u32 payload)
 	return clamp_t(u32, DIV_ROUND_UP(payload, shi->gso_size), 1, U16_MAX);
 }
 
-static int parse_tcp(struct sk_buff *skb, unsigned int thoff, struct tcpfault_pkt *pkt)
+/* The fields of a TCP header at @thoff, read from @th. */
+static __always_inline int parse_tcp_hdr(const struct sk_buff *skb, unsigned int thoff,
+					 const struct tcphdr *th, struct tcpfault_pkt *pkt)
 {
-	struct tcphdr _th;
-	const struct tcphdr *th;
 	unsigned int hlen;
 
-	th = skb_header_pointer(skb, thoff, sizeof(_th), &_th);
-	if (!th || th->doff < sizeof(_th) / 4)
+	if (th->doff < sizeof(*th) / 4)
 		return -EINVAL;
 	hlen = th->doff * 4;
 	if (skb->len < thoff + hlen)
@@ -124,6 +123,31 @@ static int parse_tcp(struct sk_buff *skb, unsigned int thoff, struct tcpfault_pk
 	pkt->len = skb->len - thoff - hlen;
 	pkt->segs = parse_segs(skb, pkt->len);
 	return 0;
+}
+
+/* A TCP header not in the skb's linear part, copied out of its pages. */
+static noinline int parse_tcp_copy(struct sk_buff *skb, unsigned int thoff,
+				   struct tcpfault_pkt *pkt)
+{
+	struct tcphdr _th tcpfault_noinit;	/* skb_header_pointer() fills it */
+	const struct tcphdr *th;
+
+	th = skb_header_pointer(skb, thoff, sizeof(_th), &_th);
+	if (!th)
+		return -EINVAL;
+	return parse_tcp_hdr(skb, thoff, th, pkt);
+}
+
+/*
+ * The TCP header at @thoff (from skb->data). It is nearly always in the
+ * linear part, read in place: no copy, and no buffer on the stack to zero
+ * and guard.
+ */
+static int parse_tcp(struct sk_buff *skb, unsigned int thoff, struct tcpfault_pkt *pkt)
+{
+	if (unlikely(skb_headlen(skb) < thoff + sizeof(struct tcphdr)))
+		return parse_tcp_copy(skb, thoff, pkt);
+	return parse_tcp_hdr(skb, thoff, (const struct tcphdr *)(skb->data + thoff), pkt);
 }
 
 static int parse_v4(struct sk_buff *skb, struct tcpfault_pkt *pkt)
@@ -397,7 +421,7 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 	if (!static_branch_unlikely(&tcpfault_conn_armed))
 		return NF_ACCEPT;
 	/* Most segments leave here: no fault names either of their ports. */
-	track_all = tcpfault_conn_get_track_all();
+	track_all = static_branch_unlikely(&tcpfault_conn_tracking_all);
 	if (!track_all && !ports_may_match(state, skb))
 		return NF_ACCEPT;
 	if (tcpfault_inject_is_ours(skb))

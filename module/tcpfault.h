@@ -319,6 +319,8 @@ void tcpfault_conn_set_keep(bool (*keep)(const struct tcpfault_conn *c));
  * on a single patched branch otherwise.
  */
 DECLARE_STATIC_KEY_FALSE(tcpfault_conn_armed);
+/* Set while track_all is on (tcpfault_conn_get_track_all()). */
+DECLARE_STATIC_KEY_FALSE(tcpfault_conn_tracking_all);
 void tcpfault_conn_arm(void);
 void tcpfault_conn_disarm(void);
 bool tcpfault_conn_get_track_all(void);

@@ -11,7 +11,7 @@
  * conn.c's functions.
  *
  * Adding a mode: its name in names.h, its grammar in spec.c if it takes
- * options, and its case in verdict_visit() (and in
+ * options, and its case in verdict_one() (and in
  * tcpfault_verdict_fault_start() if it acts when it starts).
  */
 #include <linux/netfilter.h>
@@ -287,9 +287,9 @@ struct verdict_walk {
 };
 
 /* What one matched fault does to the segment. */
-static void verdict_visit(struct tcpfault_fault *f, bool rev, void *arg)
+static __always_inline void verdict_one(struct tcpfault_fault *f, bool rev,
+					struct verdict_walk *w)
 {
-	struct verdict_walk *w = arg;
 	struct tcpfault_pkt *pkt = w->pkt;
 	struct tcpfault_conn *c = w->c;
 	struct net *net = w->net;
@@ -345,6 +345,11 @@ static void verdict_visit(struct tcpfault_fault *f, bool rev, void *arg)
 	}
 }
 
+static void verdict_visit(struct tcpfault_fault *f, bool rev, void *arg)
+{
+	verdict_one(f, rev, arg);
+}
+
 /**
  * tcpfault_verdict_segment() - what the matched faults do to a segment
  * @net: the segment's namespace
@@ -365,7 +370,7 @@ unsigned int tcpfault_verdict_segment(struct net *net, const struct tcpfault_mat
 		return w.verdict;
 	}
 	for (i = 0; i < m->n; i++)
-		verdict_visit(m->f[i], m->rev[i], &w);
+		verdict_one(m->f[i], m->rev[i], &w);
 	return w.verdict;
 }
 
