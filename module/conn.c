@@ -76,10 +76,9 @@ static atomic64_t n_evicted = ATOMIC64_INIT(0);
 static atomic64_t n_insert_failed = ATOMIC64_INIT(0);
 /* The last time the table lost track of a connection that may be open. */
 static u64 lost_ns;
-static bool track_all_on;
 /* On while anything needs the hooks' segments: a fault, or track_all. */
 DEFINE_STATIC_KEY_FALSE(tcpfault_conn_armed);
-/* On while track_all is: the hooks' test of it, one patched branch. */
+/* track_all itself: the hooks test it on one patched branch. */
 DEFINE_STATIC_KEY_FALSE(tcpfault_conn_tracking_all);
 /* Whether an open connection's entry must outlive idleness (see gc_keep()). */
 static bool (*keep_fn)(const struct tcpfault_conn *c);
@@ -1550,7 +1549,7 @@ void tcpfault_conn_disarm(void)
  */
 bool tcpfault_conn_get_track_all(void)
 {
-	return READ_ONCE(track_all_on);
+	return static_key_enabled(&tcpfault_conn_tracking_all);
 }
 
 /**
@@ -1562,16 +1561,12 @@ bool tcpfault_conn_get_track_all(void)
 int tcpfault_conn_set_track_all(bool on)
 {
 	mutex_lock(&track_all_mutex);
-	if (on != track_all_on) {
-		if (on) {
-			tcpfault_conn_arm();
-			static_branch_enable(&tcpfault_conn_tracking_all);
-		} else {
-			static_branch_disable(&tcpfault_conn_tracking_all);
-		}
-		WRITE_ONCE(track_all_on, on);
-		if (!on)
-			tcpfault_conn_disarm();
+	if (on && !tcpfault_conn_get_track_all()) {
+		tcpfault_conn_arm();
+		static_branch_enable(&tcpfault_conn_tracking_all);
+	} else if (!on && tcpfault_conn_get_track_all()) {
+		static_branch_disable(&tcpfault_conn_tracking_all);
+		tcpfault_conn_disarm();
 	}
 	mutex_unlock(&track_all_mutex);
 	return 0;
