@@ -43,7 +43,7 @@ results=
 quiet=0
 extra=
 
-usage() { sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '4,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;

@@ -61,8 +61,6 @@ echo "tcpfault-guest: command exited with $rc"
 
 sync
 if [ -n "$leak" ]; then
-	# Objects freed by RCU callbacks need a grace period or two; kmemleak
-	# also ignores objects younger than 5 s. Scan twice, as its docs advise.
 	# kmemleak ignores objects younger than 5 s, and objects freed by RCU
 	# callbacks need a grace period: wait, scan, and only if something
 	# shows up scan again and keep what persists, as its docs advise.
