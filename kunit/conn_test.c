@@ -638,6 +638,51 @@ static u32 xorshift(u32 *x)
 	return *x;
 }
 
+/*
+ * A random segment for entry @c, from @r, @r2, @r3: most of them in order,
+ * the rest retransmitted, probing, skipping ahead, opening, closing or
+ * resetting, either way.
+ */
+static void random_seg(const struct tcpfault_conn *c, u32 r, u32 r2, u32 r3,
+		       struct tcpfault_pkt *pkt)
+{
+	struct tcpfault_pkt p = { .segs = pkt->segs, .dir = r & 1 };
+	u32 nxt = c->d[p.dir].nxt, pnxt = c->d[!p.dir].nxt;
+	unsigned int pick = (r >> 1) % 1000;
+
+	if (pick < 3)
+		p.flags = TCPFAULT_TH_SYN;
+	else if (pick < 13)
+		p.flags = TCPFAULT_TH_SYN | TCPFAULT_TH_ACK;
+	else if (pick < 15)
+		p.flags = TCPFAULT_TH_FIN | TCPFAULT_TH_ACK;
+	else if (pick < 16)
+		p.flags = TCPFAULT_TH_RST;
+	else if (pick >= 40)
+		p.flags = TCPFAULT_TH_ACK;	/* else none at all */
+	p.len = (r >> 12) % 4 == 0 ? 0 : (r >> 12) % 4 == 1 ? 1 : 1 + r2 % 1000;
+	switch ((r >> 16) % 40) {
+	case 0:	/* a keepalive or window probe */
+		p.seq = nxt - 1;
+		break;
+	case 1:	/* a retransmission */
+		p.seq = nxt - r2 % 3000;
+		break;
+	case 2:	/* ahead, past a segment lost before the hook */
+		p.seq = nxt + r2 % 3000;
+		break;
+	case 3:	/* anywhere: a new incarnation's ISN */
+		p.seq = r2;
+		break;
+	default:
+		p.seq = nxt;
+		break;
+	}
+	p.ack_seq = (r3 >> 4) % 4 ? pnxt : pnxt - (r3 >> 8) % 100;
+	p.win = (r3 >> 16) % 8 ? 500 : 0;
+	*pkt = p;
+}
+
 /* Two entries' sequence and wire state, and their counters, are the same. */
 static void expect_same_conn(struct kunit *test, const struct tcpfault_conn *a,
 			     const struct tcpfault_conn *b, unsigned int i)
@@ -682,41 +727,10 @@ static void track_in_order_shortcut(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, b);
 	for (i = 0; i < n; i++) {
 		u32 r = xorshift(&x), r2 = xorshift(&x), r3 = xorshift(&x);
-		struct tcpfault_pkt p = { .segs = 1, .dir = r & 1 }, q;
-		u32 nxt = a->d[p.dir].nxt, pnxt = a->d[!p.dir].nxt;
-		unsigned int pick = (r >> 1) % 1000;
+		struct tcpfault_pkt p = { .segs = 1 }, q;
 		bool dropped = r3 % 16 == 0;
 
-		if (pick < 3)
-			p.flags = TCPFAULT_TH_SYN;
-		else if (pick < 13)
-			p.flags = TCPFAULT_TH_SYN | TCPFAULT_TH_ACK;
-		else if (pick < 15)
-			p.flags = TCPFAULT_TH_FIN | TCPFAULT_TH_ACK;
-		else if (pick < 16)
-			p.flags = TCPFAULT_TH_RST;
-		else if (pick >= 40)
-			p.flags = TCPFAULT_TH_ACK;	/* else none at all */
-		p.len = (r >> 12) % 4 == 0 ? 0 : (r >> 12) % 4 == 1 ? 1 : 1 + r2 % 1000;
-		switch ((r >> 16) % 40) {
-		case 0:		/* a keepalive or window probe */
-			p.seq = nxt - 1;
-			break;
-		case 1:		/* a retransmission */
-			p.seq = nxt - r2 % 3000;
-			break;
-		case 2:		/* ahead, past a segment lost before the hook */
-			p.seq = nxt + r2 % 3000;
-			break;
-		case 3:		/* anywhere: a new incarnation's ISN */
-			p.seq = r2;
-			break;
-		default:
-			p.seq = nxt;
-			break;
-		}
-		p.ack_seq = (r3 >> 4) % 4 ? pnxt : pnxt - (r3 >> 8) % 100;
-		p.win = (r3 >> 16) % 8 ? 500 : 0;
+		random_seg(a, r, r2, r3, &p);
 		q = p;
 		fast += in_order(a, &a->d[p.dir], &p);
 		track_seg(a, &p, true);
@@ -734,6 +748,62 @@ static void track_in_order_shortcut(struct kunit *test)
 	KUNIT_EXPECT_LT(test, fast, n - n / 10);
 }
 
+/*
+ * Header prediction (predict(), the hooks' short way for a segment that is
+ * tracked only) against the whole way (track_seg(), then
+ * tcpfault_conn_account() with no drop): 20,000 random segments both ways,
+ * most of them in order, the rest retransmitted, probing, skipping ahead,
+ * opening, closing or resetting. A segment that prediction declines must
+ * leave its entry as it was, and takes the whole way; after each, both
+ * entries hold the same sequence state, wire state, counters and timeline,
+ * and have been seen and passed alike.
+ */
+static void predict_as_the_whole_way(struct kunit *test)
+{
+	struct tcpfault_conn *a = kunit_kzalloc(test, conn_size(), GFP_KERNEL);
+	struct tcpfault_conn *b = kunit_kzalloc(test, conn_size(), GFP_KERNEL);
+	unsigned int i, s, predicted = 0, n = 20000;
+	u32 x = 88675123U;
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	for (i = 0; i < n; i++) {
+		u32 r = xorshift(&x), r2 = xorshift(&x), r3 = xorshift(&x);
+		struct tcpfault_pkt p = { .segs = 1 + (r3 >> 24) % 3 }, q;
+		u32 tl = atomic_read(&a->tl_head);
+		struct tcpfault_seg sg;
+
+		random_seg(a, r, r2, r3, &p);
+		q = p;
+		sg = (struct tcpfault_seg){ .seq = p.seq, .ack_seq = p.ack_seq, .len = p.len,
+					    .win = p.win, .segs = p.segs, .flags = p.flags };
+		if (predict(a, p.dir, &sg)) {
+			predicted++;
+		} else {
+			/* Declined: nothing changed. */
+			expect_same_conn(test, a, b, i);
+			KUNIT_ASSERT_EQ_MSG(test, atomic_read(&a->tl_head), tl, "segment %u", i);
+			track_seg(a, &p, true);
+			tcpfault_conn_account(a, &p, false);
+		}
+		track_seg(b, &q, false);
+		tcpfault_conn_account(b, &q, false);
+		expect_same_conn(test, a, b, i);
+		KUNIT_ASSERT_EQ_MSG(test, atomic_read(&a->tl_head),
+				    atomic_read(&b->tl_head), "segment %u", i);
+		KUNIT_ASSERT_EQ_MSG(test, !a->pass_ns, !b->pass_ns, "segment %u", i);
+		for (s = 0; s < 2; s++) {
+			KUNIT_ASSERT_EQ_MSG(test, !a->d[s].first_ns, !b->d[s].first_ns,
+					    "segment %u side %u", i, s);
+			KUNIT_ASSERT_EQ_MSG(test, !a->d[s].last_ns, !b->d[s].last_ns,
+					    "segment %u side %u", i, s);
+		}
+	}
+	/* Both ways taken, often. */
+	KUNIT_EXPECT_GT(test, predicted, n / 5);
+	KUNIT_EXPECT_LT(test, predicted, n - n / 10);
+}
+
 static struct kunit_case conn_test_cases[] = {
 	KUNIT_CASE(classify_handshake_and_data),
 	KUNIT_CASE(classify_keepalive_and_zero_window),
@@ -741,6 +811,7 @@ static struct kunit_case conn_test_cases[] = {
 	KUNIT_CASE(classify_wraparound),
 	KUNIT_CASE(wire_state_machine),
 	KUNIT_CASE(track_in_order_shortcut),
+	KUNIT_CASE(predict_as_the_whole_way),
 	KUNIT_CASE(table_both_directions),
 	KUNIT_CASE(table_cap_and_pressure),
 	KUNIT_CASE(table_flood_kicks_gc_rarely),

@@ -550,16 +550,24 @@ int tcpfault_conn_classify(struct tcpfault_dir *d, struct tcpfault_dir *peer,
 	return classify(d, peer, pkt);
 }
 
+/* deliver()'s work, from the segment's fields; @data: it is new data. */
+static __always_inline void deliver_ack(struct tcpfault_dir *d, struct tcpfault_dir *peer,
+					u8 flags, u32 ack_seq, u16 win, bool data)
+{
+	if (!(flags & TCPFAULT_TH_ACK))
+		return;
+	WRITE_ONCE(d->ack, ack_seq);
+	WRITE_ONCE(d->win, win);
+	/* Data acknowledged after a probe: the probe was answered. */
+	if (data && READ_ONCE(peer->ka_pending))
+		WRITE_ONCE(peer->ka_pending, 0);
+}
+
 static __always_inline void deliver(struct tcpfault_dir *d, struct tcpfault_dir *peer,
 				    const struct tcpfault_pkt *pkt)
 {
-	if (!(pkt->flags & TCPFAULT_TH_ACK))
-		return;
-	WRITE_ONCE(d->ack, pkt->ack_seq);
-	WRITE_ONCE(d->win, pkt->win);
-	/* Data acknowledged after a probe: the probe was answered. */
-	if (pkt->event == TCPFAULT_EV_DATA && pkt->len && READ_ONCE(peer->ka_pending))
-		WRITE_ONCE(peer->ka_pending, 0);
+	deliver_ack(d, peer, pkt->flags, pkt->ack_seq, pkt->win,
+		    pkt->event == TCPFAULT_EV_DATA && pkt->len);
 }
 
 /**
@@ -776,23 +784,34 @@ static void conn_restart(struct tcpfault_conn *c, u8 dir)
 	WRITE_ONCE(c->state, TCPFAULT_WS_NONE);
 }
 
-/* The tuple's entry, compared with each of its bucket in place. */
-static __always_inline struct tcpfault_conn *lookup(struct net *net,
-						     const struct tcpfault_tuple *t, u8 *dir)
+/*
+ * The entry of a segment from (@sa, @sp) to (@da, @dp), compared with each
+ * of its bucket in place; an IPv4 address is read for its first word only.
+ */
+static __always_inline struct tcpfault_conn *lookup_ends(struct net *net, u8 family,
+							  const u8 *sa, u16 sp,
+							  const u8 *da, u16 dp, u8 *dir)
 {
-	u8 d = endpoint_after(t->family, t->saddr, t->sport, t->daddr, t->dport);
-	const u8 *a0 = d ? t->daddr : t->saddr, *a1 = d ? t->saddr : t->daddr;
-	u16 p0 = d ? t->dport : t->sport, p1 = d ? t->sport : t->dport;
+	u8 d = endpoint_after(family, sa, sp, da, dp);
+	const u8 *a0 = d ? da : sa, *a1 = d ? sa : da;
+	u16 p0 = d ? dp : sp, p1 = d ? sp : dp;
 	u64 cookie = tcpfault_net_cookie(net);
 	struct tcpfault_conn *c;
 	u32 hash;
 
 	*dir = d;
-	hash = conn_hash_ends(cookie, t->family, a0, p0, a1, p1);
+	hash = conn_hash_ends(cookie, family, a0, p0, a1, p1);
 	hlist_for_each_entry_rcu(c, &buckets[hash & bucket_mask], node)
-		if (conn_holds(c, cookie, t->family, a0, p0, a1, p1))
+		if (conn_holds(c, cookie, family, a0, p0, a1, p1))
 			return c;
 	return NULL;
+}
+
+/* The tuple's entry. */
+static __always_inline struct tcpfault_conn *lookup(struct net *net,
+						     const struct tcpfault_tuple *t, u8 *dir)
+{
+	return lookup_ends(net, t->family, t->saddr, t->sport, t->daddr, t->dport, dir);
 }
 
 /**
@@ -1019,6 +1038,16 @@ void tcpfault_conn_set_matches(struct tcpfault_conn *c, u8 dir, unsigned long ge
 	smp_store_release(&fc->gen, gen);
 }
 
+/* A segment seen, dropped or not: when, and how much. */
+static __always_inline void count_seen(struct tcpfault_dir *d, u64 now, u16 segs, u32 len)
+{
+	if (!READ_ONCE(d->first_ns))
+		WRITE_ONCE(d->first_ns, now);
+	WRITE_ONCE(d->last_ns, now);
+	atomic64_add(segs, &d->c[TCPFAULT_C_SEGS]);
+	atomic64_add(len, &d->c[TCPFAULT_C_BYTES]);
+}
+
 /**
  * tcpfault_conn_account() - count a classified segment, once its fate is known
  * @c: the connection, or NULL (then nothing happens)
@@ -1048,11 +1077,7 @@ void tcpfault_conn_account(struct tcpfault_conn *c, const struct tcpfault_pkt *p
 			tcpfault_conn_event(c, TCPFAULT_EV_STATE, pkt->dir,
 					    TCPFAULT_WS_TIME_WAIT, 0, 0);
 	}
-	if (!READ_ONCE(d->first_ns))
-		WRITE_ONCE(d->first_ns, now);
-	WRITE_ONCE(d->last_ns, now);
-	atomic64_add(pkt->segs, &d->c[TCPFAULT_C_SEGS]);
-	atomic64_add(pkt->len, &d->c[TCPFAULT_C_BYTES]);
+	count_seen(d, now, pkt->segs, pkt->len);
 	if (pkt->len) {
 		u32 end = pkt->seq + !!(pkt->flags & TCPFAULT_TH_SYN) + pkt->len;
 
@@ -1079,6 +1104,65 @@ void tcpfault_conn_account(struct tcpfault_conn *c, const struct tcpfault_pkt *p
 		tcpfault_conn_event(c, (u8)ev, pkt->dir, pkt->seq, pkt->len,
 				    dropped ? TCPFAULT_EVF_DROPPED :
 				    pkt->delay ? TCPFAULT_EVF_DELAYED : 0);
+}
+
+/*
+ * tcpfault_conn_predict()'s work on the entry: a segment of an established
+ * connection starting where its sender's sequence stands (in_order()),
+ * that is not the ACK of a pending keepalive probe, is data that goes on.
+ * Its sequence moves on, what it acknowledges is learnt, and it is
+ * counted, as tcpfault_conn_track() and tcpfault_conn_account() would.
+ * Anything else changes nothing and returns false. KUnit's
+ * predict_as_the_whole_way holds the two to the same result.
+ */
+static __always_inline bool predict(struct tcpfault_conn *c, u8 dir,
+				    const struct tcpfault_seg *s)
+{
+	struct tcpfault_dir *d = &c->d[dir], *peer = &c->d[!dir];
+	u64 now;
+
+	if ((s->flags & (TCPFAULT_TH_SYN | TCPFAULT_TH_FIN | TCPFAULT_TH_RST)) ||
+	    READ_ONCE(c->state) != TCPFAULT_WS_ESTABLISHED || !READ_ONCE(d->seen) ||
+	    s->seq != READ_ONCE(d->nxt))
+		return false;
+	if (!s->len && (s->flags & TCPFAULT_TH_ACK) && READ_ONCE(peer->ka_pending) &&
+	    s->ack_seq == READ_ONCE(peer->nxt))
+		return false;
+	if (s->len)
+		advance_nxt(d, s->seq + s->len);
+	now = ktime_get_ns();
+	WRITE_ONCE(c->pass_ns, now);
+	deliver_ack(d, peer, s->flags, s->ack_seq, s->win, s->len);
+	count_seen(d, now, s->segs, s->len);
+	/* In order: all of it is new. */
+	if (s->len)
+		atomic64_add(s->len, &d->c[TCPFAULT_C_NEW_BYTES]);
+	return true;
+}
+
+/**
+ * tcpfault_conn_predict() - header prediction for a tracked IPv4 segment
+ *                           that no fault can select
+ * @net: the namespace the segment is in
+ * @s: the segment
+ *
+ * The common case of track_all in one pass over the entry: a segment of a
+ * connection already tracked, established, in order, with no SYN, FIN or
+ * RST, is data that no fault touches; its entry learns and counts it as the whole way
+ * (tcpfault_conn_track(), then tcpfault_conn_account() with no drop)
+ * would. Called from the hooks under RCU.
+ *
+ * Return: true if it was counted; false if it must take the whole way
+ * (nothing was changed).
+ */
+bool tcpfault_conn_predict(struct net *net, const struct tcpfault_seg *s)
+{
+	struct tcpfault_conn *c;
+	u8 dir;
+
+	c = lookup_ends(net, TCPFAULT_FAM_INET, (const u8 *)&s->saddr, s->sport,
+			(const u8 *)&s->daddr, s->dport, &dir);
+	return c && predict(c, dir, s);
 }
 
 /**

@@ -234,6 +234,47 @@ static void pkt_route(const struct nf_hook_state *state, const struct sk_buff *s
 }
 
 /*
+ * Header prediction, for a segment that is tracked only (track_all): an
+ * IPv4 one whose headers are in the linear part, that no fault can select
+ * (the port filter), with no SYN, FIN or RST. Its connection's entry takes
+ * it in one pass if it is in order (tcpfault_conn_predict()); anything
+ * else, nothing changed, takes the whole way.
+ */
+static __always_inline bool predict(const struct nf_hook_state *state,
+				    const struct sk_buff *skb)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th;
+	struct tcpfault_seg s;
+	unsigned int thoff, hlen;
+
+	if (state->pf != NFPROTO_IPV4 || iph->protocol != IPPROTO_TCP ||
+	    (iph->frag_off & htons(IP_OFFSET)))
+		return false;
+	thoff = skb_network_offset(skb) + iph->ihl * 4;
+	if (skb_headlen(skb) < thoff + sizeof(*th))
+		return false;
+	th = (const struct tcphdr *)(skb->data + thoff);
+	s.flags = tcp_flag_byte(th) & 0x3f;
+	hlen = th->doff * 4;
+	if ((s.flags & (TCPFAULT_TH_SYN | TCPFAULT_TH_FIN | TCPFAULT_TH_RST)) ||
+	    hlen < sizeof(*th) || skb->len < thoff + hlen)
+		return false;
+	s.sport = ntohs(th->source);
+	s.dport = ntohs(th->dest);
+	if (tcpfault_index_may_match(state->net, s.sport, s.dport))
+		return false;
+	s.saddr = iph->saddr;
+	s.daddr = iph->daddr;
+	s.seq = ntohl(th->seq);
+	s.ack_seq = ntohl(th->ack_seq);
+	s.win = ntohs(th->window);
+	s.len = skb->len - thoff - hlen;
+	s.segs = parse_segs(skb, s.len);
+	return tcpfault_conn_predict(state->net, &s);
+}
+
+/*
  * May a fault of the namespace select this segment? Its two ports against
  * the index's port filter, read straight from the headers before anything
  * else is parsed: most segments leave here, and every segment of a
@@ -438,6 +479,10 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 	dev = state->hook == NF_INET_PRE_ROUTING ? state->in : state->out;
 	if (dev && netif_is_l3_master(dev))
 		return NF_ACCEPT;
+	if (track_all && predict(state, skb)) {
+		count(false);
+		return NF_ACCEPT;
+	}
 	if (pkt_parse(state, skb, &pkt))
 		return NF_ACCEPT;
 	verdict = filter_judge(state->net, &pkt, track_all, state, skb);

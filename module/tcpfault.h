@@ -102,6 +102,33 @@ struct tcpfault_pkt {
 	struct tcpfault_fault *delay;
 };
 
+/**
+ * struct tcpfault_seg - what header prediction reads of an IPv4 segment
+ *                       (tcpfault_conn_predict())
+ * @saddr: source address, as on the wire
+ * @daddr: destination address, as on the wire
+ * @sport: source port, host order
+ * @dport: destination port, host order
+ * @seq: sequence number
+ * @ack_seq: acknowledgment number
+ * @len: payload bytes (the whole GSO super-packet)
+ * @win: advertised window, raw
+ * @segs: segments on the wire
+ * @flags: TCP flag byte
+ */
+struct tcpfault_seg {
+	__be32 saddr;
+	__be32 daddr;
+	u16 sport;
+	u16 dport;
+	u32 seq;
+	u32 ack_seq;
+	u32 len;
+	u16 win;
+	u16 segs;
+	u8 flags;
+};
+
 #define TCPFAULT_TH_FIN	0x01
 #define TCPFAULT_TH_SYN	0x02
 #define TCPFAULT_TH_RST	0x04
@@ -282,6 +309,7 @@ void tcpfault_conn_uninit(void);
 struct tcpfault_conn *tcpfault_conn_find(struct net *net, struct tcpfault_pkt *pkt);
 struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *pkt,
 					  struct tcpfault_conn *c);
+bool tcpfault_conn_predict(struct net *net, const struct tcpfault_seg *s);
 void tcpfault_conn_account(struct tcpfault_conn *c, const struct tcpfault_pkt *pkt,
 			   bool dropped);
 void tcpfault_conn_event(struct tcpfault_conn *c, u8 type, u8 dir, u32 seq, u32 len,

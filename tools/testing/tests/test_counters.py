@@ -209,6 +209,66 @@ def test_tracepoints(m):
         topo.close()
 
 
+def _recv_exactly(sock, n):
+    while n:
+        got = sock.recv(min(n, 65536))
+        check(got, "the peer closed early")
+        n -= len(got)
+
+
+def _tcp_counts(sock):
+    """struct tcp_info's segment and byte counts (linux/tcp.h offsets)."""
+    raw = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232)
+    acked, received = struct.unpack_from("QQ", raw, 120)
+    segs_out, segs_in = struct.unpack_from("II", raw, 136)
+    sent, retrans = struct.unpack_from("QQ", raw, 200)
+    return {"bytes_acked": acked, "bytes_received": received, "segs_out": segs_out,
+            "segs_in": segs_in, "bytes_sent": sent, "bytes_retrans": retrans}
+
+
+def test_track_all_counts_match_tcp_info(m):
+    """With track_all and no fault, a connection tracked from its SYN is
+    counted as its own socket counts itself: in the client's namespace the
+    hooks see every segment the client sends (LOCAL_OUT) and receives
+    (PRE_ROUTING). Most of them take header prediction (in order, no
+    fault can select them), the handshake and the close the whole way."""
+    topo = tfk.Topology()
+    try:
+        m.write(None, "track_all", "1")
+        cli, srv, lst = tfk.connect(topo, PORT)
+        for i in range(40):
+            cli.sendall(b"q" * (100 + 37 * i))
+            _recv_exactly(srv, 100 + 37 * i)
+            srv.sendall(b"r" * (3000 + 11 * i))
+            _recv_exactly(cli, 3000 + 11 * i)
+        srv.sendall(b"r" * 200000)
+        _recv_exactly(cli, 200000)
+
+        last = {}
+
+        def same():
+            row = m.conn(topo.client, dport=PORT)
+            k = _tcp_counts(cli)
+            last["tcpfault"] = (row["o_segs"], row["o_bytes"], row["o_new_bytes"],
+                                row["r_segs"], row["r_new_bytes"], row["o_dropped"],
+                                row["r_dropped"])
+            last["tcp_info"] = (k["segs_out"], k["bytes_sent"],
+                                k["bytes_sent"] - k["bytes_retrans"], k["segs_in"],
+                                k["bytes_received"], 0, 0)
+            return last["tcpfault"] == last["tcp_info"]
+        try:
+            tfk.wait_until(same, 10, "the client's counters to equal its tcp_info")
+        except tfk.Fail as e:
+            raise tfk.Fail(f"{e}: segs, bytes, new bytes out; segs, new bytes in; "
+                           f"dropped: tcpfault {last['tcpfault']}, "
+                           f"tcp_info {last['tcp_info']}") from None
+        got = last["tcpfault"]
+        check(got[0] > 80 and got[4] >= 200000 + 3000 * 40, f"a real exchange: {got}")
+    finally:
+        m.write(None, "track_all", "0")
+        topo.close()
+
+
 def test_global_stats_and_track_all(m):
     topo = tfk.Topology()
     try:

@@ -187,10 +187,12 @@ static void measure(const char *kind, unsigned int n, enum seg_kind seg, enum st
 }
 
 /*
- * A tracked connection's segment through the hook, as track_all makes
- * every segment go, on an IPv4 skb at LOCAL_OUT: the parse; the entry
- * (and the faults it remembers: none); the classification; the whole
- * hook, counting included. No fault exists, so the judging is all tracking.
+ * A tracked connection's segment, as track_all makes every segment go, on
+ * an IPv4 skb at LOCAL_OUT: the whole hook, where an in-order segment takes
+ * header prediction; and (stages=1) the whole way's steps, which a segment
+ * prediction declines takes: the parse; the entry (and the faults it
+ * remembers: none); the classification; the counting. No fault exists, so
+ * the judging is all tracking.
  */
 enum track_at { TRACK_LOOP, TRACK_PARSE, TRACK_LOOKUP, TRACK_CLASSIFY, TRACK_ACCOUNT,
 		TRACK_HOOK };
