@@ -1141,8 +1141,8 @@ static __always_inline bool predict(struct tcpfault_conn *c, u8 dir,
 }
 
 /**
- * tcpfault_conn_predict() - header prediction for a tracked IPv4 segment
- *                           that no fault can select
+ * tcpfault_conn_predict() - header prediction for a tracked segment that
+ *                           no fault can select
  * @net: the namespace the segment is in
  * @s: the segment
  *
@@ -1160,8 +1160,13 @@ bool tcpfault_conn_predict(struct net *net, const struct tcpfault_seg *s)
 	struct tcpfault_conn *c;
 	u8 dir;
 
-	c = lookup_ends(net, TCPFAULT_FAM_INET, (const u8 *)&s->saddr, s->sport,
-			(const u8 *)&s->daddr, s->dport, &dir);
+	/* Each family's lookup built for it alone. */
+	if (s->family == TCPFAULT_FAM_INET)
+		c = lookup_ends(net, TCPFAULT_FAM_INET, s->saddr, s->sport, s->daddr, s->dport,
+				&dir);
+	else
+		c = lookup_ends(net, TCPFAULT_FAM_INET6, s->saddr, s->sport, s->daddr, s->dport,
+				&dir);
 	return c && predict(c, dir, s);
 }
 

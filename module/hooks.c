@@ -234,24 +234,39 @@ static void pkt_route(const struct nf_hook_state *state, const struct sk_buff *s
 }
 
 /*
- * Header prediction, for a segment that is tracked only (track_all): an
- * IPv4 one whose headers are in the linear part, that no fault can select
- * (the port filter), with no SYN, FIN or RST. Its connection's entry takes
- * it in one pass if it is in order (tcpfault_conn_predict()); anything
- * else, nothing changed, takes the whole way.
+ * Header prediction, for a segment that is tracked only (track_all): one
+ * whose headers are in the linear part (IPv6: no extension header), that
+ * no fault can select (the port filter), with no SYN, FIN or RST. Its
+ * connection's entry takes it in one pass if it is in order
+ * (tcpfault_conn_predict()); anything else, nothing changed, takes the
+ * whole way.
  */
 static __always_inline bool predict(const struct nf_hook_state *state,
 				    const struct sk_buff *skb)
 {
-	const struct iphdr *iph = ip_hdr(skb);
 	const struct tcphdr *th;
 	struct tcpfault_seg s;
 	unsigned int thoff, hlen;
 
-	if (state->pf != NFPROTO_IPV4 || iph->protocol != IPPROTO_TCP ||
-	    (iph->frag_off & htons(IP_OFFSET)))
-		return false;
-	thoff = skb_network_offset(skb) + iph->ihl * 4;
+	if (state->pf == NFPROTO_IPV4) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		if (iph->protocol != IPPROTO_TCP || (iph->frag_off & htons(IP_OFFSET)))
+			return false;
+		s.family = TCPFAULT_FAM_INET;
+		s.saddr = (const u8 *)&iph->saddr;
+		s.daddr = (const u8 *)&iph->daddr;
+		thoff = skb_network_offset(skb) + iph->ihl * 4;
+	} else {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		if (ip6h->nexthdr != IPPROTO_TCP)
+			return false;
+		s.family = TCPFAULT_FAM_INET6;
+		s.saddr = ip6h->saddr.s6_addr;
+		s.daddr = ip6h->daddr.s6_addr;
+		thoff = skb_network_offset(skb) + sizeof(*ip6h);
+	}
 	if (skb_headlen(skb) < thoff + sizeof(*th))
 		return false;
 	th = (const struct tcphdr *)(skb->data + thoff);
@@ -264,8 +279,6 @@ static __always_inline bool predict(const struct nf_hook_state *state,
 	s.dport = ntohs(th->dest);
 	if (tcpfault_index_may_match(state->net, s.sport, s.dport))
 		return false;
-	s.saddr = iph->saddr;
-	s.daddr = iph->daddr;
 	s.seq = ntohl(th->seq);
 	s.ack_seq = ntohl(th->ack_seq);
 	s.win = ntohs(th->window);
@@ -282,11 +295,21 @@ static __always_inline bool predict(const struct nf_hook_state *state,
  * be read this cheaply (IPv6 extension headers, a fragment, a short
  * header) is left to the whole parse, which decides.
  */
-static bool ports_may_match(const struct nf_hook_state *state, const struct sk_buff *skb)
+/* Ports not in the linear part, copied out of the skb's pages. */
+static noinline bool ports_may_match_copy(const struct net *net, const struct sk_buff *skb,
+					  unsigned int thoff)
 {
-	unsigned int thoff;
 	__be16 _ports[2];
 	const __be16 *ports;
+
+	ports = skb_header_pointer(skb, thoff, sizeof(_ports), _ports);
+	return !ports || tcpfault_index_may_match(net, ntohs(ports[0]), ntohs(ports[1]));
+}
+
+static bool ports_may_match(const struct nf_hook_state *state, const struct sk_buff *skb)
+{
+	const __be16 *ports;
+	unsigned int thoff;
 
 	if (state->pf == NFPROTO_IPV4) {
 		const struct iphdr *iph = ip_hdr(skb);
@@ -299,8 +322,10 @@ static bool ports_may_match(const struct nf_hook_state *state, const struct sk_b
 			return true;
 		thoff = skb_network_offset(skb) + sizeof(struct ipv6hdr);
 	}
-	ports = skb_header_pointer(skb, thoff, sizeof(_ports), _ports);
-	return !ports || tcpfault_index_may_match(state->net, ntohs(ports[0]), ntohs(ports[1]));
+	if (unlikely(skb_headlen(skb) < thoff + 2 * sizeof(*ports)))
+		return ports_may_match_copy(state->net, skb, thoff);
+	ports = (const __be16 *)(skb->data + thoff);
+	return tcpfault_index_may_match(state->net, ntohs(ports[0]), ntohs(ports[1]));
 }
 
 /*
@@ -451,38 +476,18 @@ unsigned int tcpfault_hooks_judge(struct net *net, struct tcpfault_pkt *pkt, boo
 	return filter_judge(net, pkt, track_all, NULL, NULL);
 }
 
-static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
-				  const struct nf_hook_state *state)
+/*
+ * The whole way, for a segment a fault may select or that is to be
+ * tracked: out of line, so that its frame (the parsed segment, the
+ * stack protector's guard) is not set up for the segments that leave
+ * tcpfault_hook() before it.
+ */
+static noinline unsigned int hook_judge(void *priv, struct sk_buff *skb,
+					const struct nf_hook_state *state, bool track_all)
 {
 	struct tcpfault_pkt pkt tcpfault_noinit;	/* pkt_parse() clears it */
-	const struct net_device *dev;
 	unsigned int verdict;
-	bool track_all;
 
-	if (!static_branch_unlikely(&tcpfault_conn_armed))
-		return NF_ACCEPT;
-	/* Most segments leave here: no fault names either of their ports. */
-	track_all = static_branch_unlikely(&tcpfault_conn_tracking_all);
-	if (!track_all && !ports_may_match(state, skb))
-		return NF_ACCEPT;
-	if (tcpfault_inject_is_ours(skb))
-		return NF_ACCEPT;
-	if (state->hook == NF_INET_PRE_ROUTING && state->in &&
-	    (state->in->flags & IFF_LOOPBACK))
-		return NF_ACCEPT;
-	/*
-	 * A VRF runs the hooks a second time for each segment of its slaves,
-	 * with its own device: PRE_ROUTING once the slave has received it,
-	 * LOCAL_OUT before the slave's pass. Count and judge a segment once,
-	 * on the slave's pass.
-	 */
-	dev = state->hook == NF_INET_PRE_ROUTING ? state->in : state->out;
-	if (dev && netif_is_l3_master(dev))
-		return NF_ACCEPT;
-	if (track_all && predict(state, skb)) {
-		count(false);
-		return NF_ACCEPT;
-	}
 	if (pkt_parse(state, skb, &pkt))
 		return NF_ACCEPT;
 	verdict = filter_judge(state->net, &pkt, track_all, state, skb);
@@ -498,6 +503,40 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 		return NF_STOLEN;
 	}
 	return NF_DROP;
+}
+
+static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
+				  const struct nf_hook_state *state)
+{
+	const struct net_device *dev;
+	bool track_all;
+
+	if (!static_branch_unlikely(&tcpfault_conn_armed))
+		return NF_ACCEPT;
+	/* Most segments leave here: no fault names either of their ports. */
+	track_all = static_branch_unlikely(&tcpfault_conn_tracking_all);
+	if (!track_all && !ports_may_match(state, skb))
+		return NF_ACCEPT;
+	if (state->hook == NF_INET_PRE_ROUTING && state->in &&
+	    (state->in->flags & IFF_LOOPBACK))
+		return NF_ACCEPT;
+	/*
+	 * A VRF runs the hooks a second time for each segment of its slaves,
+	 * with its own device: PRE_ROUTING once the slave has received it,
+	 * LOCAL_OUT before the slave's pass. Count and judge a segment once,
+	 * on the slave's pass.
+	 */
+	dev = state->hook == NF_INET_PRE_ROUTING ? state->in : state->out;
+	if (dev && netif_is_l3_master(dev))
+		return NF_ACCEPT;
+	/* An RST, which tcpfault may be injecting, is never predicted. */
+	if (track_all && predict(state, skb)) {
+		count(false);
+		return NF_ACCEPT;
+	}
+	if (tcpfault_inject_is_ours(skb))
+		return NF_ACCEPT;
+	return hook_judge(priv, skb, state, track_all);
 }
 
 /* After defrag (-400), before raw (-300) and conntrack (-200). */

@@ -103,10 +103,11 @@ struct tcpfault_pkt {
 };
 
 /**
- * struct tcpfault_seg - what header prediction reads of an IPv4 segment
+ * struct tcpfault_seg - what header prediction reads of a segment
  *                       (tcpfault_conn_predict())
- * @saddr: source address, as on the wire
- * @daddr: destination address, as on the wire
+ * @saddr: source address, as on the wire (4 or 16 bytes, in its header)
+ * @daddr: destination address, likewise
+ * @family: TCPFAULT_FAM_INET or _INET6
  * @sport: source port, host order
  * @dport: destination port, host order
  * @seq: sequence number
@@ -117,8 +118,9 @@ struct tcpfault_pkt {
  * @flags: TCP flag byte
  */
 struct tcpfault_seg {
-	__be32 saddr;
-	__be32 daddr;
+	const u8 *saddr;
+	const u8 *daddr;
+	u8 family;
 	u16 sport;
 	u16 dport;
 	u32 seq;

@@ -185,7 +185,8 @@ def tracked(r, unit, rr_tps):
            "of a known connection (IPv4, at LOCAL_OUT) takes header prediction: "
            f"{whole:.1f} in all ({whole / 4:,.0f} instructions), the hook's own checks and "
            "its per-CPU count included. A segment that prediction declines (a SYN, FIN or "
-           "RST, one out of order, one with a port a fault names, IPv6) takes the whole "
+           "RST, one out of order, one with a port a fault names, an IPv6 one with an "
+           "extension header) takes the whole "
            "way, step by step:", ""]
     table, prev = step_table(at, steps, unit, loop)
     out += table

@@ -226,16 +226,16 @@ def _tcp_counts(sock):
             "segs_in": segs_in, "bytes_sent": sent, "bytes_retrans": retrans}
 
 
-def test_track_all_counts_match_tcp_info(m):
+def _track_all_counts(m, v6=False, routed=False):
     """With track_all and no fault, a connection tracked from its SYN is
     counted as its own socket counts itself: in the client's namespace the
     hooks see every segment the client sends (LOCAL_OUT) and receives
     (PRE_ROUTING). Most of them take header prediction (in order, no
-    fault can select them), the handshake and the close the whole way."""
-    topo = tfk.Topology()
+    fault can select them), the handshake the whole way."""
+    topo = tfk.Topology(routed=routed)
     try:
         m.write(None, "track_all", "1")
-        cli, srv, lst = tfk.connect(topo, PORT)
+        cli, srv, lst = tfk.connect(topo, PORT, v6=v6)
         for i in range(40):
             cli.sendall(b"q" * (100 + 37 * i))
             _recv_exactly(srv, 100 + 37 * i)
@@ -267,6 +267,14 @@ def test_track_all_counts_match_tcp_info(m):
     finally:
         m.write(None, "track_all", "0")
         topo.close()
+
+
+def test_track_all_counts_match_tcp_info(m):
+    _track_all_counts(m)
+
+
+def test_track_all_counts_match_tcp_info_routed_ipv6(m):
+    _track_all_counts(m, v6=True, routed=True)
 
 
 def test_global_stats_and_track_all(m):
