@@ -202,6 +202,18 @@ def nft_set(n):
     return setup
 
 
+def nft_empty(b, m):
+    """The floor of any netfilter tool: base chains at the hooks tcpfault
+    uses (prerouting and output, at raw priority), with no rule in them."""
+    m.unload()
+    ruleset = """table inet tf {
+  chain pre { type filter hook prerouting priority raw; }
+  chain out { type filter hook output priority raw; }
+}
+"""
+    sh(["ip", "netns", "exec", b.c.name, "nft", "-f", "-"], input=ruleset)
+
+
 def nft_down(b, m):
     sh(["ip", "netns", "exec", b.c.name, "nft", "flush", "ruleset"])
 
@@ -232,6 +244,7 @@ def configs(quick, base=None):
         ("iptables, 1,000 rules", iptables(1000), iptables_down),
         ("iptables, 10,000 rules", iptables(10000), iptables_down),
         (f"nftables set, {big:,} elements", nft_set(big), nft_down),
+        ("nftables, empty chains at the same hooks", nft_empty, nft_down),
     ]
     if base:
         label, module = base
