@@ -505,18 +505,17 @@ static noinline unsigned int hook_judge(void *priv, struct sk_buff *skb,
 	return NF_DROP;
 }
 
-static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
-				  const struct nf_hook_state *state)
+/*
+ * A segment the port filter let through, or any while track_all is on:
+ * out of line, so that the segments the port filter turns away (most of
+ * them, in a namespace with faults) never set up its frame.
+ */
+static noinline unsigned int hook_on(void *priv, struct sk_buff *skb,
+				     const struct nf_hook_state *state)
 {
+	bool track_all = static_branch_unlikely(&tcpfault_conn_tracking_all);
 	const struct net_device *dev;
-	bool track_all;
 
-	if (!static_branch_unlikely(&tcpfault_conn_armed))
-		return NF_ACCEPT;
-	/* Most segments leave here: no fault names either of their ports. */
-	track_all = static_branch_unlikely(&tcpfault_conn_tracking_all);
-	if (!track_all && !ports_may_match(state, skb))
-		return NF_ACCEPT;
 	if (state->hook == NF_INET_PRE_ROUTING && state->in &&
 	    (state->in->flags & IFF_LOOPBACK))
 		return NF_ACCEPT;
@@ -537,6 +536,30 @@ static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
 	if (tcpfault_inject_is_ours(skb))
 		return NF_ACCEPT;
 	return hook_judge(priv, skb, state, track_all);
+}
+
+/* Most segments leave here: no fault names either of their ports. */
+static noinline unsigned int hook_ports(void *priv, struct sk_buff *skb,
+					const struct nf_hook_state *state)
+{
+	if (!ports_may_match(state, skb))
+		return NF_ACCEPT;
+	return hook_on(priv, skb, state);
+}
+
+/*
+ * Each step out of line, entered by a tail call: a segment pays for the
+ * frames of the steps it reaches only (with track_all, the port filter's
+ * is not among them).
+ */
+static unsigned int tcpfault_hook(void *priv, struct sk_buff *skb,
+				  const struct nf_hook_state *state)
+{
+	if (!static_branch_unlikely(&tcpfault_conn_armed))
+		return NF_ACCEPT;
+	if (static_branch_unlikely(&tcpfault_conn_tracking_all))
+		return hook_on(priv, skb, state);
+	return hook_ports(priv, skb, state);
 }
 
 /* After defrag (-400), before raw (-300) and conntrack (-200). */
