@@ -454,6 +454,13 @@ static void advance_nxt(struct tcpfault_dir *d, u32 end)
 	}
 }
 
+/* A segment (with no payload) that acknowledges the peer's pending keepalive probe. */
+static __always_inline bool acks_probe(const struct tcpfault_dir *peer, u8 flags, u32 ack_seq)
+{
+	return (flags & TCPFAULT_TH_ACK) && READ_ONCE(peer->ka_pending) &&
+	       ack_seq == READ_ONCE(peer->nxt);
+}
+
 static __always_inline int classify(struct tcpfault_dir *d, struct tcpfault_dir *peer,
 				    struct tcpfault_pkt *pkt)
 {
@@ -509,9 +516,7 @@ static __always_inline int classify(struct tcpfault_dir *d, struct tcpfault_dir 
 		if (fl & TCPFAULT_TH_FIN) {
 			ev = READ_ONCE(d->fin) ? TCPFAULT_EV_RETRANS : TCPFAULT_EV_FIN;
 			WRITE_ONCE(d->fin, 1);
-		} else if (!pkt->len && (fl & TCPFAULT_TH_ACK) &&
-			   READ_ONCE(peer->ka_pending) &&
-			   pkt->ack_seq == READ_ONCE(peer->nxt)) {
+		} else if (!pkt->len && acks_probe(peer, fl, pkt->ack_seq)) {
 			ev = TCPFAULT_EV_KEEPALIVE_ACK;
 			WRITE_ONCE(peer->ka_pending, 0);
 		}
@@ -863,12 +868,18 @@ struct tcpfault_conn *tcpfault_conn_find(struct net *net, struct tcpfault_pkt *p
  * in_order_event() says which without the rest. KUnit's
  * track_in_order_shortcut holds the two ways to the same result.
  */
+static __always_inline bool in_order_at(const struct tcpfault_conn *c,
+					const struct tcpfault_dir *d, u8 flags, u32 seq)
+{
+	return !(flags & (TCPFAULT_TH_SYN | TCPFAULT_TH_FIN | TCPFAULT_TH_RST)) &&
+	       READ_ONCE(c->state) == TCPFAULT_WS_ESTABLISHED && READ_ONCE(d->seen) &&
+	       seq == READ_ONCE(d->nxt);
+}
+
 static __always_inline bool in_order(const struct tcpfault_conn *c, const struct tcpfault_dir *d,
 				     const struct tcpfault_pkt *pkt)
 {
-	return !(pkt->flags & (TCPFAULT_TH_SYN | TCPFAULT_TH_FIN | TCPFAULT_TH_RST)) &&
-	       READ_ONCE(c->state) == TCPFAULT_WS_ESTABLISHED && READ_ONCE(d->seen) &&
-	       pkt->seq == READ_ONCE(d->nxt);
+	return in_order_at(c, d, pkt->flags, pkt->seq);
 }
 
 static __always_inline int in_order_event(struct tcpfault_dir *d, struct tcpfault_dir *peer,
@@ -880,8 +891,7 @@ static __always_inline int in_order_event(struct tcpfault_dir *d, struct tcpfaul
 		advance_nxt(d, pkt->seq + pkt->len);
 		return TCPFAULT_EV_DATA;
 	}
-	if ((pkt->flags & TCPFAULT_TH_ACK) && READ_ONCE(peer->ka_pending) &&
-	    pkt->ack_seq == READ_ONCE(peer->nxt)) {
+	if (acks_probe(peer, pkt->flags, pkt->ack_seq)) {
 		WRITE_ONCE(peer->ka_pending, 0);
 		return TCPFAULT_EV_KEEPALIVE_ACK;
 	}
@@ -1121,12 +1131,8 @@ static __always_inline bool predict(struct tcpfault_conn *c, u8 dir,
 	struct tcpfault_dir *d = &c->d[dir], *peer = &c->d[!dir];
 	u64 now;
 
-	if ((s->flags & (TCPFAULT_TH_SYN | TCPFAULT_TH_FIN | TCPFAULT_TH_RST)) ||
-	    READ_ONCE(c->state) != TCPFAULT_WS_ESTABLISHED || !READ_ONCE(d->seen) ||
-	    s->seq != READ_ONCE(d->nxt))
-		return false;
-	if (!s->len && (s->flags & TCPFAULT_TH_ACK) && READ_ONCE(peer->ka_pending) &&
-	    s->ack_seq == READ_ONCE(peer->nxt))
+	if (!in_order_at(c, d, s->flags, s->seq) ||
+	    (!s->len && acks_probe(peer, s->flags, s->ack_seq)))
 		return false;
 	if (s->len)
 		advance_nxt(d, s->seq + s->len);

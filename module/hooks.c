@@ -287,14 +287,6 @@ static __always_inline bool predict(const struct nf_hook_state *state,
 	return tcpfault_conn_predict(state->net, &s);
 }
 
-/*
- * May a fault of the namespace select this segment? Its two ports against
- * the index's port filter, read straight from the headers before anything
- * else is parsed: most segments leave here, and every segment of a
- * namespace without faults. A segment whose ports cannot
- * be read this cheaply (IPv6 extension headers, a fragment, a short
- * header) is left to the whole parse, which decides.
- */
 /* Ports not in the linear part, copied out of the skb's pages. */
 static noinline bool ports_may_match_copy(const struct net *net, const struct sk_buff *skb,
 					  unsigned int thoff)
@@ -306,6 +298,14 @@ static noinline bool ports_may_match_copy(const struct net *net, const struct sk
 	return !ports || tcpfault_index_may_match(net, ntohs(ports[0]), ntohs(ports[1]));
 }
 
+/*
+ * May a fault of the namespace select this segment? Its two ports against
+ * the index's port filter, read straight from the headers before anything
+ * else is parsed: most segments leave here, and every segment of a
+ * namespace without faults. A segment whose ports cannot
+ * be read this cheaply (IPv6 extension headers, a fragment, a short
+ * header) is left to the whole parse, which decides.
+ */
 static bool ports_may_match(const struct nf_hook_state *state, const struct sk_buff *skb)
 {
 	const __be16 *ports;
