@@ -164,7 +164,7 @@ main() {
 	step_reset
 	step "grammar (spec_test)" make -C "$testing/unit" run
 	step "cli units" make -C tools test
-	step "a checkout under /tmp reaches the guest" tmp_checkout
+	step "a checkout under /tmp reaches the guest, from an empty cache, quietly" tmp_checkout
 	if [ -n "$quick" ]; then
 		step "fuzz the grammar (libFuzzer, 2M inputs or 30 s)" make -C "$testing/fuzz" run SECONDS=30
 	else
@@ -421,11 +421,21 @@ build_bench() {
 tmp_checkout() {
 	local d rc
 	d=$(mktemp -d /tmp/tcpfault-checkout.XXXXXX)
+	mkdir "$d/cache"
+	# With an empty cache, as on a new machine (the initramfs built, KVM
+	# probed): run.sh then says nothing but its own qemu-run: lines.
 	git clone -q "$top" "$d/tcpfault" &&
-		(cd "$d/tcpfault" && "$testing/qemu/run.sh" --kernel stock --timeout 300 \
-			--results "$out/tmp-checkout" --quiet -- \
-			bash -c '[ "$(pwd)" = "$1" ] && test -f tools/testing/qemu/run.sh' - "$d/tcpfault")
+		(cd "$d/tcpfault" && TCPFAULT_CACHE=$d/cache "$testing/qemu/run.sh" --kernel stock \
+			--timeout 300 --results "$out/tmp-checkout" --quiet -- \
+			bash -c '[ "$(pwd)" = "$1" ] && test -f tools/testing/qemu/run.sh' - "$d/tcpfault") \
+			2>"$d/err"
 	rc=$?
+	if [ "$rc" != 0 ]; then
+		cat "$d/err" >&2
+	elif grep -v '^qemu-run: ' "$d/err" >&2; then
+		echo "run.sh printed the lines above besides its own" >&2
+		rc=1
+	fi
 	rm -rf "$d"
 	return "$rc"
 }

@@ -189,15 +189,19 @@ if [ ! -f "$cache/accel" ]; then
 		cp "$here/stage2.sh" "$pd/.guest/stage2.sh"
 		echo / > "$pd/.guest/cwd"
 		echo true > "$pd/.guest/cmd"
-		if timeout 25 qemu-system-x86_64 -nodefaults -display none -no-reboot \
+		probe_initrd=$(make_initrd "$(stock_kver)" "virtio_pci 9pnet_virtio 9p overlay")
+		# In a subshell whose stderr goes nowhere: QEMU dies of SIGABRT
+		# where KVM is there but unusable, and bash would report the job
+		# ("Aborted", and its whole command line) on the user's terminal.
+		if (timeout 25 qemu-system-x86_64 -nodefaults -display none -no-reboot \
 			-accel kvm -cpu host -machine q35 -smp 1 -m 512 -serial null \
-			-kernel "/boot/vmlinuz-$(stock_kver)" \
-			-initrd "$(make_initrd "$(stock_kver)" "virtio_pci 9pnet_virtio 9p overlay")" \
+			-kernel "/boot/vmlinuz-$(stock_kver)" -initrd "$probe_initrd" \
 			-append "console=ttyS0 reboot=t panic=-1" \
 			-fsdev local,id=root,path=/,readonly=on,security_model=none,multidevs=remap \
 			-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
 			-fsdev local,id=res,path="$pd",security_model=none \
-			-device virtio-9p-pci,fsdev=res,mount_tag=results >/dev/null 2>&1 &&
+			-device virtio-9p-pci,fsdev=res,mount_tag=results >/dev/null 2>&1
+		    exit $?) 2>/dev/null &&
 		   [ "$(cat "$pd/.guest/rc" 2>/dev/null)" = 0 ]; then
 			acc=kvm
 		fi
