@@ -20,7 +20,10 @@ done
 exec pkg-config "$@"
 PC
 chmod +x "$tmp/pkg-config"
-if ! make -n -C "$dir" PKG_CONFIG="$tmp/pkg-config" all >/dev/null 2>"$tmp/err"; then
+# A make of its own: run from make -jN (dh), the parent's jobserver flags
+# would make it warn on stderr about the jobserver.
+if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	make -n -C "$dir" PKG_CONFIG="$tmp/pkg-config" all >/dev/null 2>"$tmp/err"; then
 	echo "FAIL - make -n all with json-c only:"; cat "$tmp/err"; exit 1
 fi
 if [ -s "$tmp/err" ]; then
