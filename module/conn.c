@@ -876,6 +876,7 @@ static __always_inline bool in_order_at(const struct tcpfault_conn *c,
 	       seq == READ_ONCE(d->nxt);
 }
 
+/* in_order_at() for a parsed segment. */
 static __always_inline bool in_order(const struct tcpfault_conn *c, const struct tcpfault_dir *d,
 				     const struct tcpfault_pkt *pkt)
 {

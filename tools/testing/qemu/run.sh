@@ -193,6 +193,7 @@ if [ ! -f "$cache/accel" ]; then
 		# In a subshell whose stderr goes nowhere: QEMU dies of SIGABRT
 		# where KVM is there but unusable, and bash would report the job
 		# ("Aborted", and its whole command line) on the user's terminal.
+		# The exit keeps bash from exec'ing timeout in place of the subshell.
 		if (timeout 25 qemu-system-x86_64 -nodefaults -display none -no-reboot \
 			-accel kvm -cpu host -machine q35 -smp 1 -m 512 -serial null \
 			-kernel "/boot/vmlinuz-$(stock_kver)" -initrd "$probe_initrd" \

@@ -22,8 +22,8 @@ class HookCalls:
     instruction, the test of a static key, and kprobes refuse a jump label's
     site (EINVAL). There the calls are counted where tcpfault_hook hands
     them on, hook_ports() and hook_on(): that counts every call only while
-    the module is armed (a fault or track_all somewhere: arm() makes sure),
-    and a segment counts twice if it passes the port filter (none does in
+    the module is armed (a fault or track_all somewhere: a test that needs
+    it keeps a fault in a namespace of its own), and a segment counts twice if it passes the port filter (none does in
     these tests: their faults never name the traffic's ports)."""
 
     def __init__(self):
@@ -37,13 +37,11 @@ class HookCalls:
             self._write(f"{TR}/options/{opt}", "0")
         try:
             self._probe(self.event, "tcpfault_hook")
-            self.steps = False
         except OSError as e:
             if e.errno != errno.EINVAL:
                 raise
             for fn in ("hook_ports", "hook_on"):
                 self._probe(f"{self.event}_{fn}", fn)
-            self.steps = True
         os.mkdir(self.inst)
         self._write(f"{self.inst}/buffer_size_kb", "4096")
         for ev in self.events:
