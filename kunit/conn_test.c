@@ -710,6 +710,27 @@ static void expect_same_conn(struct kunit *test, const struct tcpfault_conn *a,
 }
 
 /*
+ * expect_same_conn(), and the same timeline length; seen and passed alike
+ * (the stamps themselves differ: each way read the clock).
+ */
+static void expect_same_seen(struct kunit *test, const struct tcpfault_conn *a,
+			     const struct tcpfault_conn *b, unsigned int i)
+{
+	unsigned int s;
+
+	expect_same_conn(test, a, b, i);
+	KUNIT_ASSERT_EQ_MSG(test, atomic_read(&a->tl_head), atomic_read(&b->tl_head),
+			    "segment %u", i);
+	KUNIT_ASSERT_EQ_MSG(test, !a->pass_ns, !b->pass_ns, "segment %u", i);
+	for (s = 0; s < 2; s++) {
+		KUNIT_ASSERT_EQ_MSG(test, !a->d[s].first_ns, !b->d[s].first_ns,
+				    "segment %u side %u", i, s);
+		KUNIT_ASSERT_EQ_MSG(test, !a->d[s].last_ns, !b->d[s].last_ns,
+				    "segment %u side %u", i, s);
+	}
+}
+
+/*
  * The in-order shortcut (track_seg(.., true)) against the whole way
  * (track_seg(.., false)): 20,000 random segments both ways, most of them
  * in order, the rest retransmitted, probing, skipping ahead, opening,
@@ -749,6 +770,62 @@ static void track_in_order_shortcut(struct kunit *test)
 }
 
 /*
+ * A selected connection's short way (tcpfault_conn_find_known(): its entry
+ * knows its faults, so a segment in order is classified at once by
+ * track_in_order(); then, unless a fault drops or holds it,
+ * tcpfault_conn_account_in_order()) against the whole way (track_seg(),
+ * then tcpfault_conn_account()): 20,000 random segments both ways, most of
+ * them in order, the rest retransmitted, probing, skipping ahead, opening,
+ * closing or resetting; some dropped, some held. A segment the short way
+ * declines changes nothing and takes the whole way. After each, both
+ * entries hold the same event, sequence state, wire state, counters and
+ * timeline, and have been seen and passed alike.
+ */
+static void known_as_the_whole_way(struct kunit *test)
+{
+	struct tcpfault_conn *a = kunit_kzalloc(test, conn_size(), GFP_KERNEL);
+	struct tcpfault_conn *b = kunit_kzalloc(test, conn_size(), GFP_KERNEL);
+	unsigned int i, known = 0, n = 20000;
+	struct tcpfault_fault held = {};
+	u32 x = 3141592653U;
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	for (i = 0; i < n; i++) {
+		u32 r = xorshift(&x), r2 = xorshift(&x), r3 = xorshift(&x);
+		struct tcpfault_pkt p = { .segs = 1 + (r3 >> 24) % 3 }, q;
+		bool dropped = r3 % 16 == 0, in_order;
+		u32 tl = atomic_read(&a->tl_head);
+
+		random_seg(a, r, r2, r3, &p);
+		if ((r3 >> 8) % 16 == 0)
+			p.delay = &held;
+		q = p;
+		in_order = track_in_order(a, &p);
+		if (!in_order) {
+			/* Declined: nothing changed. */
+			expect_same_conn(test, a, b, i);
+			KUNIT_ASSERT_EQ_MSG(test, atomic_read(&a->tl_head), tl, "segment %u", i);
+			track_seg(a, &p, true);
+		}
+		known += in_order;
+		track_seg(b, &q, false);
+		KUNIT_ASSERT_EQ_MSG(test, p.event, q.event, "segment %u", i);
+		KUNIT_ASSERT_EQ_MSG(test, p.prev_nxt, q.prev_nxt, "segment %u", i);
+		KUNIT_ASSERT_EQ_MSG(test, p.prev_valid, q.prev_valid, "segment %u", i);
+		if (in_order && !dropped && !p.delay)
+			tcpfault_conn_account_in_order(a, &p);
+		else
+			tcpfault_conn_account(a, &p, dropped);
+		tcpfault_conn_account(b, &q, dropped);
+		expect_same_seen(test, a, b, i);
+	}
+	/* Both ways taken, often. */
+	KUNIT_EXPECT_GT(test, known, n / 5);
+	KUNIT_EXPECT_LT(test, known, n - n / 10);
+}
+
+/*
  * Header prediction (predict(), the hooks' short way for a segment that is
  * tracked only) against the whole way (track_seg(), then
  * tcpfault_conn_account() with no drop): 20,000 random segments both ways,
@@ -762,7 +839,7 @@ static void predict_as_the_whole_way(struct kunit *test)
 {
 	struct tcpfault_conn *a = kunit_kzalloc(test, conn_size(), GFP_KERNEL);
 	struct tcpfault_conn *b = kunit_kzalloc(test, conn_size(), GFP_KERNEL);
-	unsigned int i, s, predicted = 0, n = 20000;
+	unsigned int i, predicted = 0, n = 20000;
 	u32 x = 88675123U;
 
 	KUNIT_ASSERT_NOT_NULL(test, a);
@@ -788,16 +865,7 @@ static void predict_as_the_whole_way(struct kunit *test)
 		}
 		track_seg(b, &q, false);
 		tcpfault_conn_account(b, &q, false);
-		expect_same_conn(test, a, b, i);
-		KUNIT_ASSERT_EQ_MSG(test, atomic_read(&a->tl_head),
-				    atomic_read(&b->tl_head), "segment %u", i);
-		KUNIT_ASSERT_EQ_MSG(test, !a->pass_ns, !b->pass_ns, "segment %u", i);
-		for (s = 0; s < 2; s++) {
-			KUNIT_ASSERT_EQ_MSG(test, !a->d[s].first_ns, !b->d[s].first_ns,
-					    "segment %u side %u", i, s);
-			KUNIT_ASSERT_EQ_MSG(test, !a->d[s].last_ns, !b->d[s].last_ns,
-					    "segment %u side %u", i, s);
-		}
+		expect_same_seen(test, a, b, i);
 	}
 	/* Both ways taken, often. */
 	KUNIT_EXPECT_GT(test, predicted, n / 5);
@@ -812,6 +880,7 @@ static struct kunit_case conn_test_cases[] = {
 	KUNIT_CASE(wire_state_machine),
 	KUNIT_CASE(track_in_order_shortcut),
 	KUNIT_CASE(predict_as_the_whole_way),
+	KUNIT_CASE(known_as_the_whole_way),
 	KUNIT_CASE(table_both_directions),
 	KUNIT_CASE(table_cap_and_pressure),
 	KUNIT_CASE(table_flood_kicks_gc_rarely),

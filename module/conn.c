@@ -69,6 +69,7 @@ static struct hlist_head *buckets;
 static unsigned int bucket_mask;
 static spinlock_t conn_locks[CONN_LOCKS];
 static u32 hash_seed __read_mostly;
+static u64 hash_mul[3] __read_mostly;	/* conn_hash4()'s: random, odd */
 static atomic_t nconns = ATOMIC_INIT(0);
 static atomic64_t next_id = ATOMIC64_INIT(0);
 static atomic64_t n_inserted = ATOMIC64_INIT(0);
@@ -226,6 +227,20 @@ static noinline u32 conn_hash6(const u8 *a0, const u8 *a1, u32 seed)
 }
 
 /*
+ * An IPv4 key's hash: its addresses in one word, its ports and namespace in
+ * another, each times a secret odd multiplier, then mixed (the high half
+ * of a product depends on all of its input). A third of jhash_3words()'s
+ * instructions; the secret keeps its collisions out of a sender's reach.
+ */
+static __always_inline u32 conn_hash4(u32 a0, u32 a1, u32 ports, u64 cookie)
+{
+	u64 h = ((u64)a0 << 32 | a1) * hash_mul[0] + ((u64)ports << 32 ^ cookie) * hash_mul[1];
+
+	h ^= h >> 29;
+	return (h * hash_mul[2]) >> 32;
+}
+
+/*
  * A key's hash, seeded, from its parts (endpoint 0, then 1): the words that
  * vary (an IPv4 key's addresses are one word each, the rest zero), with
  * the namespace and the ports in the seed.
@@ -236,8 +251,13 @@ static __always_inline u32 conn_hash_ends(u64 cookie, u8 family, const u8 *a0, u
 	u32 ports = (u32)p0 << 16 | p1;
 	u32 seed = hash_seed ^ (u32)cookie ^ (u32)(cookie >> 32);
 
-	if (family == TCPFAULT_FAM_INET)
-		return jhash_3words(addr_w0(a0), addr_w0(a1), ports, seed);
+	if (family == TCPFAULT_FAM_INET) {
+		u32 w0, w1;	/* as on the wire: the hash needs no byte order */
+
+		memcpy(&w0, a0, sizeof(w0));
+		memcpy(&w1, a1, sizeof(w1));
+		return conn_hash4(w0, w1, ports, cookie);
+	}
 	return conn_hash6(a0, a1, seed ^ ports);
 }
 
@@ -859,6 +879,29 @@ struct tcpfault_conn *tcpfault_conn_find(struct net *net, struct tcpfault_pkt *p
 	return lookup(net, &pkt->t, &pkt->dir);
 }
 
+/* tcpfault_conn_matches()'s work, inlined in tcpfault_conn_find_known(). */
+static __always_inline bool matches(const struct tcpfault_conn *c, u8 dir, unsigned long gen,
+				    struct tcpfault_matches *m)
+{
+	const struct tcpfault_fcache *fc = &c->fc[dir];
+	unsigned int i, n;
+	u8 rev;
+
+	/* Pairs with the release in tcpfault_conn_set_matches(). */
+	if (smp_load_acquire(&fc->gen) != gen)
+		return false;
+	n = min_t(unsigned int, READ_ONCE(fc->n), TCPFAULT_CONN_FCACHE);
+	rev = READ_ONCE(fc->rev);
+	for (i = 0; i < n; i++) {
+		m->f[i] = READ_ONCE(fc->f[i]);
+		m->rev[i] = rev & BIT(i);
+	}
+	m->n = n;
+	m->more = false;
+	smp_rmb();	/* the copy before gen's second read */
+	return READ_ONCE(fc->gen) == gen;
+}
+
 /*
  * A segment that carries its connection on in order (header prediction):
  * no SYN, FIN or RST, the connection established, and the segment starting
@@ -899,10 +942,21 @@ static __always_inline int in_order_event(struct tcpfault_dir *d, struct tcpfaul
 	return TCPFAULT_EV_DATA;
 }
 
+/* The short way of tcpfault_conn_track(): a segment in order, classified. */
+static __always_inline bool track_in_order(struct tcpfault_conn *c, struct tcpfault_pkt *pkt)
+{
+	struct tcpfault_dir *d = &c->d[pkt->dir];
+
+	if (!in_order(c, d, pkt))
+		return false;
+	pkt->event = (s8)in_order_event(d, &c->d[!pkt->dir], pkt);
+	return true;
+}
+
 /*
  * What a segment is to its connection: a new incarnation's first, one to
  * seed from the socket, its event, the wire state it leads to. @fast: a
- * segment in order takes the short way (in_order()).
+ * segment in order takes the short way (track_in_order()).
  */
 static __always_inline void track_seg(struct tcpfault_conn *c, struct tcpfault_pkt *pkt,
 				      bool fast)
@@ -910,10 +964,8 @@ static __always_inline void track_seg(struct tcpfault_conn *c, struct tcpfault_p
 	u8 dir = pkt->dir, st, ost;
 	struct tcpfault_dir *d = &c->d[dir];
 
-	if (fast && in_order(c, d, pkt)) {
-		pkt->event = (s8)in_order_event(d, &c->d[!dir], pkt);
+	if (fast && track_in_order(c, pkt))
 		return;
-	}
 	if (conn_reopened(c, d, pkt))
 		conn_restart(c, dir);
 	if (pkt->sk && !READ_ONCE(d->seen) && !(pkt->flags & TCPFAULT_TH_SYN))
@@ -943,6 +995,46 @@ static __always_inline void track_seg(struct tcpfault_conn *c, struct tcpfault_p
 			WRITE_ONCE(c->reset_done, 0);
 		tcpfault_conn_event(c, TCPFAULT_EV_STATE, dir, st, 0, 0);
 	}
+}
+
+/**
+ * tcpfault_conn_find_known() - a segment's entry, and what it already knows
+ * @net: the namespace the segment is in
+ * @pkt: the segment; @pkt->dir is filled in, and @pkt->event if it is
+ *	classified
+ * @gen: tcpfault_index_gen() of @net, read in this RCU read-side section
+ * @m: filled with the faults the entry remembers for @pkt's direction
+ * @known: set to TCPFAULT_KNOWN_NONE if @m must be looked up (no entry, or
+ *	it does not hold them for @gen); TCPFAULT_KNOWN_FAULTS if @m holds
+ *	them; TCPFAULT_KNOWN_SEG if, besides, some fault selects the segment
+ *	and it was in order: classified as tcpfault_conn_track() would, which
+ *	must not be called for it
+ *
+ * tcpfault_conn_find(), tcpfault_conn_matches() and, for a segment in
+ * order, tcpfault_conn_track() in one pass over the entry: a selected
+ * connection's header prediction. Called from the hooks under RCU.
+ *
+ * Return: the entry, or NULL.
+ */
+struct tcpfault_conn *tcpfault_conn_find_known(struct net *net, struct tcpfault_pkt *pkt,
+					       unsigned long gen, struct tcpfault_matches *m,
+					       enum tcpfault_known *known)
+{
+	const struct tcpfault_tuple *t = &pkt->t;
+	struct tcpfault_conn *c;
+
+	/* Each family's lookup built for it alone. */
+	if (t->family == TCPFAULT_FAM_INET)
+		c = lookup_ends(net, TCPFAULT_FAM_INET, t->saddr, t->sport, t->daddr, t->dport,
+				&pkt->dir);
+	else
+		c = lookup_ends(net, TCPFAULT_FAM_INET6, t->saddr, t->sport, t->daddr, t->dport,
+				&pkt->dir);
+	*known = TCPFAULT_KNOWN_NONE;
+	if (!c || !matches(c, pkt->dir, gen, m))
+		return c;
+	*known = m->n && track_in_order(c, pkt) ? TCPFAULT_KNOWN_SEG : TCPFAULT_KNOWN_FAULTS;
+	return c;
 }
 
 /* A connection's first segment: its entry, NULL if the table is full. */
@@ -998,23 +1090,7 @@ struct tcpfault_conn *tcpfault_conn_track(struct net *net, struct tcpfault_pkt *
 bool tcpfault_conn_matches(const struct tcpfault_conn *c, u8 dir, unsigned long gen,
 			   struct tcpfault_matches *m)
 {
-	const struct tcpfault_fcache *fc = &c->fc[dir];
-	unsigned int i, n;
-	u8 rev;
-
-	/* Pairs with the release in tcpfault_conn_set_matches(). */
-	if (smp_load_acquire(&fc->gen) != gen)
-		return false;
-	n = min_t(unsigned int, READ_ONCE(fc->n), TCPFAULT_CONN_FCACHE);
-	rev = READ_ONCE(fc->rev);
-	for (i = 0; i < n; i++) {
-		m->f[i] = READ_ONCE(fc->f[i]);
-		m->rev[i] = rev & BIT(i);
-	}
-	m->n = n;
-	m->more = false;
-	smp_rmb();	/* the copy before gen's second read */
-	return READ_ONCE(fc->gen) == gen;
+	return matches(c, dir, gen, m);
 }
 
 /**
@@ -1057,6 +1133,22 @@ static __always_inline void count_seen(struct tcpfault_dir *d, u64 now, u16 segs
 	WRITE_ONCE(d->last_ns, now);
 	atomic64_add(segs, &d->c[TCPFAULT_C_SEGS]);
 	atomic64_add(len, &d->c[TCPFAULT_C_BYTES]);
+}
+
+/*
+ * The counting of a data segment in order that goes on (its sequence
+ * already moved): tcpfault_conn_account()'s work for it, no drop, no delay,
+ * all of its payload new.
+ */
+static __always_inline void count_in_order(struct tcpfault_conn *c, struct tcpfault_dir *d,
+					   struct tcpfault_dir *peer, u64 now, u8 flags,
+					   u32 ack_seq, u16 win, u16 segs, u32 len)
+{
+	WRITE_ONCE(c->pass_ns, now);
+	deliver_ack(d, peer, flags, ack_seq, win, len);
+	count_seen(d, now, segs, len);
+	if (len)
+		atomic64_add(len, &d->c[TCPFAULT_C_NEW_BYTES]);
 }
 
 /**
@@ -1117,6 +1209,30 @@ void tcpfault_conn_account(struct tcpfault_conn *c, const struct tcpfault_pkt *p
 				    pkt->delay ? TCPFAULT_EVF_DELAYED : 0);
 }
 
+/**
+ * tcpfault_conn_account_in_order() - tcpfault_conn_account() with no drop, for
+ *                                    a segment tcpfault_conn_find_known()
+ *                                    classified
+ * @c: the connection
+ * @pkt: the segment, TCPFAULT_KNOWN_SEG; no fault dropped or holds it
+ *
+ * A data segment in order is counted the short way; any other (the ACK of
+ * a keepalive probe) the whole way.
+ */
+void tcpfault_conn_account_in_order(struct tcpfault_conn *c, const struct tcpfault_pkt *pkt)
+{
+	/* First: nothing of the segment's is kept across the call. */
+	u64 now = ktime_get_ns();
+	u8 dir = pkt->dir;
+
+	if (pkt->event != TCPFAULT_EV_DATA) {
+		tcpfault_conn_account(c, pkt, false);
+		return;
+	}
+	count_in_order(c, &c->d[dir], &c->d[!dir], now, pkt->flags, pkt->ack_seq, pkt->win,
+		       pkt->segs, pkt->len);
+}
+
 /*
  * tcpfault_conn_predict()'s work on the entry: a segment of an established
  * connection starting where its sender's sequence stands (in_order()),
@@ -1130,20 +1246,13 @@ static __always_inline bool predict(struct tcpfault_conn *c, u8 dir,
 				    const struct tcpfault_seg *s)
 {
 	struct tcpfault_dir *d = &c->d[dir], *peer = &c->d[!dir];
-	u64 now;
 
 	if (!in_order_at(c, d, s->flags, s->seq) ||
 	    (!s->len && acks_probe(peer, s->flags, s->ack_seq)))
 		return false;
 	if (s->len)
 		advance_nxt(d, s->seq + s->len);
-	now = ktime_get_ns();
-	WRITE_ONCE(c->pass_ns, now);
-	deliver_ack(d, peer, s->flags, s->ack_seq, s->win, s->len);
-	count_seen(d, now, s->segs, s->len);
-	/* In order: all of it is new. */
-	if (s->len)
-		atomic64_add(s->len, &d->c[TCPFAULT_C_NEW_BYTES]);
+	count_in_order(c, d, peer, ktime_get_ns(), s->flags, s->ack_seq, s->win, s->segs, s->len);
 	return true;
 }
 
@@ -1705,6 +1814,8 @@ int tcpfault_conn_init(void)
 	for (i = 0; i < CONN_LOCKS; i++)
 		spin_lock_init(&conn_locks[i]);
 	hash_seed = get_random_u32();
+	for (i = 0; i < ARRAY_SIZE(hash_mul); i++)
+		hash_mul[i] = get_random_u64() | 1;
 
 	conn_cache = kmem_cache_create("tcpfault_conn", conn_size(), 0, 0, NULL);
 	if (!conn_cache) {

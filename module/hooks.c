@@ -332,49 +332,65 @@ static bool ports_may_match(const struct nf_hook_state *state, const struct sk_b
  * Which faults select a segment that passed the key filter (@sel): what
  * its connection's entry remembers for its direction, if the index is as
  * it was then; else one lookup per fault shape, which the entry
- * remembers. One that did not pass (tracked only, with track_all) meets
+ * remembers. An entry that remembers them may also take a segment in
+ * order at once (@known: TCPFAULT_KNOWN_SEG, then it is classified). One
+ * that did not pass (tracked only, with track_all) meets
  * none: nothing is looked up, nothing remembered (a fault added meanwhile
  * selects the connection's next segment, as without track_all). Sets @gen
  * to the index generation the faults hold for, 0 if none was read.
  * Returns the entry, NULL if none yet.
  */
 static __always_inline struct tcpfault_conn *
-faults(struct net *net, struct tcpfault_pkt *pkt, bool sel, unsigned long *gen,
-	struct tcpfault_matches *m)
+faults(struct net *net, struct tcpfault_pkt *pkt, unsigned long gen,
+	struct tcpfault_matches *m, enum tcpfault_known *known)
 {
 	struct tcpfault_conn *c;
 
-	if (!sel) {
-		*gen = 0;
+	if (!gen) {
 		m->n = 0;
 		m->more = false;
+		*known = TCPFAULT_KNOWN_NONE;
 		return tcpfault_conn_find(net, pkt);
 	}
-	/* Read first: a lookup that follows finds what it says. */
-	*gen = tcpfault_index_gen(net);
-	c = tcpfault_conn_find(net, pkt);
-	if (!c || !tcpfault_conn_matches(c, pkt->dir, *gen, m)) {
+	c = tcpfault_conn_find_known(net, pkt, gen, m, known);
+	if (*known == TCPFAULT_KNOWN_NONE) {
 		tcpfault_index_lookup(net, &pkt->t, m);
 		if (c)
-			tcpfault_conn_set_matches(c, pkt->dir, *gen, m);
+			tcpfault_conn_set_matches(c, pkt->dir, gen, m);
 	}
 	return c;
 }
 
 /*
  * The segment's entry, made on its first segment; a new entry remembers
- * @m if it was looked up (@gen is never 0).
+ * @m if it was looked up (@gen is never 0). A segment already classified
+ * (@known) is not classified again.
  */
 static __always_inline struct tcpfault_conn *
 track(struct net *net, struct tcpfault_pkt *pkt, struct tcpfault_conn *c,
-	unsigned long gen, const struct tcpfault_matches *m)
+	unsigned long gen, const struct tcpfault_matches *m, enum tcpfault_known known)
 {
+	if (known == TCPFAULT_KNOWN_SEG)
+		return c;
 	if (c)
 		return tcpfault_conn_track(net, pkt, c);
 	c = tcpfault_conn_track(net, pkt, NULL);
 	if (c && gen)
 		tcpfault_conn_set_matches(c, pkt->dir, gen, m);
 	return c;
+}
+
+/*
+ * Its counters and timeline, once its fate is known; a segment classified
+ * with its faults (@known) and let through unheld the short way.
+ */
+static __always_inline void account(struct tcpfault_conn *c, const struct tcpfault_pkt *pkt,
+				    unsigned int verdict, enum tcpfault_known known)
+{
+	if (known == TCPFAULT_KNOWN_SEG && verdict == NF_ACCEPT && !pkt->delay)
+		tcpfault_conn_account_in_order(c, pkt);
+	else
+		tcpfault_conn_account(c, pkt, verdict != NF_ACCEPT);
 }
 
 /**
@@ -385,6 +401,7 @@ track(struct net *net, struct tcpfault_pkt *pkt, struct tcpfault_conn *c,
  *	no fault is looked up
  * @gen: set to the index generation @m holds for, 0 if none was read
  * @m: filled with the faults
+ * @known: set to what the entry knew (tcpfault_conn_find_known())
  *
  * The hooks' first step after the filters, for the micro-benchmark's
  * stages. Under RCU.
@@ -392,9 +409,12 @@ track(struct net *net, struct tcpfault_pkt *pkt, struct tcpfault_conn *c,
  * Return: the connection's entry, or NULL if it has none yet.
  */
 struct tcpfault_conn *tcpfault_hooks_faults(struct net *net, struct tcpfault_pkt *pkt, bool sel,
-					    unsigned long *gen, struct tcpfault_matches *m)
+					    unsigned long *gen, struct tcpfault_matches *m,
+					    enum tcpfault_known *known)
 {
-	return faults(net, pkt, sel, gen, m);
+	/* Read first: a lookup that follows finds what it says. */
+	*gen = sel ? tcpfault_index_gen(net) : 0;
+	return faults(net, pkt, *gen, m, known);
 }
 
 /**
@@ -405,6 +425,7 @@ struct tcpfault_conn *tcpfault_hooks_faults(struct net *net, struct tcpfault_pkt
  * @c: what tcpfault_hooks_faults() returned
  * @gen: the generation it was given
  * @m: the faults it found, remembered by a new entry
+ * @known: what it was told the entry knew
  *
  * The hooks' second step, for the micro-benchmark's stages. Under RCU.
  *
@@ -412,30 +433,35 @@ struct tcpfault_conn *tcpfault_hooks_faults(struct net *net, struct tcpfault_pkt
  */
 struct tcpfault_conn *tcpfault_hooks_track(struct net *net, struct tcpfault_pkt *pkt,
 					   struct tcpfault_conn *c, unsigned long gen,
-					   const struct tcpfault_matches *m)
+					   const struct tcpfault_matches *m,
+					   enum tcpfault_known known)
 {
-	return track(net, pkt, c, gen, m);
+	return track(net, pkt, c, gen, m, known);
 }
 
-/* A segment a fault may select (@sel), or any while track_all is on. */
+/*
+ * A segment a fault may select (@gen: the index generation, read before
+ * the key filter let it through; 0 if it did not), or any while track_all
+ * is on.
+ */
 static noinline unsigned int judge(struct net *net, struct tcpfault_pkt *pkt, bool track_all,
-				   bool sel)
+				   unsigned long gen)
 {
 	struct tcpfault_matches m tcpfault_noinit;	/* faults() fills it */
+	enum tcpfault_known known;
 	struct tcpfault_conn *c;
 	unsigned int verdict;
-	unsigned long gen;
 
 	/* Which faults select it. */
-	c = faults(net, pkt, sel, &gen, &m);
+	c = faults(net, pkt, gen, &m, &known);
 	if (!m.n && !track_all)
 		return NF_ACCEPT;
 	/* Its connection's entry (made on its first segment), and what it is. */
-	c = track(net, pkt, c, gen, &m);
+	c = track(net, pkt, c, gen, &m, known);
 	/* What the faults do to it. */
 	verdict = m.n ? tcpfault_verdict_segment(net, &m, pkt, c) : NF_ACCEPT;
 	/* Its counters and timeline, dropped or not. */
-	tcpfault_conn_account(c, pkt, verdict != NF_ACCEPT);
+	account(c, pkt, verdict, known);
 	count(verdict != NF_ACCEPT);
 	return verdict;
 }
@@ -451,13 +477,14 @@ static __always_inline unsigned int filter_judge(struct net *net, struct tcpfaul
 						 const struct nf_hook_state *state,
 						 const struct sk_buff *skb)
 {
-	bool sel = tcpfault_index_may_select(net, &pkt->t);
+	/* Read first: a lookup that follows finds what it says. */
+	unsigned long gen = tcpfault_index_select_gen(net, &pkt->t);
 
-	if (!sel && !track_all)
+	if (!gen && !track_all)
 		return NF_ACCEPT;
-	if (sel && skb)
+	if (gen && skb)
 		pkt_route(state, skb, pkt);
-	return judge(net, pkt, track_all, sel);
+	return judge(net, pkt, track_all, gen);
 }
 
 /**

@@ -353,17 +353,18 @@ bool tcpfault_index_may_match(const struct net *net, u16 sport, u16 dport)
 /*
  * The key filter's hash: cheap, unseeded, over everything in a key but the
  * namespace cookie (the filter is the namespace's), as five words: the
- * addresses' four and one of ports and shape. A collision only sends a
- * lookup to the table.
+ * addresses' four and one of ports and shape, each folded in by an xor and
+ * a multiply by one odd constant (one register: the packet path's test
+ * saves none), then mixed down. A collision only sends a lookup to the
+ * table.
  */
 static __always_inline u32 key_words_hash(u64 s0, u64 s1, u64 d0, u64 d1, u64 pw)
 {
-	u64 h = s0 * 0x9e3779b97f4a7c15ULL + s1 * 0xc2b2ae3d27d4eb4fULL +
-		d0 * 0x165667b19e3779f9ULL + d1 * 0xd6e8feb86659fd93ULL +
-		pw * 0xff51afd7ed558ccdULL;
+	const u64 k = 0x9e3779b97f4a7c15ULL;
+	u64 h = ((((s0 * k ^ s1) * k ^ d0) * k ^ d1) * k ^ pw) * k;
 
 	h ^= h >> 29;
-	return (h * 0x9e3779b97f4a7c15ULL) >> 32;
+	return (h * k) >> 32;
 }
 
 /* The ports-and-shape word of a key. */
@@ -587,6 +588,26 @@ void tcpfault_index_visit(const struct net *net, const struct tcpfault_tuple *t,
 	}
 }
 
+/* tcpfault_index_may_select()'s test, on the namespace's part of the index. */
+static __always_inline bool may_select(const struct index_net *in, const struct tcpfault_tuple *t)
+{
+	const struct tcpfault_lshape *ls, *end;
+	const struct tcpfault_shapes *shapes;
+	const struct key_filter *kf;
+
+	if (!list_empty(&in->slow))
+		return true;
+	shapes = rcu_dereference(in->shapes);
+	kf = rcu_dereference(in->kf);
+	if (!kf || !shapes)
+		return shapes;
+	end = shapes->s + shapes->n;
+	for (ls = shapes->s; ls < end; ls++)
+		if (kf_may_find(kf, t, ls))
+			return true;
+	return false;
+}
+
 /**
  * tcpfault_index_may_select() - can any fault of the namespace select a tuple
  * @net: the tuple's namespace
@@ -599,21 +620,28 @@ void tcpfault_index_visit(const struct net *net, const struct tcpfault_tuple *t,
  */
 bool tcpfault_index_may_select(const struct net *net, const struct tcpfault_tuple *t)
 {
-	const struct index_net *in = index_net_rcu(net);
-	const struct tcpfault_shapes *shapes;
-	const struct key_filter *kf;
-	unsigned int i;
+	return may_select(index_net_rcu(net), t);
+}
 
-	if (!list_empty(&in->slow))
-		return true;
-	shapes = rcu_dereference(in->shapes);
-	kf = rcu_dereference(in->kf);
-	if (!kf)
-		return shapes;
-	for (i = 0; shapes && i < shapes->n; i++)
-		if (kf_may_find(kf, t, &shapes->s[i]))
-			return true;
-	return false;
+/**
+ * tcpfault_index_select_gen() - tcpfault_index_gen(), if a fault of the
+ *                               namespace may select a tuple
+ * @net: the tuple's namespace
+ * @t: the tuple, as on the wire
+ *
+ * Under RCU: tcpfault_index_gen(), then tcpfault_index_may_select(), in
+ * one call. The generation is read first, as for any lookup that follows.
+ *
+ * Return: the generation (never 0) if tcpfault_index_lookup() is worth
+ * calling, else 0.
+ */
+unsigned long tcpfault_index_select_gen(const struct net *net, const struct tcpfault_tuple *t)
+{
+	const struct index_net *in = index_net_rcu(net);
+	/* Pairs with index_changed(), as in tcpfault_index_gen(). */
+	unsigned long gen = smp_load_acquire(&in->gen);
+
+	return may_select(in, t) ? gen : 0;
 }
 
 static void add_match(struct tcpfault_fault *f, bool rev, void *arg)

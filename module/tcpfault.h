@@ -470,6 +470,18 @@ bool tcpfault_conn_matches(const struct tcpfault_conn *c, u8 dir, unsigned long 
 void tcpfault_conn_set_matches(struct tcpfault_conn *c, u8 dir, unsigned long gen,
 			       const struct tcpfault_matches *m);
 
+/* What tcpfault_conn_find_known() found its entry to know of a segment. */
+enum tcpfault_known {
+	TCPFAULT_KNOWN_NONE,	/* not the faults it matches */
+	TCPFAULT_KNOWN_FAULTS,	/* the faults it matches */
+	TCPFAULT_KNOWN_SEG,	/* those, and what it is: classified */
+};
+
+struct tcpfault_conn *tcpfault_conn_find_known(struct net *net, struct tcpfault_pkt *pkt,
+					       unsigned long gen, struct tcpfault_matches *m,
+					       enum tcpfault_known *known);
+void tcpfault_conn_account_in_order(struct tcpfault_conn *c, const struct tcpfault_pkt *pkt);
+
 /*
  * A per-CPU u64_stats_t update, from process or softirq context. On
  * 64-bit each counter is one local64 operation on this CPU's copy, which
@@ -510,6 +522,7 @@ unsigned int tcpfault_index_count(const struct net *net);
 unsigned long tcpfault_index_gen(const struct net *net);
 bool tcpfault_index_may_match(const struct net *net, u16 sport, u16 dport);
 bool tcpfault_index_may_select(const struct net *net, const struct tcpfault_tuple *t);
+unsigned long tcpfault_index_select_gen(const struct net *net, const struct tcpfault_tuple *t);
 void tcpfault_index_set_notify(int (*notify)(struct net *net, bool busy));
 unsigned int tcpfault_index_lookup(const struct net *net, const struct tcpfault_tuple *t,
 				   struct tcpfault_matches *m);
@@ -606,10 +619,12 @@ int tcpfault_hooks_init(void);
 void tcpfault_hooks_uninit(void);
 unsigned int tcpfault_hooks_judge(struct net *net, struct tcpfault_pkt *pkt, bool track_all);
 struct tcpfault_conn *tcpfault_hooks_faults(struct net *net, struct tcpfault_pkt *pkt, bool sel,
-					    unsigned long *gen, struct tcpfault_matches *m);
+					    unsigned long *gen, struct tcpfault_matches *m,
+					    enum tcpfault_known *known);
 struct tcpfault_conn *tcpfault_hooks_track(struct net *net, struct tcpfault_pkt *pkt,
 					   struct tcpfault_conn *c, unsigned long gen,
-					   const struct tcpfault_matches *m);
+					   const struct tcpfault_matches *m,
+					   enum tcpfault_known known);
 int tcpfault_hooks_parse(const struct nf_hook_state *state, struct sk_buff *skb,
 			 struct tcpfault_pkt *pkt);
 unsigned int tcpfault_hooks_run(const struct nf_hook_state *state, struct sk_buff *skb);

@@ -297,11 +297,7 @@ static __always_inline void verdict_one(struct tcpfault_fault *f, bool rev,
 	int st = smp_load_acquire(&f->state);
 	bool drop = false;
 
-	if (st == TCPFAULT_FS_REBOOTED) {
-		if (rev)
-			stat_add(f, TCPFAULT_F_MATCHED, pkt->segs);
-		drop = rebooted_verdict(net, f, rev, pkt, c);
-	} else if (st == TCPFAULT_FS_ACTIVE) {
+	if (likely(st == TCPFAULT_FS_ACTIVE)) {
 		stat_add(f, TCPFAULT_F_MATCHED, pkt->segs);
 		switch (f->spec.mode) {
 		case TCPFAULT_MODE_LINK_DOWN:
@@ -334,6 +330,10 @@ static __always_inline void verdict_one(struct tcpfault_fault *f, bool rev,
 		default:
 			break;
 		}
+	} else if (st == TCPFAULT_FS_REBOOTED) {
+		if (rev)
+			stat_add(f, TCPFAULT_F_MATCHED, pkt->segs);
+		drop = rebooted_verdict(net, f, rev, pkt, c);
 	}
 	if (drop) {
 		stat_add(f, TCPFAULT_F_DROPPED, pkt->segs);
@@ -348,6 +348,19 @@ static __always_inline void verdict_one(struct tcpfault_fault *f, bool rev,
 static void verdict_visit(struct tcpfault_fault *f, bool rev, void *arg)
 {
 	verdict_one(f, rev, arg);
+}
+
+/*
+ * More faults than a match holds: each one the index finds. Out of line:
+ * its walk's address escapes, and with it the stack protector's cost.
+ */
+static noinline unsigned int verdict_all(struct net *net, struct tcpfault_pkt *pkt,
+					 struct tcpfault_conn *c)
+{
+	struct verdict_walk w = { .net = net, .pkt = pkt, .c = c, .verdict = NF_ACCEPT };
+
+	tcpfault_index_visit(net, &pkt->t, verdict_visit, &w);
+	return w.verdict;
 }
 
 /**
@@ -365,10 +378,8 @@ unsigned int tcpfault_verdict_segment(struct net *net, const struct tcpfault_mat
 	struct verdict_walk w = { .net = net, .pkt = pkt, .c = c, .verdict = NF_ACCEPT };
 	unsigned int i;
 
-	if (m->more) {
-		tcpfault_index_visit(net, &pkt->t, verdict_visit, &w);
-		return w.verdict;
-	}
+	if (m->more)
+		return verdict_all(net, pkt, c);
 	for (i = 0; i < m->n; i++)
 		verdict_one(m->f[i], m->rev[i], &w);
 	return w.verdict;

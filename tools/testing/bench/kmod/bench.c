@@ -88,6 +88,7 @@ static const char * const stop_names[] = { "whole", "filters", "lookup", "track"
 /* tcpfault_hooks_judge()'s steps one by one, stopping after @stop. */
 static noinline unsigned int staged(struct tcpfault_pkt *p, enum stop_at stop)
 {
+	enum tcpfault_known known;
 	struct tcpfault_matches m;
 	struct tcpfault_conn *c;
 	unsigned long gen;
@@ -95,10 +96,10 @@ static noinline unsigned int staged(struct tcpfault_pkt *p, enum stop_at stop)
 
 	if (!tcpfault_index_may_select(&init_net, &p->t) || stop == STOP_FILTERS)
 		return NF_ACCEPT;
-	c = tcpfault_hooks_faults(&init_net, p, true, &gen, &m);
+	c = tcpfault_hooks_faults(&init_net, p, true, &gen, &m, &known);
 	if (!m.n || stop == STOP_LOOKUP)
 		return NF_ACCEPT;
-	c = tcpfault_hooks_track(&init_net, p, c, gen, &m);
+	c = tcpfault_hooks_track(&init_net, p, c, gen, &m, known);
 	if (stop == STOP_TRACK)
 		return NF_ACCEPT;
 	v = tcpfault_verdict_segment(&init_net, &m, p, c);
@@ -203,6 +204,7 @@ static const char * const track_names[] = { "loop", "parse", "lookup", "track", 
 static noinline unsigned int track_one(struct sk_buff *skb, const struct nf_hook_state *st,
 				       enum track_at at)
 {
+	enum tcpfault_known known;
 	struct tcpfault_matches m;
 	struct tcpfault_conn *c;
 	struct tcpfault_pkt p;
@@ -215,10 +217,10 @@ static noinline unsigned int track_one(struct sk_buff *skb, const struct nf_hook
 	if (tcpfault_hooks_parse(st, skb, &p) || at == TRACK_PARSE)
 		return NF_ACCEPT;
 	c = tcpfault_hooks_faults(&init_net, &p, tcpfault_index_may_select(&init_net, &p.t),
-				  &gen, &m);
+				  &gen, &m, &known);
 	if (at == TRACK_LOOKUP)
 		return NF_ACCEPT;
-	c = tcpfault_hooks_track(&init_net, &p, c, gen, &m);
+	c = tcpfault_hooks_track(&init_net, &p, c, gen, &m, known);
 	if (at == TRACK_CLASSIFY)
 		return NF_ACCEPT;
 	tcpfault_conn_account(c, &p, false);
