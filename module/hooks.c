@@ -245,7 +245,7 @@ static __always_inline bool predict(const struct nf_hook_state *state,
 				    const struct sk_buff *skb)
 {
 	const struct tcphdr *th;
-	struct tcpfault_seg s;
+	struct tcpfault_seg s tcpfault_noinit;	/* filled whole below */
 	unsigned int thoff, hlen;
 
 	if (state->pf == NFPROTO_IPV4) {
