@@ -21,6 +21,7 @@ declare -A groups=(
 	[unit]="gcc make libcmocka-dev pkg-config libjson-c-dev libxml2-dev groff-base"
 	[fuzz]="clang libclang-rt-14-dev"
 	[bench]="iperf3 iptables nftables gcc"
+	[trace]="gdb binutils python3"
 	[fresh]="mmdebstrap"
 )
 

@@ -16,6 +16,7 @@
  * match=0: a segment that no fault selects; match=1: one that a watch
  * fault selects, with N other faults present; match=3: kind=track's.
  */
+#include <linux/delay.h>
 #include <linux/ip.h>
 #include <linux/module.h>
 #include <linux/netfilter.h>
@@ -35,6 +36,11 @@ MODULE_PARM_DESC(iters, "Segments per measurement");
 static unsigned int stages;
 module_param(stages, uint, 0444);
 MODULE_PARM_DESC(stages, "Also time a selected segment's path cut short after each step (1)");
+
+static unsigned int trace_wait;
+module_param(trace_wait, uint, 0444);
+MODULE_PARM_DESC(trace_wait,
+		 "Instead of measuring, announce one marked pass of each kind's selected (or tracked) segment and run it after this many seconds, for a debugger (tools/testing/bench/trace.sh)");
 
 static char *kinds = "none,exact,range,track";
 module_param(kinds, charp, 0444);
@@ -165,6 +171,26 @@ static void report(const char *kind, unsigned int n, int match, const char *upto
  */
 static u32 sel_seq;
 
+/*
+ * trace_wait: what trace.sh's debugger steps through, announced with its
+ * address (the console shows a warning; the guests boot with
+ * no_hash_pointers, so %p prints it as it is), then run once when the
+ * wait is over. Returns false when not tracing.
+ */
+static bool trace_announce(const char *kind, const void *mark)
+{
+	if (!trace_wait)
+		return false;
+	pr_warn("trace kind=%s mark=%p\n", kind, mark);
+	msleep(trace_wait * 1000);
+	return true;
+}
+
+static noinline unsigned int trace_selected(struct tcpfault_pkt *p)
+{
+	return one_segment(p, STOP_NONE);
+}
+
 static void measure(const char *kind, unsigned int n, enum seg_kind seg, enum stop_at stop)
 {
 	struct tcpfault_pkt p;
@@ -185,6 +211,15 @@ static void measure(const char *kind, unsigned int n, enum seg_kind seg, enum st
 		dt += chunk_end(t0);
 	}
 	report(kind, n, seg, stop != STOP_NONE ? stop_names[stop] : NULL, dt, acc);
+	/* Once warm (the entry made, its faults remembered): the traced pass. */
+	if (seg == SEG_SELECTED && stop == STOP_NONE && trace_announce(kind, trace_selected)) {
+		u64 t0 = chunk_begin();
+
+		p.seq = sel_seq;
+		sel_seq += 100;
+		acc += trace_selected(&p);
+		chunk_end(t0);
+	}
 }
 
 /*
@@ -225,6 +260,11 @@ static noinline unsigned int track_one(struct sk_buff *skb, const struct nf_hook
 		return NF_ACCEPT;
 	tcpfault_conn_account(c, &p, false);
 	return NF_ACCEPT;
+}
+
+static noinline unsigned int trace_tracked(struct sk_buff *skb, const struct nf_hook_state *st)
+{
+	return track_one(skb, st, TRACK_HOOK);
 }
 
 static struct sk_buff *track_skb(void)
@@ -303,6 +343,13 @@ static int run_track(void)
 		}
 		report("track", 0, 3, at == TRACK_HOOK ? NULL : track_names[at], dt, acc);
 	}
+	if (trace_announce("track", trace_tracked)) {
+		seq += 100;
+		tcp_hdr(skb)->seq = htonl(seq);
+		t = chunk_begin();
+		acc += trace_tracked(skb, &st);
+		chunk_end(t);
+	}
 	tcpfault_conn_set_track_all(false);
 	tcpfault_conn_gc(true, NULL);
 	kfree_skb(skb);
@@ -342,6 +389,10 @@ static int run_kind(const char *kind, unsigned int n)
 	if (n)
 		pr_info("kind=%s faults=%u add_ns_per_fault=%llu\n", kind, n,
 			div_u64(ktime_get_ns() - t0, n));
+	if (trace_wait) {
+		measure(kind, n, SEG_SELECTED, STOP_NONE);
+		return 0;
+	}
 	measure(kind, n, SEG_OTHER_PORTS, STOP_NONE);
 	measure(kind, n, SEG_NAMED_PORT, STOP_NONE);
 	measure(kind, n, SEG_SELECTED, STOP_NONE);
