@@ -329,16 +329,16 @@ static bool ports_may_match(const struct nf_hook_state *state, const struct sk_b
 }
 
 /*
- * Which faults select a segment that passed the key filter (@sel): what
- * its connection's entry remembers for its direction, if the index is as
- * it was then; else one lookup per fault shape, which the entry
- * remembers. An entry that remembers them may also take a segment in
- * order at once (@known: TCPFAULT_KNOWN_SEG, then it is classified). One
- * that did not pass (tracked only, with track_all) meets
- * none: nothing is looked up, nothing remembered (a fault added meanwhile
- * selects the connection's next segment, as without track_all). Sets @gen
- * to the index generation the faults hold for, 0 if none was read.
- * Returns the entry, NULL if none yet.
+ * Which faults select a segment that passed the key filter (@gen: the
+ * index generation read with it, 0 if it did not pass): what its
+ * connection's entry remembers for its direction, if the index is as it
+ * was then; else one lookup per fault shape, which the entry remembers.
+ * An entry that remembers them may also take a segment in order at once
+ * (@known: TCPFAULT_KNOWN_SEG, then it is classified). One that did not
+ * pass (tracked only, with track_all) meets none: nothing is looked up,
+ * nothing remembered (a fault added meanwhile selects the connection's
+ * next segment, as without track_all). Returns the entry, NULL if none
+ * yet.
  */
 static __always_inline struct tcpfault_conn *
 faults(struct net *net, struct tcpfault_pkt *pkt, unsigned long gen,
