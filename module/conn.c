@@ -832,6 +832,19 @@ static __always_inline struct tcpfault_conn *lookup_ends(struct net *net, u8 fam
 	return NULL;
 }
 
+/*
+ * lookup_ends() with each family's lookup built for it alone: the family's
+ * tests folded away, for the packet path's short ways.
+ */
+static __always_inline struct tcpfault_conn *lookup_split(struct net *net, u8 family,
+							   const u8 *sa, u16 sp,
+							   const u8 *da, u16 dp, u8 *dir)
+{
+	if (family == TCPFAULT_FAM_INET)
+		return lookup_ends(net, TCPFAULT_FAM_INET, sa, sp, da, dp, dir);
+	return lookup_ends(net, TCPFAULT_FAM_INET6, sa, sp, da, dp, dir);
+}
+
 /* The tuple's entry. */
 static __always_inline struct tcpfault_conn *lookup(struct net *net,
 						     const struct tcpfault_tuple *t, u8 *dir)
@@ -1023,13 +1036,7 @@ struct tcpfault_conn *tcpfault_conn_find_known(struct net *net, struct tcpfault_
 	const struct tcpfault_tuple *t = &pkt->t;
 	struct tcpfault_conn *c;
 
-	/* Each family's lookup built for it alone. */
-	if (t->family == TCPFAULT_FAM_INET)
-		c = lookup_ends(net, TCPFAULT_FAM_INET, t->saddr, t->sport, t->daddr, t->dport,
-				&pkt->dir);
-	else
-		c = lookup_ends(net, TCPFAULT_FAM_INET6, t->saddr, t->sport, t->daddr, t->dport,
-				&pkt->dir);
+	c = lookup_split(net, t->family, t->saddr, t->sport, t->daddr, t->dport, &pkt->dir);
 	*known = TCPFAULT_KNOWN_NONE;
 	if (!c || !matches(c, pkt->dir, gen, m))
 		return c;
@@ -1276,13 +1283,7 @@ bool tcpfault_conn_predict(struct net *net, const struct tcpfault_seg *s)
 	struct tcpfault_conn *c;
 	u8 dir;
 
-	/* Each family's lookup built for it alone. */
-	if (s->family == TCPFAULT_FAM_INET)
-		c = lookup_ends(net, TCPFAULT_FAM_INET, s->saddr, s->sport, s->daddr, s->dport,
-				&dir);
-	else
-		c = lookup_ends(net, TCPFAULT_FAM_INET6, s->saddr, s->sport, s->daddr, s->dport,
-				&dir);
+	c = lookup_split(net, s->family, s->saddr, s->sport, s->daddr, s->dport, &dir);
 	return c && predict(c, dir, s);
 }
 
